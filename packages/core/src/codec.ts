@@ -1,0 +1,149 @@
+/**
+ * The one codec of Blueprint: RPC bodies, event payloads and cached values all go through it, so a
+ * value that survives one survives all.
+ *
+ * It is JSON with tagged values for what JSON cannot carry: `Date`, `bigint`, `Map`, `Set`,
+ * `Uint8Array`/`Buffer`, `undefined` inside arrays and at the top level, `NaN` and `±Infinity`.
+ * A tagged value is an object `{ "$bp": tag, "v": value }`; the key `$bp` is therefore reserved and
+ * an object that carries it is refused when encoding.
+ *
+ * Decoding parses with secure-json-parse, which refuses `__proto__` keys and `constructor.prototype`
+ * before anything else sees the value.
+ */
+import secureJson from 'secure-json-parse';
+import { CodecError } from './errors.js';
+
+/** The tag key that marks an encoded non-JSON value. */
+export const CODEC_TAG = '$bp';
+
+/** Encodes and decodes values to and from text. */
+export interface Codec {
+  /** Media type of the encoded text, for HTTP `content-type`. */
+  readonly contentType: string;
+  /** Encodes a value to text. Throws {@link CodecError} for values it cannot represent. */
+  encode(value: unknown): string;
+  /** Decodes text made by `encode`. Throws {@link CodecError} for malformed or polluting input. */
+  decode(text: string): unknown;
+}
+
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+      if (value.length >= 24) {
+        const original = (this as Record<string, unknown>)[key];
+        if (original instanceof Date) return { $bp: 'date', v: value };
+      }
+      return value;
+    case 'object': {
+      if (value === null) {
+        const original = (this as Record<string, unknown>)[key];
+        if (original instanceof Date) return { $bp: 'date', v: null };
+        return null;
+      }
+      if (Array.isArray(value)) return value;
+      if (value instanceof Map) return { $bp: 'map', v: Array.from(value.entries()) };
+      if (value instanceof Set) return { $bp: 'set', v: Array.from(value.values()) };
+      if (value instanceof Uint8Array) return { $bp: 'bytes', v: Buffer.from(value).toString('base64') };
+      if (Object.hasOwn(value, CODEC_TAG)) {
+        throw new CodecError(`cannot encode an object with the reserved key "${CODEC_TAG}" (at "${key}")`);
+      }
+      if (
+        (value as { type?: unknown }).type === 'Buffer' &&
+        (this as Record<string, unknown>)[key] instanceof Uint8Array
+      ) {
+        const bytes = (this as Record<string, Uint8Array>)[key]!;
+        return { $bp: 'bytes', v: Buffer.from(bytes).toString('base64') };
+      }
+      return value;
+    }
+    case 'number':
+      if (Number.isFinite(value)) return value;
+      return { $bp: 'num', v: String(value) };
+    case 'bigint':
+      return { $bp: 'bigint', v: value.toString() };
+    case 'undefined':
+      if (key === '' || Array.isArray(this)) return { $bp: 'undef' };
+      return undefined;
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      return value;
+  }
+}
+
+function revive(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i]);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  const tag = record[CODEC_TAG];
+  if (typeof tag === 'string') return reviveTagged(tag, record.v);
+  for (const key of Object.keys(record)) record[key] = revive(record[key]);
+  return record;
+}
+
+function reviveTagged(tag: string, v: unknown): unknown {
+  switch (tag) {
+    case 'date':
+      return v === null ? new Date(Number.NaN) : new Date(v as string);
+    case 'bigint':
+      if (typeof v !== 'string' || !/^-?\d+$/.test(v))
+        throw new CodecError(`invalid bigint ${JSON.stringify(v)}`);
+      return BigInt(v);
+    case 'map':
+      if (!Array.isArray(v)) throw new CodecError('invalid map: expected an array of entries');
+      return new Map(v.map((entry) => [revive((entry as unknown[])[0]), revive((entry as unknown[])[1])]));
+    case 'set':
+      if (!Array.isArray(v)) throw new CodecError('invalid set: expected an array of values');
+      return new Set(v.map(revive));
+    case 'bytes':
+      if (typeof v !== 'string') throw new CodecError('invalid bytes: expected base64 text');
+      return new Uint8Array(Buffer.from(v, 'base64'));
+    case 'undef':
+      return undefined;
+    case 'num':
+      return Number(v);
+    default:
+      throw new CodecError(
+        `unknown codec tag "${tag}"; this build knows date, bigint, map, set, bytes, undef, num`,
+      );
+  }
+}
+
+/**
+ * Parses JSON text safely: refuses `__proto__` keys and `constructor.prototype`, and throws a
+ * {@link CodecError} (never a bare `SyntaxError`) for malformed text.
+ */
+export function parseJsonSafely(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CodecError(`malformed or unsafe JSON: ${reason}`, { cause: error });
+  }
+}
+
+/** The default codec: tagged JSON as described in the module doc. */
+export const jsonCodec: Codec = {
+  contentType: 'application/json',
+  encode(value: unknown): string {
+    try {
+      return JSON.stringify(value, replacer) as string;
+    } catch (error) {
+      if (error instanceof CodecError) throw error;
+      throw new CodecError(`value cannot be encoded: ${(error as Error).message}`, { cause: error });
+    }
+  },
+  decode(text: string): unknown {
+    const parsed = parseJsonSafely(text);
+    return text.includes(`"${CODEC_TAG}"`) ? revive(parsed) : parsed;
+  },
+};
+
+/** Round-trips a value through the codec: what a remote caller would receive. */
+export function roundTrip<T>(value: T, codec: Codec = jsonCodec): T {
+  return codec.decode(codec.encode(value)) as T;
+}

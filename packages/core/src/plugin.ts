@@ -1,0 +1,97 @@
+/**
+ * Plugins: how `@blueprint/cache`, `@blueprint/events`, `@blueprint/resilience` (and your own
+ * packages) join an app. Core knows plugins, not caches or buses.
+ *
+ * A plugin may own a topology section (validated by its zod schema), register providers in the
+ * process container, add method interceptors, and hook into the lifecycle:
+ *
+ * ```
+ * start: plugin.onStart (plugin order) → service.onStart (creation order) → RPC server listens → plugin.onReady
+ * stop:  RPC server drains → plugin.onDrain (reverse) → service.onStop (reverse) → plugin.onStop (reverse) → RPC clients close
+ * ```
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { z } from 'zod';
+import type { AppDefinition } from './app.js';
+import type { AnyContract } from './contract.js';
+import type { MethodInterceptor } from './interceptors.js';
+import type { ProcessTopology, Topology } from './topology.js';
+
+/** What a readiness check reports. */
+export interface HealthCheckResult {
+  /** True when the dependency answers. */
+  readonly ok: boolean;
+  /** Short JSON-safe facts for operators (state, latency, error code). */
+  readonly details?: unknown;
+}
+
+/** A readiness check for one dependency; it should answer within a second. */
+export type HealthCheck = () => Promise<HealthCheckResult> | HealthCheckResult;
+
+/** A service hosted in this process, as plugins see it once the app has started. */
+export interface HostedService {
+  /** The contract. */
+  readonly contract: AnyContract;
+  /** The implementation instance (with interceptors applied). */
+  readonly instance: object;
+}
+
+/** A lifecycle hook. */
+export type LifecycleHook = () => Promise<void> | void;
+
+/** What a plugin receives in `setup`. */
+export interface PluginContext<Config = unknown> {
+  /** The app definition. */
+  readonly app: AppDefinition;
+  /** The validated topology. */
+  readonly topology: Topology;
+  /** This process: its name and the services it hosts. */
+  readonly process: ProcessTopology & { readonly name: string };
+  /** The plugin's own topology section, parsed by its schema; undefined when the topology has none. */
+  readonly config: Config | undefined;
+  /** The process container. Register providers here. */
+  readonly container: DependencyContainer;
+  /** Adds a method interceptor for the instances this process creates. */
+  addInterceptor(interceptor: MethodInterceptor): void;
+  /** Adds a readiness check, reported by `app.readiness()` under `name`. */
+  addHealthCheck(name: string, check: HealthCheck): void;
+  /** Runs after connections may be opened, before services start. */
+  onStart(hook: LifecycleHook): void;
+  /** Runs once the process accepts calls. */
+  onReady(hook: LifecycleHook): void;
+  /** Runs first on stop, after the RPC server drained: stop taking new work and finish what runs. */
+  onDrain(hook: LifecycleHook): void;
+  /** Runs last on stop, after services stopped: close connections and timers. */
+  onStop(hook: LifecycleHook): void;
+  /** The services hosted in this process. Available from `onStart` on. */
+  hostedServices(): readonly HostedService[];
+}
+
+/**
+ * A plugin. `section` names its topology key and schema; `setup` is called once per process by
+ * `createApp`, before any service is created.
+ *
+ * @example
+ * export const audit = (): Plugin => ({
+ *   name: 'audit',
+ *   setup(ctx) { ctx.addInterceptor(auditInterceptor); },
+ * });
+ */
+export interface Plugin<Config = any> {
+  /** Unique name. */
+  readonly name: string;
+  /** The topology section this plugin owns. */
+  readonly section?: {
+    /** Top-level key in the topology file (e.g. `"cache"`). */
+    readonly key: string;
+    /** Strict zod schema of the section. */
+    readonly schema: z.ZodType<Config>;
+  };
+  /** Wires the plugin into one process. */
+  setup(context: PluginContext<Config>): void | Promise<void>;
+}
+
+/** Identity helper that types a plugin definition. */
+export function definePlugin<Config>(plugin: Plugin<Config>): Plugin<Config> {
+  return plugin;
+}

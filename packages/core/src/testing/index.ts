@@ -1,0 +1,4 @@
+/**
+ * @blueprint/core/testing — conformance suites and fixtures for transports.
+ */
+export {};

@@ -1,0 +1,96 @@
+/**
+ * Durations and byte sizes as written in topology files: numbers are milliseconds (or bytes), strings
+ * carry a unit (`"250ms"`, `"2s"`, `"1m"`, `"64kb"`, `"1mb"`). Plugins use these schemas for their
+ * sections so every option reads the same way.
+ */
+import { z } from 'zod';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const DURATION_FACTORS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)$/i;
+const SIZE_FACTORS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses `"250ms"`, `"2s"`, `"1.5m"`, `"1h"` or a number of milliseconds. Returns undefined when invalid. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const match = DURATION.exec(trimmed);
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_FACTORS[match[2] as keyof typeof DURATION_FACTORS];
+}
+
+/** Parses `"64kb"`, `"1mb"` or a number of bytes. Returns undefined when invalid. */
+export function parseByteSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const match = SIZE.exec(trimmed);
+  if (!match) return undefined;
+  return Math.floor(Number(match[1]) * SIZE_FACTORS[match[2]!.toLowerCase()]!);
+}
+
+/** Zod schema for a duration option; the parsed value is milliseconds. */
+export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(value)}: write milliseconds as a number or a string like "250ms", "2s", "1m"`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Zod schema for a byte size option; the parsed value is bytes. */
+export const byteSizeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid size ${JSON.stringify(value)}: write bytes as a number or a string like "64kb", "1mb"`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** Zod schema for a TCP port that may come from an environment variable (`"${PORT:-3000}"`). */
+export const portSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid port ${JSON.stringify(value)}: use a whole number from 0 to 65535`,
+    });
+    return z.NEVER;
+  }
+  return port;
+});
+
+/** Zod schema for a positive whole number that may come from an environment variable. */
+export const countSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const count = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(count) || count < 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid count ${JSON.stringify(value)}: use a whole number >= 0`,
+    });
+    return z.NEVER;
+  }
+  return count;
+});
+
+/** Zod schema for a boolean that may come from an environment variable (`"true"`/`"false"`). */
+export const flagSchema = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((value) => value === true || value === 'true');
