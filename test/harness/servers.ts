@@ -1,0 +1,501 @@
+/**
+ * Private `redis-server` and `nats-server` processes for integration and fault tests.
+ *
+ * Each server listens on a free loopback port and keeps its data in its own temp directory
+ * (`os.tmpdir()/blueprint-*`), so a test can `kill()` it (SIGKILL by default) and `restart()` it on the
+ * same port and directory: with `appendOnly` (Redis) or JetStream file storage (NATS) the data survives.
+ *
+ * Servers never outlive the process that started them: `stop()` ends one; a process `exit` handler and
+ * SIGINT/SIGTERM/SIGHUP handlers SIGKILL the rest; and a tiny detached watchdog (`sh`) kills a server whose
+ * parent died without running any handler (a SIGKILLed vitest worker, for example).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** Loopback address every harness server binds to. */
+export const LOOPBACK = '127.0.0.1';
+
+const READY_TIMEOUT_MS = 10_000;
+const POLL_INTERVAL_MS = 25;
+const STOP_GRACE_MS = 5_000;
+const EXIT_TIMEOUT_MS = 10_000;
+const OUTPUT_TAIL_CHARS = 4_000;
+const FALLBACK_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/bin'];
+
+/** A running (or killed, restartable) server process owned by the test run. */
+export interface ServerHandle {
+  /** `redis://127.0.0.1:<port>` or `nats://127.0.0.1:<port>`. Stable across `restart()`. */
+  readonly url: string;
+  /** The loopback address the server listens on (`127.0.0.1`). */
+  readonly host: string;
+  /** The TCP port; `restart()` reuses it. */
+  readonly port: number;
+  /** The data directory (Redis `--dir`, NATS `-sd`); `restart()` reuses it. */
+  readonly dir: string;
+  /** Process id of the current server process; changes on `restart()`. */
+  readonly pid: number;
+  /** Whether the current process has not exited yet. */
+  readonly running: boolean;
+  /**
+   * Sends `signal` (default `SIGKILL`, a crash) and resolves once the process has exited.
+   * The port and directory stay reserved for `restart()`.
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Ends the server for good (SIGTERM, SIGKILL after 5 s) and removes its temp directory. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Starts the server again on the same port and directory and waits until it answers.
+   * A running process is stopped gracefully first; throws after `stop()`.
+   */
+  restart(): Promise<void>;
+  /** Same as `stop()`, for `await using server = await startRedis()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link startRedis}. */
+export interface RedisServerOptions {
+  /** Turns on the append-only file so acknowledged writes survive `kill()` + `restart()`. Default `false`. */
+  appendOnly?: boolean;
+  /** Redis `appendfsync` policy. `'always'` makes every write durable before its reply. Default `'everysec'`. */
+  appendFsync?: 'always' | 'everysec' | 'no';
+  /** Port to listen on. Default: a free port. */
+  port?: number;
+  /** Data directory, kept on `stop()` when given. Default: a fresh `blueprint-redis-*` temp dir. */
+  dir?: string;
+  /** Extra `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+  args?: readonly string[];
+}
+
+/** Options of {@link startNats}. */
+export interface NatsServerOptions {
+  /** Port to listen on. Default: a free port. */
+  port?: number;
+  /** JetStream store directory, kept on `stop()` when given. Default: a fresh `blueprint-nats-*` temp dir. */
+  storeDir?: string;
+  /** Extra `nats-server` arguments. */
+  args?: readonly string[];
+}
+
+interface ServerSpec {
+  readonly binary: string;
+  readonly aptPackage: string;
+  readonly brewFormula: string;
+  readonly scheme: string;
+  args(port: number, dir: string): string[];
+  /** Whether the server on `port` answers and is process `pid`, not a server of a parallel worker. */
+  isReady(port: number, pid: number): Promise<boolean>;
+}
+
+/**
+ * Returns a TCP port that is free on `host` right now (listen on port 0, read it, close).
+ *
+ * @example
+ * const port = await getFreePort();
+ */
+export function getFreePort(host: string = LOOPBACK): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port);
+        else reject(new Error(`could not read the port of a listener on ${host}`));
+      });
+    });
+  });
+}
+
+/**
+ * Starts a private `redis-server` on a free loopback port and waits until it answers PING.
+ *
+ * @example
+ * const redis = await startRedis({ appendOnly: true, appendFsync: 'always' });
+ * await redis.kill(); // crash
+ * await redis.restart(); // same port and data
+ * await redis.stop();
+ */
+export function startRedis(options: RedisServerOptions = {}): Promise<ServerHandle> {
+  const appendOnly = options.appendOnly ?? false;
+  const fsync = options.appendFsync ?? 'everysec';
+  const extra = options.args ?? [];
+  const spec: ServerSpec = {
+    binary: 'redis-server',
+    aptPackage: 'redis-server',
+    brewFormula: 'redis',
+    scheme: 'redis',
+    args: (port, dir) => [
+      '--port',
+      String(port),
+      '--bind',
+      LOOPBACK,
+      '--save',
+      '',
+      '--appendonly',
+      appendOnly ? 'yes' : 'no',
+      '--appendfsync',
+      fsync,
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+      ...extra,
+    ],
+    isReady: (port, pid) => probe(port, 'PING\r\nINFO server\r\n', (text) => isRedisProcess(text, pid)),
+  };
+  return launch(spec, options.port, options.dir);
+}
+
+/**
+ * Starts a private `nats-server` with JetStream (file storage in a temp dir) on a free loopback port and
+ * waits until it sends its `INFO` line with JetStream enabled.
+ *
+ * @example
+ * const nats = await startNats();
+ * const nc = await connect({ servers: nats.url });
+ */
+export function startNats(options: NatsServerOptions = {}): Promise<ServerHandle> {
+  const extra = options.args ?? [];
+  const name = `blueprint-${process.pid}-${++natsServers}`;
+  const spec: ServerSpec = {
+    binary: 'nats-server',
+    aptPackage: 'nats-server',
+    brewFormula: 'nats-server',
+    scheme: 'nats',
+    args: (port, dir) => ['-js', '-a', LOOPBACK, '-p', String(port), '-sd', dir, '-n', name, ...extra],
+    isReady: (port) => probe(port, undefined, (text) => isNatsInfo(text, name)),
+  };
+  return launch(spec, options.port, options.storeDir);
+}
+
+/** SIGKILLs every server still running in this process and removes their temp dirs, synchronously. */
+export function killAllServersSync(): void {
+  for (const server of live) server.killSync();
+}
+
+/** Stops every server started by this process (see {@link ServerHandle.stop}). */
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...live].map((server) => server.stop()));
+}
+
+const live = new Set<ManagedServer>();
+const binaries = new Map<string, string>();
+let handlersInstalled = false;
+let natsServers = 0;
+
+class ManagedServer implements ServerHandle {
+  readonly host = LOOPBACK;
+  readonly url: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private watchdogPid: number | undefined;
+  private output = '';
+  private stopped = false;
+
+  constructor(
+    private readonly spec: ServerSpec,
+    private readonly path: string,
+    readonly port: number,
+    readonly dir: string,
+    private readonly ownsDir: boolean,
+  ) {
+    this.url = `${spec.scheme}://${LOOPBACK}:${port}`;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  get running(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill(signal);
+    await this.waitForExit(EXIT_TIMEOUT_MS);
+    this.killWatchdog();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      await this.terminate();
+    } finally {
+      live.delete(this);
+      if (this.ownsDir) await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopped)
+      throw new Error(`${this.spec.binary} on port ${this.port} was stopped; start a new one`);
+    await this.terminate();
+    await this.spawnAndWait();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Spawns the process and resolves once it answers; kills it and throws if it does not. */
+  async spawnAndWait(): Promise<void> {
+    installExitHandlers();
+    this.output = '';
+    const child = spawn(this.path, this.spec.args(this.port, this.dir), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    live.add(this);
+    let spawnError: Error | undefined;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', (error) => {
+        spawnError = error;
+        resolve();
+      });
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => {
+        this.output = (this.output + text).slice(-OUTPUT_TAIL_CHARS);
+      });
+      (stream as Socket | null)?.unref();
+    }
+    child.unref();
+    this.startWatchdog();
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (!this.running || spawnError !== undefined) {
+        await this.waitForExit(1_000).catch(() => undefined);
+        const reason = spawnError?.message ?? `exit code ${child.exitCode ?? child.signalCode}`;
+        throw new Error(
+          `${this.spec.binary} on port ${this.port} exited before answering (${reason}):\n${this.output}`,
+          { cause: spawnError },
+        );
+      }
+      if (await this.spec.isReady(this.port, this.pid)) return;
+      await sleep(POLL_INTERVAL_MS);
+    }
+    this.abandon();
+    throw new Error(
+      `${this.spec.binary} on port ${this.port} did not answer within ${READY_TIMEOUT_MS} ms:\n${this.output}`,
+    );
+  }
+
+  /** Last lines the server printed (for error messages). */
+  get lastOutput(): string {
+    return this.output;
+  }
+
+  /** SIGKILLs the process and its watchdog without waiting; leaves the directory alone. */
+  abandon(): void {
+    const pid = this.child?.pid;
+    if (this.running && pid !== undefined) trySignal(pid, 'SIGKILL');
+    this.killWatchdog();
+  }
+
+  /** {@link abandon}, then removes the temp directory: for exit handlers, where nothing can be awaited. */
+  killSync(): void {
+    this.abandon();
+    if (this.stopped || !this.ownsDir) return;
+    try {
+      rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // Best effort at exit: the process may still be writing its last file.
+    }
+  }
+
+  private async terminate(): Promise<void> {
+    if (this.running) {
+      this.child?.kill('SIGTERM');
+      try {
+        await this.waitForExit(STOP_GRACE_MS);
+      } catch {
+        this.child?.kill('SIGKILL');
+        await this.waitForExit(EXIT_TIMEOUT_MS);
+      }
+    }
+    this.killWatchdog();
+  }
+
+  private waitForExit(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // A referenced timer keeps the event loop alive while the unref'd child exits.
+      const timer = setTimeout(
+        () => reject(new Error(`${this.spec.binary} (pid ${this.pid}) did not exit within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Kills the server if this process dies without running its exit handlers (e.g. SIGKILL). */
+  private startWatchdog(): void {
+    const serverPid = this.child?.pid;
+    if (serverPid === undefined) return;
+    const script = [
+      'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done',
+      'kill -9 "$2" 2>/dev/null',
+      'if [ -n "$3" ]; then sleep 0.2; rm -rf "$3"; fi',
+    ].join('\n');
+    const args = ['-c', script, 'blueprint-watchdog', String(process.pid), String(serverPid)];
+    args.push(this.ownsDir ? this.dir : '');
+    const watchdog = spawn('sh', args, { detached: true, stdio: 'ignore' });
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    this.watchdogPid = watchdog.pid;
+  }
+
+  private killWatchdog(): void {
+    // Negative pid: the detached watchdog leads its own process group, which includes its `sleep`.
+    if (this.watchdogPid !== undefined) trySignal(-this.watchdogPid, 'SIGKILL');
+    this.watchdogPid = undefined;
+  }
+}
+
+async function launch(
+  spec: ServerSpec,
+  port: number | undefined,
+  dir: string | undefined,
+): Promise<ServerHandle> {
+  const path = findBinary(spec);
+  const ownsDir = dir === undefined;
+  const dataDir = dir ?? (await mkdtemp(join(tmpdir(), `blueprint-${spec.scheme}-`)));
+  // A free port can be taken between getFreePort() and the server's bind: retry with another one.
+  const attempts = port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const server = new ManagedServer(spec, path, port ?? (await getFreePort()), dataDir, ownsDir);
+    try {
+      await server.spawnAndWait();
+      return server;
+    } catch (error) {
+      server.abandon();
+      live.delete(server);
+      const portTaken = /address already in use/i.test(server.lastOutput);
+      if (attempt < attempts && portTaken) continue;
+      if (ownsDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
+      throw error;
+    }
+  }
+}
+
+function findBinary(spec: ServerSpec): string {
+  const cached = binaries.get(spec.binary);
+  if (cached !== undefined) return cached;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...FALLBACK_BIN_DIRS];
+  for (const dir of dirs) {
+    const candidate = join(dir, spec.binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      binaries.set(spec.binary, candidate);
+      return candidate;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  throw new Error(
+    `${spec.binary} was not found on PATH or in ${FALLBACK_BIN_DIRS.join(', ')}. ` +
+      `Integration tests need a real server: install it with \`apt-get install ${spec.aptPackage}\` ` +
+      `(\`brew install ${spec.brewFormula}\` on macOS).`,
+  );
+}
+
+/**
+ * Connects to `port`, optionally writes `send`, and feeds the received text to `accept` until it returns
+ * a boolean. Any error, close or a 500 ms silence counts as "not ready".
+ */
+function probe(
+  port: number,
+  send: string | undefined,
+  accept: (text: string) => boolean | undefined,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    let received = '';
+    const socket = tcpConnect({ host: LOOPBACK, port });
+    const finish = (ready: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ready);
+    };
+    const timer = setTimeout(() => finish(false), 500);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => {
+      if (send !== undefined) socket.write(send);
+    });
+    socket.on('data', (text: string) => {
+      received += text;
+      const verdict = accept(received);
+      if (verdict !== undefined) finish(verdict);
+    });
+    socket.on('error', () => finish(false));
+    socket.on('close', () => finish(false));
+  });
+}
+
+/**
+ * Reads the replies to `PING` + `INFO server`: ready when the server answers `+PONG` and its `process_id` is
+ * `pid`. `-LOADING` (replaying the AOF) is not ready; `-NOAUTH` (extra args set a password) is.
+ */
+function isRedisProcess(text: string, pid: number): boolean | undefined {
+  if (text.startsWith('-')) return text.includes('\r\n') ? text.startsWith('-NOAUTH') : undefined;
+  const match = /process_id:(\d+)\r\n/.exec(text);
+  if (match === null) return undefined;
+  return text.startsWith('+PONG\r\n') && Number(match[1]) === pid;
+}
+
+/** Ready when the first line is an `INFO` of the server named `name` with JetStream enabled. */
+function isNatsInfo(text: string, name: string): boolean | undefined {
+  const end = text.indexOf('\r\n');
+  if (end < 0) return undefined;
+  const line = text.slice(0, end);
+  if (!line.startsWith('INFO ')) return false;
+  try {
+    const info = JSON.parse(line.slice(5)) as { jetstream?: unknown; server_name?: unknown };
+    return info.jetstream === true && info.server_name === name;
+  } catch {
+    return false;
+  }
+}
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', killAllServersSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAllServersSync();
+      // Re-raise only when nobody else handles the signal, so the default (terminate) still happens.
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function trySignal(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
