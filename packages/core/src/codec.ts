@@ -79,23 +79,30 @@ function revive(value: unknown): unknown {
     return value;
   }
   const record = value as Record<string, unknown>;
-  const tag = record[CODEC_TAG];
-  if (typeof tag === 'string') return reviveTagged(tag, record.v);
+  if (Object.hasOwn(record, CODEC_TAG)) return reviveTagged(record[CODEC_TAG], record.v);
   for (const key of Object.keys(record)) record[key] = revive(record[key]);
   return record;
 }
 
-function reviveTagged(tag: string, v: unknown): unknown {
+function reviveTagged(tag: unknown, v: unknown): unknown {
   switch (tag) {
     case 'date':
-      return v === null ? new Date(Number.NaN) : new Date(v as string);
+      if (v !== null && typeof v !== 'string') throw new CodecError('invalid date: expected ISO text');
+      return v === null ? new Date(Number.NaN) : new Date(v);
     case 'bigint':
       if (typeof v !== 'string' || !/^-?\d+$/.test(v))
         throw new CodecError(`invalid bigint ${JSON.stringify(v)}`);
       return BigInt(v);
     case 'map':
       if (!Array.isArray(v)) throw new CodecError('invalid map: expected an array of entries');
-      return new Map(v.map((entry) => [revive((entry as unknown[])[0]), revive((entry as unknown[])[1])]));
+      return new Map(
+        v.map((entry: unknown) => {
+          if (!Array.isArray(entry) || entry.length !== 2) {
+            throw new CodecError('invalid map entry: expected a [key, value] pair');
+          }
+          return [revive(entry[0]), revive(entry[1])];
+        }),
+      );
     case 'set':
       if (!Array.isArray(v)) throw new CodecError('invalid set: expected an array of values');
       return new Set(v.map(revive));
@@ -105,10 +112,15 @@ function reviveTagged(tag: string, v: unknown): unknown {
     case 'undef':
       return undefined;
     case 'num':
+      if (v !== 'NaN' && v !== 'Infinity' && v !== '-Infinity') {
+        throw new CodecError(
+          `invalid number ${JSON.stringify(v)}: expected "NaN", "Infinity" or "-Infinity"`,
+        );
+      }
       return Number(v);
     default:
       throw new CodecError(
-        `unknown codec tag "${tag}"; this build knows date, bigint, map, set, bytes, undef, num`,
+        `unknown codec tag ${JSON.stringify(tag)} under the reserved key "${CODEC_TAG}"; this build knows date, bigint, map, set, bytes, undef, num`,
       );
   }
 }

@@ -4,6 +4,7 @@
  * Give every constructor parameter an explicit `@inject(TOKEN)`: code then runs the same whether or
  * not the compiler emits decorator metadata (tsc does; esbuild, tsx and SWC without the option do not).
  */
+import 'reflect-metadata';
 import { inject } from 'tsyringe';
 import type { AnyContract } from './contract.js';
 

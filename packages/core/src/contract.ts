@@ -76,8 +76,11 @@ export interface ServiceContract<N extends string = string, M extends MethodDefi
   readonly name: N;
   /** Method definitions by name. */
   readonly methods: M;
-  /** Method names, in declaration order. */
-  readonly methodNames: readonly (keyof M & string)[];
+  /**
+   * Method names, in declaration order. Typed `string[]`, not `keyof M`: a `keyof` here would make
+   * contracts invariant in `M`, and no contract would be assignable to {@link AnyContract}.
+   */
+  readonly methodNames: readonly string[];
   /** Error classes rebuilt on the caller side. */
   readonly errors: readonly CodedErrorClass[];
   /** Description, if given. */
@@ -143,7 +146,7 @@ export function defineService<const N extends string, const M extends MethodDefi
     kind: 'blueprint:contract',
     name,
     methods,
-    methodNames: Object.keys(methods) as (keyof M & string)[],
+    methodNames: Object.keys(methods),
     errors: Object.freeze([...(options.errors ?? [])]),
     description: options.description,
     token: Symbol.for(`blueprint:service:${name}`) as InjectionToken<ServiceClient<M>>,

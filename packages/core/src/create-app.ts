@@ -4,8 +4,6 @@
  * `start()` / `stop()` lifecycle.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   type DependencyContainer,
   container as globalContainer,
@@ -31,9 +29,9 @@ import { startHttpRpcServer } from './rpc/http-server.js';
 import type { RpcClient, RpcServer } from './rpc/types.js';
 import {
   checkTopologyAgainstApp,
+  loadTopologyFile,
   type ProcessTopology,
   parseTopology,
-  readTopologyJson,
   type Topology,
 } from './topology.js';
 
@@ -47,7 +45,21 @@ export const Tokens = {
   Process: Symbol.for('blueprint:process') as InjectionToken<ProcessTopology & { name: string }>,
   /** The codec shared by RPC, events and cache. */
   Codec: Symbol.for('blueprint:codec') as InjectionToken<Codec>,
+  /** The topology's `settings`: `Readonly<Record<string, string | number | boolean>>`. */
+  Settings: Symbol.for('blueprint:settings') as InjectionToken<
+    Readonly<Record<string, string | number | boolean>>
+  >,
+  /** This process's {@link HealthRegistry}: services add readiness checks (their database, ...). */
+  Health: Symbol.for('blueprint:health') as InjectionToken<HealthRegistry>,
 } as const;
+
+/** Readiness checks of a process. Plugins add theirs through the plugin context; services inject this. */
+export interface HealthRegistry {
+  /** Adds a readiness check reported under `name`. Names are unique per process. */
+  add(name: string, check: HealthCheck): void;
+  /** Runs every check. */
+  readiness(): Promise<ReadinessReport>;
+}
 
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
@@ -94,9 +106,15 @@ export interface BlueprintApp {
   client<C extends AnyContract>(contract: C): ClientOf<C>;
   /** Resolves any token from the process container. */
   resolve<T>(token: InjectionToken<T>): T;
-  /** Starts plugins, services and the RPC server. Rejects (after cleaning up) if one fails. */
+  /**
+   * Starts plugins, services and the RPC server. Rejects (after stopping what started, as `stop()`
+   * would) if one fails; the app is then `failed` and cannot be started again. Call it once.
+   */
   start(): Promise<void>;
-  /** Drains and stops everything, in reverse order. Safe to call twice. Leaves no timer or socket. */
+  /**
+   * Drains and stops everything, in reverse order. Safe to call twice, or while `start()` runs (it waits
+   * for the start to settle first). Leaves no timer or socket.
+   */
   stop(): Promise<void>;
   /** Runs every readiness check. */
   readiness(): Promise<ReadinessReport>;
@@ -105,23 +123,7 @@ export interface BlueprintApp {
 function resolveTopology(app: AppDefinition, options: CreateAppOptions): Topology {
   const { topology } = options;
   const env = options.env ?? process.env;
-  if (typeof topology === 'string') {
-    const absolute = path.resolve(topology);
-    let text: string;
-    try {
-      text = readFileSync(absolute, 'utf8');
-    } catch (error) {
-      throw new TopologyError(`cannot read topology file ${absolute}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    return parseTopology(readTopologyJson(text, absolute), {
-      plugins: app.plugins,
-      baseDir: path.dirname(absolute),
-      source: absolute,
-      env,
-    });
-  }
+  if (typeof topology === 'string') return loadTopologyFile(topology, { plugins: app.plugins, env });
   if (isParsedTopology(topology)) return topology;
   return parseTopology(topology, { plugins: app.plugins, env });
 }
@@ -132,16 +134,36 @@ function isParsedTopology(value: unknown): value is Topology {
 
 function pickProcess(topology: Topology, requested: string | undefined): string {
   const names = Object.keys(topology.processes);
+  const refuse = (message: string): never => {
+    throw new TopologyError(message, {
+      details: { source: topology.source, issues: [{ path: 'topology.processes', message }] },
+    });
+  };
   if (requested === undefined) {
     if (names.length === 1) return names[0]!;
-    throw new TopologyError(
-      `the topology has several processes (${names.join(', ')}); choose one with --process <name>`,
+    return refuse(
+      `the topology has several processes (${names.join(', ')}); choose one with --process <name> (the \`process\` option of createApp)`,
     );
   }
   if (!Object.hasOwn(topology.processes, requested)) {
-    throw new TopologyError(`unknown process "${requested}"; the topology has: ${names.join(', ')}`);
+    return refuse(`unknown process "${requested}"; the topology has: ${names.join(', ')}`);
   }
   return requested;
+}
+
+/**
+ * Constructor parameters tsyringe could only fill with `undefined`: neither an `@inject` token nor a
+ * type from decorator metadata. Without this check such a class is built with missing dependencies.
+ */
+function parametersWithoutToken(cls: Constructor): number[] {
+  if (cls.length === 0) return [];
+  const types = Reflect.getMetadata('design:paramtypes', cls) as readonly unknown[] | undefined;
+  const tokens = Reflect.getOwnMetadata('injectionTokens', cls) as Record<number, unknown> | undefined;
+  const missing: number[] = [];
+  for (let index = 0; index < cls.length; index++) {
+    if (tokens?.[index] === undefined && types?.[index] === undefined) missing.push(index);
+  }
+  return missing;
 }
 
 async function runHooks(hooks: readonly LifecycleHook[]): Promise<void> {
@@ -201,9 +223,18 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
   processContainer.register(Tokens.Topology, { useValue: topology });
   processContainer.register(Tokens.Process, { useValue: processInfo });
   processContainer.register(Tokens.Codec, { useValue: jsonCodec });
+  processContainer.register(Tokens.Settings, { useValue: topology.settings });
 
   const interceptors: MethodInterceptor[] = [];
   const healthChecks = new Map<string, HealthCheck>();
+  const health: HealthRegistry = {
+    add(name, check) {
+      if (healthChecks.has(name)) throw new AppDefinitionError(`two readiness checks are named "${name}"`);
+      healthChecks.set(name, check);
+    },
+    readiness: () => readiness(),
+  };
+  processContainer.register(Tokens.Health, { useValue: health });
   const hooks = {
     start: [] as LifecycleHook[],
     ready: [] as LifecycleHook[],
@@ -227,10 +258,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
       config: plugin.section ? topology.sections[plugin.section.key] : undefined,
       container: processContainer,
       addInterceptor: (interceptor) => interceptors.push(interceptor),
-      addHealthCheck: (name, check) => {
-        if (healthChecks.has(name)) throw new AppDefinitionError(`two readiness checks are named "${name}"`);
-        healthChecks.set(name, check);
-      },
+      addHealthCheck: (name, check) => health.add(name, check),
       onStart: (hook) => hooks.start.push(hook),
       onReady: (hook) => hooks.ready.push(hook),
       onDrain: (hook) => hooks.drain.push(hook),
@@ -245,6 +273,12 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     resolver: DependencyContainer,
     describe: { kind: 'local' | 'provider'; contract?: AnyContract },
   ) => {
+    const unnamed = parametersWithoutToken(cls);
+    if (unnamed.length > 0) {
+      throw new AppDefinitionError(
+        `cannot create ${cls.name}: constructor parameter(s) ${unnamed.map((i) => `#${i}`).join(', ')} have no @inject(TOKEN) and no decorator metadata names their type (tsx and esbuild emit none); add @inject(TOKEN) to each`,
+      );
+    }
     let instance: object;
     try {
       instance = resolver.resolve(cls);
@@ -253,6 +287,16 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
         `cannot create ${cls.name}: ${(error as Error).message}. Mark the class @injectable() and give every constructor parameter an explicit @inject(TOKEN)`,
         { cause: error },
       );
+    }
+    if (describe.contract !== undefined) {
+      const missing = describe.contract.methodNames.filter(
+        (method) => typeof (instance as Record<string, unknown>)[method] !== 'function',
+      );
+      if (missing.length > 0) {
+        throw new AppDefinitionError(
+          `${cls.name} does not implement ${missing.map((m) => `${describe.contract!.name}.${m}`).join(', ')}; add the method(s) to the class`,
+        );
+      }
     }
     applyInterceptors(instance, interceptors, { ...describe, process: processName });
     created.push(instance);
@@ -358,11 +402,9 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
   const startedServices: object[] = [];
   let stopping: Promise<void> | undefined;
 
-  const stop = async (): Promise<void> => {
-    if (state === 'created') {
-      state = 'stopped';
-      return;
-    }
+  let starting: Promise<void> | undefined;
+
+  const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       state = 'stopping';
       const errors: unknown[] = [];
@@ -390,47 +432,62 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     return stopping;
   };
 
-  const start = async (): Promise<void> => {
-    if (state !== 'created')
-      throw new AppDefinitionError(`cannot start process "${processName}" in state "${state}"`);
-    state = 'starting';
-    try {
-      await runHooks(hooks.start);
-      for (const provider of app.providers)
-        if ('useClass' in provider) processContainer.resolve(provider.token);
-      for (const registration of app.services) {
-        if (hosted.has(registration.contract.name)) processContainer.resolve(registration.contract.token);
-      }
-      for (const instance of [...created]) {
-        startedServices.push(instance);
-        const onStart = (instance as { onStart?: () => unknown }).onStart;
-        if (typeof onStart === 'function') await onStart.call(instance);
-      }
-      if (servesCalls && rpc.type === 'http') {
-        const address = processTopology.address ? new URL(processTopology.address) : undefined;
-        const dispatcher = createDispatcher(
-          hostedServices().map((h) => ({ contract: h.contract, instance: () => h.instance })),
-          readiness,
-        );
-        server = await startHttpRpcServer({
-          dispatcher,
-          host: options.listen?.host ?? processTopology.listen?.host ?? address?.hostname ?? '127.0.0.1',
-          port: options.listen?.port ?? processTopology.listen?.port ?? Number(address?.port || 0),
-          bodyLimit: rpc.bodyLimit,
-          keepAliveTimeout: rpc.keepAliveTimeout,
-        });
-      }
-      state = 'started';
-      await runHooks(hooks.ready);
-    } catch (error) {
-      state = 'failed';
-      stopping = undefined;
-      const failedState = state;
-      state = 'starting';
-      await stop().catch(() => undefined);
-      state = failedState;
-      throw error;
+  const stop = async (): Promise<void> => {
+    if (state === 'created') {
+      state = 'stopped';
+      stopping = runAllHooks([...rpcClients.values()].map((c) => () => c.close()));
     }
+    if (starting !== undefined) await starting.catch(() => undefined);
+    return shutdown();
+  };
+
+  const start = (): Promise<void> => {
+    if (state !== 'created') {
+      return Promise.reject(
+        new AppDefinitionError(`cannot start process "${processName}" in state "${state}"; create a new app`),
+      );
+    }
+    state = 'starting';
+    starting = (async () => {
+      try {
+        await runHooks(hooks.start);
+        for (const provider of app.providers)
+          if ('useClass' in provider) processContainer.resolve(provider.token);
+        for (const registration of app.services) {
+          if (hosted.has(registration.contract.name)) processContainer.resolve(registration.contract.token);
+        }
+        for (const instance of [...created]) {
+          startedServices.push(instance);
+          const onStart = (instance as { onStart?: () => unknown }).onStart;
+          if (typeof onStart === 'function') await onStart.call(instance);
+        }
+        if (servesCalls && rpc.type === 'http') {
+          const address = processTopology.address ? new URL(processTopology.address) : undefined;
+          const dispatcher = createDispatcher(
+            hostedServices().map((h) => ({ contract: h.contract, instance: () => h.instance })),
+            readiness,
+          );
+          server = await startHttpRpcServer({
+            dispatcher,
+            host:
+              options.listen?.host ??
+              processTopology.listen?.host ??
+              address?.hostname.replace(/^\[(.*)\]$/, '$1') ??
+              '127.0.0.1',
+            port: options.listen?.port ?? processTopology.listen?.port ?? Number(address?.port || 0),
+            bodyLimit: rpc.bodyLimit,
+            keepAliveTimeout: rpc.keepAliveTimeout,
+          });
+        }
+        state = 'started';
+        await runHooks(hooks.ready);
+      } catch (error) {
+        await shutdown().catch(() => undefined);
+        state = 'failed';
+        throw error;
+      }
+    })();
+    return starting;
   };
 
   return {

@@ -9,6 +9,13 @@
  * Type guards compare `code`, never `instanceof`, so two installed copies of this package still agree.
  */
 
+/**
+ * Marks Blueprint errors. A registered symbol, so errors made by another installed copy of this package
+ * carry the same mark; an error from elsewhere that happens to have a `code` (Node's `ENOENT`, a
+ * driver's `ECONNREFUSED`) is not a Blueprint error and crosses the wire as `INTERNAL`.
+ */
+export const BLUEPRINT_ERROR_MARK: unique symbol = Symbol.for('blueprint:error') as never;
+
 /** Options accepted by every Blueprint error. */
 export interface ErrorOptions {
   /** JSON-safe data that helps the caller (validation issues, the missing id, ...). Crosses the wire. */
@@ -24,6 +31,8 @@ export interface ErrorOptions {
  * throw new BlueprintError('PAYMENT_DECLINED', 'card declined for order 42', { details: { orderId: 42 } });
  */
 export class BlueprintError extends Error {
+  /** Marks the error as a Blueprint error for {@link isBlueprintError}, across installed copies. */
+  declare readonly [BLUEPRINT_ERROR_MARK]: true;
   /** Stable machine-readable code, e.g. `NOT_FOUND`. */
   readonly code: string;
   /** JSON-safe data for the caller. */
@@ -46,6 +55,8 @@ export class BlueprintError extends Error {
     return out;
   }
 }
+
+Object.defineProperty(BlueprintError.prototype, BLUEPRINT_ERROR_MARK, { value: true });
 
 /** The wire form of an error. */
 export interface SerializedError {
@@ -197,6 +208,13 @@ export type RpcRequestErrorCode =
   | 'RPC_PAYLOAD_TOO_LARGE'
   | 'RPC_UNKNOWN_METHOD';
 
+const RPC_REQUEST_STATUS: Readonly<Record<RpcRequestErrorCode, number>> = {
+  RPC_BAD_REQUEST: 400,
+  RPC_UNSUPPORTED_MEDIA_TYPE: 415,
+  RPC_PAYLOAD_TOO_LARGE: 413,
+  RPC_UNKNOWN_METHOD: 404,
+};
+
 /** A value could not be encoded or decoded by the codec (`CODEC_INVALID`). */
 export class CodecError extends BlueprintError {
   static readonly code = 'CODEC_INVALID';
@@ -226,13 +244,16 @@ export const CORE_ERROR_CODES = {
   CODEC_INVALID: 400,
 } as const;
 
-/** True when `error` is any coded Blueprint error (from any installed copy). */
+/**
+ * True when `error` is a coded Blueprint error, made by this or any other installed copy of the package.
+ * Errors of other origins are not, even when they carry a string `code` (`ENOENT`, `ECONNREFUSED`).
+ */
 export function isBlueprintError(error: unknown): error is BlueprintError {
   return (
     typeof error === 'object' &&
     error !== null &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    error instanceof Error
+    (error as { [BLUEPRINT_ERROR_MARK]?: unknown })[BLUEPRINT_ERROR_MARK] === true &&
+    typeof (error as { code?: unknown }).code === 'string'
   );
 }
 
@@ -263,6 +284,9 @@ const BUILT_IN_ERRORS: readonly CodedErrorClass[] = [
   RemoteUnavailableError as unknown as CodedErrorClass,
   TimeoutError as unknown as CodedErrorClass,
   AbortedError as unknown as CodedErrorClass,
+  CodecError as unknown as CodedErrorClass,
+  TopologyError as unknown as CodedErrorClass,
+  AppDefinitionError as unknown as CodedErrorClass,
 ];
 
 /**
@@ -277,6 +301,10 @@ export function reviveError(
   const cls = known.find((c) => c.code === wire.code) ?? BUILT_IN_ERRORS.find((c) => c.code === wire.code);
   const options: ErrorOptions = wire.details === undefined ? {} : { details: wire.details };
   if (cls) return new cls(wire.message, options);
+  if (Object.hasOwn(RPC_REQUEST_STATUS, wire.code)) {
+    const code = wire.code as RpcRequestErrorCode;
+    return new RpcRequestError(code, wire.message, { ...options, status: RPC_REQUEST_STATUS[code] });
+  }
   return new ServiceError(wire.code, wire.message, { ...options, status: status ?? 500 });
 }
 

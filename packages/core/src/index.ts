@@ -45,6 +45,7 @@ export {
   type BlueprintApp,
   type CreateAppOptions,
   createApp,
+  type HealthRegistry,
   type ReadinessReport,
   Tokens,
 } from './create-app.js';

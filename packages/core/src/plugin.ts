@@ -63,7 +63,10 @@ export interface PluginContext<Config = unknown> {
   onDrain(hook: LifecycleHook): void;
   /** Runs last on stop, after services stopped: close connections and timers. */
   onStop(hook: LifecycleHook): void;
-  /** The services hosted in this process. Available from `onStart` on. */
+  /**
+   * The services hosted in this process, with interceptors applied. Filled while services are created
+   * (after the plugins' `onStart` hooks): read it in `onReady` (e.g. to subscribe event handlers).
+   */
   hostedServices(): readonly HostedService[];
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AppDefinition } from './app.js';
+import { parseJsonSafely } from './codec.js';
 import { TopologyError } from './errors.js';
 import type { Plugin } from './plugin.js';
 import { byteSizeSchema, countSchema, durationSchema, flagSchema, portSchema } from './units.js';
@@ -94,6 +95,14 @@ const coreShape = {
     .default({ type: 'local', serialize: false, validate: { input: true, output: true } }),
   /** How long `stop()` waits for in-flight work. Default: `"10s"`. */
   shutdownTimeout: durationSchema.optional().default(10_000),
+  /**
+   * App settings by name (strings, numbers, booleans), e.g. `{ "dataDir": "${DATA_DIR:-.data/split}" }`.
+   * Services read them through the `Tokens.Settings` injection token. Default: `{}`.
+   */
+  settings: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .default({}),
   /** Processes by name. */
   processes: z.record(
     z.string().regex(PROCESS_NAME, 'invalid process name: use lower-case letters, digits and dashes'),
@@ -119,6 +128,8 @@ export interface Topology {
   readonly source: string;
   /** Plugin sections by key. */
   readonly sections: Readonly<Record<string, unknown>>;
+  /** App settings from the `settings` key. */
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Sections of first-party plugins, to tell a user which plugin a section needs. */
@@ -131,30 +142,54 @@ const SECTION_HINTS: Record<string, string> = {
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
- * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed JSON value. A variable that is
- * unset and has no default is an error naming the path.
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed JSON value, as a shell does:
+ * `${VAR:-default}` takes the default when `VAR` is unset or empty; `${VAR}` takes the value, even
+ * empty. A variable that is unset and has no default is a {@link TopologyError} naming each such path.
+ *
+ * @example
+ * interpolateEnv({ address: 'http://127.0.0.1:${PORT:-4001}' }, { PORT: '5000' }) // { address: 'http://127.0.0.1:5000' }
  */
 export function interpolateEnv(
   value: unknown,
   env: Readonly<Record<string, string | undefined>> = process.env,
   at = 'topology',
 ): unknown {
-  if (typeof value === 'string') {
-    return value.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
-      const found = env[name];
-      if (found !== undefined && found !== '') return found;
-      if (fallback !== undefined) return fallback;
-      throw new TopologyError(
-        `${at}: environment variable ${name} is not set; set it or give a default with \${${name}:-value}`,
-        { details: { issues: [{ path: at, message: `${name} is not set` }] } },
-      );
+  const issues: TopologyIssue[] = [];
+  const out = interpolateValue(value, env, at, issues);
+  if (issues.length > 0) {
+    const lines = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
+    throw new TopologyError(`unset environment variables in the topology:\n${lines}`, {
+      details: { issues },
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolateEnv(item, env, `${at}[${index}]`));
+  return out;
+}
+
+function interpolateValue(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  at: string,
+  issues: TopologyIssue[],
+): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(ENV_REFERENCE, (match, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (fallback !== undefined) return found === undefined || found === '' ? fallback : found;
+      if (found !== undefined) return found;
+      issues.push({
+        path: at,
+        message: `environment variable ${name} is not set; set it or give a default with \${${name}:-value}`,
+      });
+      return match;
+    });
+  }
+  if (Array.isArray(value))
+    return value.map((item, index) => interpolateValue(item, env, `${at}[${index}]`, issues));
   if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolateEnv(item, env, `${at}.${key}`);
-    return out;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolateValue(item, env, `${at}.${key}`, issues)]),
+    );
   }
   return value;
 }
@@ -213,7 +248,9 @@ function fail(source: string, issues: TopologyIssue[]): never {
  */
 export function parseTopology(raw: unknown, options: ParseTopologyOptions = {}): Topology {
   const source = options.source ?? '(inline)';
-  const interpolated = interpolateEnv(raw, options.env ?? process.env);
+  const envIssues: TopologyIssue[] = [];
+  const interpolated = interpolateValue(raw, options.env ?? process.env, 'topology', envIssues);
+  if (envIssues.length > 0) fail(source, envIssues);
   const sectionShape: Record<string, z.ZodType> = {};
   for (const plugin of options.plugins ?? []) {
     if (plugin.section) sectionShape[plugin.section.key] = plugin.section.schema.optional();
@@ -256,6 +293,7 @@ export function parseTopology(raw: unknown, options: ParseTopologyOptions = {}):
     rpc: data.rpc,
     shutdownTimeout: data.shutdownTimeout,
     processes: data.processes,
+    settings: data.settings,
     baseDir: options.baseDir ?? process.cwd(),
     source,
     sections,
@@ -313,8 +351,12 @@ export function loadTopologyFile(
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
-    throw new TopologyError(`cannot read topology file ${absolute}: ${(error as Error).message}`, {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    const message = `cannot read topology file ${absolute}: ${reason}; check the path (it is relative to the working directory ${process.cwd()})`;
+    throw new TopologyError(message, {
       cause: error,
+      details: { source: absolute, issues: [{ path: 'topology', message }] },
     });
   }
   return parseTopology(readTopologyJson(text, absolute), {
@@ -324,13 +366,20 @@ export function loadTopologyFile(
   });
 }
 
-/** Parses the text of a topology file as JSON, with a coded error naming the file. */
+/**
+ * Parses the text of a topology file as JSON, with a coded error naming the file. `__proto__` and
+ * `constructor.prototype` keys are refused.
+ */
 export function readTopologyJson(text: string, source: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonSafely(text);
   } catch (error) {
-    throw new TopologyError(`topology ${source} is not valid JSON: ${(error as Error).message}`, {
+    const reason =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    const message = `topology ${source} is not valid JSON (${reason}); fix the syntax (JSON allows no comments or trailing commas)`;
+    throw new TopologyError(message, {
       cause: error,
+      details: { source, issues: [{ path: 'topology', message }] },
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The `http` RPC client: one undici keep-alive pool per remote process, JSON through the codec.
  */
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { type Codec, jsonCodec } from '../codec.js';
 import type { CallContext } from '../contract.js';
@@ -76,6 +77,33 @@ function transportError(
   });
 }
 
+function responseTooLarge(subject: string, size: number, limit: number): RemoteUnavailableError {
+  return new RemoteUnavailableError(
+    `${subject}: response of ${size} bytes is over the limit of ${limit}; raise rpc.bodyLimit or return less`,
+    { details: { limit } },
+  );
+}
+
+/** Drops a response body; a destroyed undici body emits an abort error that must not go unhandled. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number, subject: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      discard(body as Readable);
+      throw responseTooLarge(subject, size, limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
  * Creates the client for one remote process. Reuses connections (keep-alive), sends the caller's
  * remaining time so the server can stop work the caller no longer waits for, and honours the
@@ -125,14 +153,15 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
           ...(signal ? { signal } : {}),
         });
         statusCode = response.statusCode;
-        const length = Number(response.headers['content-length'] ?? 0);
-        if (length > bodyLimit) {
-          response.body.destroy();
-          throw new RemoteUnavailableError(
-            `${subject}: response of ${length} bytes is over the limit of ${bodyLimit}`,
-          );
+        const declared = response.headers['content-length'];
+        if (declared !== undefined && Number(declared) > bodyLimit) {
+          discard(response.body);
+          throw responseTooLarge(subject, Number(declared), bodyLimit);
         }
-        text = await response.body.text();
+        text =
+          declared !== undefined
+            ? await response.body.text()
+            : await readLimited(response.body, bodyLimit, subject);
       } catch (error) {
         if (isBlueprintError(error)) throw error;
         throw transportError(error, subject, url, timeoutMs, signal);

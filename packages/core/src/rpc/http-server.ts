@@ -6,7 +6,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type Codec, jsonCodec } from '../codec.js';
 import type { CallContext } from '../contract.js';
-import { CodecError, RpcRequestError, serializeError, TimeoutError } from '../errors.js';
+import {
+  AbortedError,
+  CodecError,
+  RemoteUnavailableError,
+  RpcRequestError,
+  serializeError,
+  TimeoutError,
+} from '../errors.js';
 import type { RpcDispatcher, RpcServer } from './types.js';
 
 /** Request headers copied into the call context (lower-case). */
@@ -92,10 +99,12 @@ function send(response: ServerResponse, status: number, body: string, closing: b
 /**
  * Starts the RPC server and resolves once it listens.
  *
- * Bad requests get a coded error and never reach a service: a non-JSON content type (415,
- * `RPC_UNSUPPORTED_MEDIA_TYPE`), a body over the limit (413, `RPC_PAYLOAD_TOO_LARGE`), malformed JSON or
- * `__proto__`/`constructor.prototype` keys (400, `RPC_BAD_REQUEST`), an unknown service or method
- * (404, `RPC_UNKNOWN_METHOD`), input that fails the schema (400, `VALIDATION_FAILED`).
+ * Bad requests get a coded error and never reach a service: an unknown service or method, or a path
+ * that is not `/rpc/<service>/<method>` (404, `RPC_UNKNOWN_METHOD`), a content type other than
+ * `application/json` (415, `RPC_UNSUPPORTED_MEDIA_TYPE`), a body over the limit, declared or streamed
+ * (413, `RPC_PAYLOAD_TOO_LARGE`), malformed JSON or `__proto__`/`constructor.prototype` keys (400,
+ * `RPC_BAD_REQUEST`), input that fails the schema (400, `VALIDATION_FAILED`). Once `close()` began,
+ * new calls get 503 `REMOTE_UNAVAILABLE` and are not run.
  */
 export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise<RpcServer> {
   const codec = options.codec ?? jsonCodec;
@@ -118,6 +127,16 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
     }
     finish(response, status, text);
   };
+  const done = () => {
+    inFlight--;
+    if (inFlight === 0 && drained) drained();
+  };
+  /** Answers before the whole body was read: the connection closes once the answer is out. */
+  const refuse = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
+    response.shouldKeepAlive = false;
+    response.once('finish', () => request.destroy());
+    fail(response, error);
+  };
 
   const handleCall = (
     request: IncomingMessage,
@@ -125,28 +144,44 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
     service: string,
     method: string,
   ) => {
-    const contentType = request.headers['content-type'];
-    if (contentType === undefined || !contentType.toLowerCase().startsWith('application/json')) {
+    if (draining) {
+      refuse(
+        request,
+        response,
+        new RemoteUnavailableError(`${service}.${method}: this process is shutting down; call again later`),
+      );
+      return;
+    }
+    if (!dispatcher.has(service, method)) {
+      request.resume();
+      fail(response, unknownMethod(service, method));
+      return;
+    }
+    if (!isJsonContentType(request.headers['content-type'])) {
       request.resume();
       fail(
         response,
         new RpcRequestError(
           'RPC_UNSUPPORTED_MEDIA_TYPE',
-          `content-type must be application/json, got ${contentType ?? 'none'}`,
-          {
-            status: 415,
-          },
+          `content-type must be application/json, got ${request.headers['content-type'] ?? 'none'}`,
+          { status: 415 },
         ),
       );
       return;
     }
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > bodyLimit) {
-      response.shouldKeepAlive = false;
-      fail(response, tooLarge(declared, bodyLimit));
-      request.destroy();
+      refuse(request, response, tooLarge(declared, bodyLimit));
       return;
     }
+    inFlight++;
+    const state = new CallState(deadlineOf(request), readHeaders(request));
+    response.once('close', () => {
+      if (!response.writableFinished)
+        state.abort(new AbortedError(`${service}.${method}: the caller went away`));
+      state.end();
+      done();
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let rejected = false;
@@ -155,9 +190,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
       size += chunk.length;
       if (size > bodyLimit) {
         rejected = true;
-        response.shouldKeepAlive = false;
-        fail(response, tooLarge(size, bodyLimit));
-        request.destroy();
+        refuse(request, response, tooLarge(size, bodyLimit));
         return;
       }
       chunks.push(chunk);
@@ -176,41 +209,23 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         );
         return;
       }
-      const timeoutHeader = request.headers[TIMEOUT_HEADER];
-      const remaining = typeof timeoutHeader === 'string' ? Number(timeoutHeader) : Number.NaN;
-      const state = new CallState(
-        Number.isFinite(remaining) ? Date.now() + remaining : undefined,
-        readHeaders(request),
-      );
-      inFlight++;
-      response.once('close', () => {
-        if (!response.writableFinished) state.abort(new TimeoutError('the caller went away'));
-        state.end();
-      });
       dispatcher.dispatch(service, method, input, state).then(
         (result) => {
+          if (response.destroyed) return;
           let body: string;
           try {
             body = codec.encode(result);
           } catch (error) {
-            done();
             fail(response, error);
             return;
           }
-          done();
           finish(response, 200, body);
         },
         (error: unknown) => {
-          done();
-          fail(response, error);
+          if (!response.destroyed) fail(response, error);
         },
       );
     });
-  };
-
-  const done = () => {
-    inFlight--;
-    if (inFlight === 0 && drained) drained();
   };
 
   const server = createServer(
@@ -221,12 +236,22 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         const rest = url.slice(RPC_PATH_PREFIX.length);
         const slash = rest.indexOf('/');
         if (slash > 0 && rest.indexOf('/', slash + 1) === -1) {
-          handleCall(
-            request,
-            response,
-            decodeURIComponent(rest.slice(0, slash)),
-            decodeURIComponent(rest.slice(slash + 1)),
-          );
+          let service: string;
+          let method: string;
+          try {
+            service = decodeURIComponent(rest.slice(0, slash));
+            method = decodeURIComponent(rest.slice(slash + 1));
+          } catch {
+            request.resume();
+            fail(
+              response,
+              new RpcRequestError('RPC_BAD_REQUEST', `malformed percent-encoding in the path ${url}`, {
+                status: 400,
+              }),
+            );
+            return;
+          }
+          handleCall(request, response, service, method);
           return;
         }
       }
@@ -252,9 +277,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         new RpcRequestError(
           'RPC_UNKNOWN_METHOD',
           `no route ${request.method} ${url}; calls are POST /rpc/<service>/<method>`,
-          {
-            status: 404,
-          },
+          { status: 404 },
         ),
       );
     },
@@ -269,42 +292,63 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${host}:${address.port}`,
     get inFlight() {
       return inFlight;
     },
-    async close(drainTimeoutMs: number) {
-      if (draining) return;
-      draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => {
-            drained = resolve;
-          }),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, drainTimeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      server.closeAllConnections();
-      await closed;
+    close(drainTimeoutMs: number) {
+      closing ??= (async () => {
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              drained = resolve;
+            }),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, drainTimeoutMs);
+            }),
+          ]);
+          clearTimeout(timer);
+        }
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
     },
   };
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (value === 'application/json') return true;
+  const semicolon = value.indexOf(';');
+  return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'application/json';
+}
+
+function deadlineOf(request: IncomingMessage): number | undefined {
+  const header = request.headers[TIMEOUT_HEADER];
+  const remaining = typeof header === 'string' ? Number(header) : Number.NaN;
+  return Number.isFinite(remaining) && remaining >= 0 ? Date.now() + remaining : undefined;
+}
+
+function unknownMethod(service: string, method: string): RpcRequestError {
+  return new RpcRequestError(
+    'RPC_UNKNOWN_METHOD',
+    `no method "${method}" of service "${service}" is hosted here; check the topology places the service in this process`,
+    { status: 404, details: { service, method } },
+  );
 }
 
 function tooLarge(size: number, limit: number): RpcRequestError {
   return new RpcRequestError(
     'RPC_PAYLOAD_TOO_LARGE',
-    `request body of ${size} bytes is over the limit of ${limit} bytes`,
-    {
-      status: 413,
-      details: { limit },
-    },
+    `request body of ${size} bytes is over the limit of ${limit} bytes; send less or raise rpc.bodyLimit`,
+    { status: 413, details: { limit } },
   );
 }

@@ -1,0 +1,7 @@
+/**
+ * The web service: it serves HTTP and offers no methods to other services, so its contract is empty.
+ */
+import { defineService } from '@blueprint/core';
+
+/** The `web` service. */
+export const Web = defineService('web', {}, { description: 'The public HTTP API.' });

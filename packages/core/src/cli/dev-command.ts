@@ -1,0 +1,176 @@
+/**
+ * `blueprint dev`: runs every process of a topology as a child (`blueprint start --process NAME`)
+ * with prefixed logs, and stops them all together.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TopologyError } from '../errors.js';
+import { durationSchema } from '../units.js';
+import { readRawTopology } from './load-app.js';
+import { createLinePrefixer, formatPrefix, shouldColor } from './log-prefixer.js';
+import { formatError } from './report-error.js';
+import { DEV_CHILD_ENV, type ReadyMessage, STOP_MARGIN_MS } from './start-command.js';
+import { ExitCode } from './usage.js';
+
+/** Options of {@link devCommand}. */
+export interface DevCommandOptions {
+  /** Path of the topology file. */
+  readonly topology: string;
+  /** Pass `--verbose` to the children. Default: false. */
+  readonly verbose?: boolean;
+}
+
+const LAUNCHER = fileURLToPath(new URL('../../bin/blueprint.js', import.meta.url));
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  ready: boolean;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+}
+
+/**
+ * Runs `blueprint dev`. Resolves with 0 when a signal stopped every child cleanly, 1 when a child
+ * failed (at start or later) or did not stop.
+ */
+export async function devCommand(options: DevCommandOptions): Promise<number> {
+  const verbose = options.verbose ?? false;
+  let file: string;
+  let names: string[];
+  let shutdownTimeout: number;
+  try {
+    const topology = readRawTopology(options.topology);
+    file = topology.file;
+    const processes = topology.raw.processes;
+    if (typeof processes !== 'object' || processes === null || Object.keys(processes).length === 0) {
+      throw new TopologyError(
+        `invalid topology ${file}:\n  - topology.processes: no processes; add at least one, e.g. { "main": { "services": [...] } }`,
+      );
+    }
+    names = Object.keys(processes);
+    const timeout = durationSchema.safeParse(topology.raw.shutdownTimeout);
+    shutdownTimeout = timeout.success ? timeout.data : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  } catch (error) {
+    process.stderr.write(`[dev] ${formatError(error, verbose)}\n`);
+    return ExitCode.Failure;
+  }
+  return supervise(file, names, shutdownTimeout, verbose);
+}
+
+function supervise(
+  file: string,
+  names: string[],
+  shutdownTimeout: number,
+  verbose: boolean,
+): Promise<number> {
+  const color = shouldColor(process.stdout, process.env);
+  const width = Math.max(5, ...names.map((name) => name.length + 2));
+  const devPrefix = formatPrefix('dev', { width, color: false });
+  const say = (line: string) => process.stdout.write(`${devPrefix}${line}\n`);
+  const complain = (line: string) => process.stderr.write(`${devPrefix}${line}\n`);
+
+  return new Promise<number>((resolve) => {
+    const children: Child[] = [];
+    let failed = false;
+    let stopping = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let done = false;
+
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      if (killTimer) clearTimeout(killTimer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+
+    const running = () => children.filter((child) => child.exit === undefined);
+
+    const stopAll = (reason: string) => {
+      if (stopping) return;
+      stopping = true;
+      const alive = running();
+      if (alive.length > 0) say(`stopping ${alive.map((c) => c.name).join(', ')} (${reason})`);
+      for (const child of alive) child.process.kill('SIGTERM');
+      const limit = shutdownTimeout + STOP_MARGIN_MS * 2;
+      killTimer = setTimeout(() => {
+        const stuck = running();
+        complain(`${stuck.map((c) => c.name).join(', ')} did not stop within ${limit}ms; killing them`);
+        for (const child of stuck) child.process.kill('SIGKILL');
+        finish(ExitCode.Failure);
+      }, limit);
+      maybeFinish();
+    };
+
+    const maybeFinish = () => {
+      if (!stopping || running().length > 0) return;
+      const clean = children.every((child) => child.exit?.code === 0);
+      say(clean && !failed ? 'stopped' : 'stopped with failures');
+      finish(clean && !failed ? ExitCode.Ok : ExitCode.Failure);
+    };
+
+    function onSignal(signal: NodeJS.Signals) {
+      if (stopping) {
+        complain(
+          `${signal} again; killing ${
+            running()
+              .map((c) => c.name)
+              .join(', ') || 'nothing'
+          }`,
+        );
+        for (const child of running()) child.process.kill('SIGKILL');
+        finish(ExitCode.Failure);
+        return;
+      }
+      stopAll(signal);
+    }
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    say(`starting ${names.join(', ')} from ${file}`);
+    names.forEach((name, index) => {
+      const args = [LAUNCHER, 'start', '--topology', file, '--process', name];
+      if (verbose) args.push('--verbose');
+      // Own process group: a terminal's Ctrl-C reaches only `dev`, which forwards one SIGTERM.
+      const proc = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        detached: true,
+        env: { ...process.env, [DEV_CHILD_ENV]: '1' },
+      });
+      const child: Child = { name, process: proc, ready: false, exit: undefined };
+      children.push(child);
+      const prefix = formatPrefix(name, { width, colorIndex: index, color });
+      const stdout = createLinePrefixer(prefix, (text) => process.stdout.write(text));
+      const stderr = createLinePrefixer(prefix, (text) => process.stderr.write(text));
+      proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
+      proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+      proc.on('message', (message: Partial<ReadyMessage>) => {
+        if (message?.type !== 'blueprint:ready') return;
+        child.ready = true;
+        if (children.length === names.length && children.every((c) => c.ready)) {
+          say(`all ${names.length} processes ready`);
+        }
+      });
+      proc.on('error', (error) => {
+        complain(`${name}: ${formatError(error, verbose)}`);
+        if (child.exit === undefined) child.exit = { code: null, signal: null };
+        failed = true;
+        stopAll(`${name} could not be spawned`);
+      });
+      proc.on('close', (code, signal) => {
+        stdout.flush();
+        stderr.flush();
+        child.exit = { code, signal };
+        if (!stopping) {
+          failed = true;
+          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          complain(`${name} ${how}${child.ready ? '' : ' while starting'}; stopping the others`);
+          stopAll(`${name} exited`);
+        }
+        maybeFinish();
+      });
+    });
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Reads a topology file far enough to find its app module, and imports that module. A `.ts` entry is
+ * compiled on the fly by tsx, with the nearest `tsconfig.json` (so `experimentalDecorators` applies).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type AppDefinition, isAppDefinition } from '../app.js';
+import { AppDefinitionError, TopologyError } from '../errors.js';
+import { interpolateEnv, readTopologyJson } from '../topology.js';
+
+/** A topology file as JSON, before validation. */
+export interface RawTopology {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** The parsed JSON object. */
+  readonly raw: Record<string, unknown>;
+}
+
+/** Reads and JSON-parses a topology file. Throws {@link TopologyError} naming the file. */
+export function readRawTopology(file: string): RawTopology {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new TopologyError(
+      `cannot read topology file ${absolute}: ${(error as Error).message}; check the --topology path`,
+      { cause: error },
+    );
+  }
+  const raw = readTopologyJson(text, absolute);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid(
+      absolute,
+      'topology',
+      'expected a JSON object like { "app": "src/app.ts", "processes": {...} }',
+    );
+  }
+  return { file: absolute, raw: raw as Record<string, unknown> };
+}
+
+function invalid(file: string, at: string, message: string): TopologyError {
+  return new TopologyError(`invalid topology ${file}:\n  - ${at}: ${message}`, {
+    details: { source: file, issues: [{ path: at, message }] },
+  });
+}
+
+/** Options of {@link loadApp}. */
+export interface LoadAppOptions {
+  /** Environment for `${VAR}` in `app`. Default: `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** True when a TypeScript loader is already registered (the CLI runs from sources). Default: false. */
+  readonly typescriptRegistered?: boolean;
+}
+
+/** The app a topology names. */
+export interface LoadedApp {
+  /** The app definition exported by the module. */
+  readonly app: AppDefinition;
+  /** Absolute path of the app module. */
+  readonly entry: string;
+}
+
+const TYPESCRIPT_ENTRY = /\.(?:[cm]?ts|tsx)$/;
+
+/**
+ * Imports the module named by the topology's `app` (relative to the topology file) and returns the
+ * app it exports as `app` or `default`.
+ */
+export async function loadApp(topology: RawTopology, options: LoadAppOptions = {}): Promise<LoadedApp> {
+  const { file, raw } = topology;
+  if (typeof raw.app !== 'string' || raw.app === '') {
+    throw invalid(
+      file,
+      'topology.app',
+      'missing; set it to the module that exports the app, relative to this file (e.g. "src/app.ts")',
+    );
+  }
+  const appPath = interpolateEnv(raw.app, options.env ?? process.env, 'topology.app') as string;
+  const entry = path.resolve(path.dirname(file), appPath);
+  if (!existsSync(entry)) {
+    throw invalid(
+      file,
+      'topology.app',
+      `module ${entry} does not exist; fix the path (it is relative to the topology file)`,
+    );
+  }
+  if (TYPESCRIPT_ENTRY.test(entry) && !options.typescriptRegistered) await registerTypeScript(entry);
+  const exports = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const candidate = 'app' in exports ? exports.app : exports.default;
+  if (!isAppDefinition(candidate)) {
+    const names = Object.keys(exports);
+    throw new AppDefinitionError(
+      `${entry} (topology.app of ${file}) exports no app: export the result of defineApp() as "app" or as the default export; its exports are: ${names.length > 0 ? names.join(', ') : '(none)'}`,
+      { details: { entry, exports: names } },
+    );
+  }
+  return { app: candidate, entry };
+}
+
+async function registerTypeScript(entry: string): Promise<void> {
+  const { register } = await import('tsx/esm/api');
+  const tsconfig = findTsconfig(path.dirname(entry));
+  register(tsconfig === undefined ? {} : { tsconfig });
+}
+
+function findTsconfig(from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'tsconfig.json');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}

@@ -1,0 +1,119 @@
+import {
+  type BlueprintApp,
+  type CallContext,
+  createApp,
+  defineApp,
+  defineService,
+  type ImplementationOf,
+  type InjectionToken,
+  inject,
+  injectable,
+  isRemoteUnavailableError,
+  service,
+} from '@blueprint/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { waitFor } from '../../../../test/harness/index.js';
+
+/** Lets the test decide when each job finishes: no sleeps. */
+class Gates {
+  readonly entered = new Set<string>();
+  readonly aborted = new Set<string>();
+  private readonly releases = new Map<string, () => void>();
+
+  wait(id: string, signal: AbortSignal | undefined): Promise<void> {
+    this.entered.add(id);
+    return new Promise((resolve, reject) => {
+      this.releases.set(id, resolve);
+      signal?.addEventListener('abort', () => {
+        this.aborted.add(id);
+        reject(signal.reason);
+      });
+    });
+  }
+
+  release(id: string): void {
+    this.releases.get(id)?.();
+  }
+
+  releaseAll(): void {
+    for (const release of this.releases.values()) release();
+  }
+}
+const GATES: InjectionToken<Gates> = Symbol('gates');
+
+const Jobs = defineService('jobs', {
+  run: { input: z.object({ id: z.string() }), output: z.object({ id: z.string(), done: z.boolean() }) },
+});
+
+@injectable()
+class JobsService implements ImplementationOf<typeof Jobs> {
+  constructor(@inject(GATES) private readonly gates: Gates) {}
+  async run({ id }: { id: string }, context?: CallContext) {
+    await this.gates.wait(id, context?.signal);
+    return { id, done: true };
+  }
+}
+
+const gates = new Gates();
+const app = defineApp({
+  name: 'drain',
+  services: [service(Jobs, JobsService)],
+  providers: [{ token: GATES, useValue: gates }],
+});
+
+const started: BlueprintApp[] = [];
+afterEach(async () => {
+  gates.releaseAll();
+  await Promise.all(started.splice(0).map((a) => a.stop()));
+});
+
+async function pair(shutdownTimeout: string) {
+  const topology = {
+    app: './drain.js',
+    rpc: { type: 'http', timeout: '20s' },
+    shutdownTimeout,
+    processes: { worker: { services: ['jobs'], address: 'http://127.0.0.1:0' }, caller: { services: [] } },
+  };
+  const worker = await createApp(app, { topology, process: 'worker' });
+  await worker.start();
+  const caller = await createApp(app, { topology, process: 'caller', addresses: { worker: worker.rpcUrl! } });
+  await caller.start();
+  started.push(caller, worker);
+  return { worker, jobs: caller.client(Jobs) };
+}
+
+describe('stop() drains in-flight calls', () => {
+  it('waits for a slow call, whose caller gets its result, and refuses new calls meanwhile', async () => {
+    const { worker, jobs } = await pair('20s');
+    const slow = jobs.run({ id: 'slow' });
+    await waitFor(() => gates.entered.has('slow'), { message: 'the slow call to start' });
+
+    const stopping = worker.stop();
+    await waitFor(() => worker.state === 'stopping', { message: 'the worker to begin stopping' });
+
+    const late = await jobs.run({ id: 'late' }).catch((error: unknown) => error);
+    expect(isRemoteUnavailableError(late)).toBe(true);
+    expect(gates.entered.has('late')).toBe(false);
+    expect(worker.state).toBe('stopping');
+
+    gates.release('slow');
+    expect(await slow).toEqual({ id: 'slow', done: true });
+    await stopping;
+    expect(worker.state).toBe('stopped');
+    expect(gates.aborted.has('slow')).toBe(false);
+  });
+
+  it('gives up after shutdownTimeout: the call is cut, its caller told, the implementation signalled', async () => {
+    const { worker, jobs } = await pair('200ms');
+    const stuck = jobs.run({ id: 'stuck' }).catch((error: unknown) => error);
+    await waitFor(() => gates.entered.has('stuck'), { message: 'the stuck call to start' });
+    const began = Date.now();
+    await worker.stop();
+    expect(Date.now() - began).toBeGreaterThanOrEqual(190);
+    expect(isRemoteUnavailableError(await stuck)).toBe(true);
+    await waitFor(() => gates.aborted.has('stuck'), {
+      message: 'the implementation to see its signal abort',
+    });
+  });
+});
