@@ -1,0 +1,74 @@
+/**
+ * @blueprint/resilience — circuit breaker, retry, timeout, bulkhead and fallback: as values composed
+ * with `wrap`, as decorators, and as topology policies on remote contract calls.
+ */
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
+export { type BulkheadOptions, type BulkheadPolicy, bulkhead } from './bulkhead.js';
+export {
+  type CircuitBreakerOptions,
+  type CircuitBreakerPolicy,
+  type CircuitBreakerStats,
+  type CircuitState,
+  type CircuitStateChange,
+  circuitBreaker,
+} from './circuit-breaker.js';
+export {
+  Bulkhead,
+  CircuitBreaker,
+  type CircuitBreakerDecoratorOptions,
+  type DecoratedPolicies,
+  Fallback,
+  type FallbackDecoratorOptions,
+  type FallbackMethod,
+  getDecoratedPolicies,
+  RESILIENCE_METADATA,
+  Retry,
+  Timeout,
+} from './decorators.js';
+export {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  isDependencyFailure,
+  isResilienceOptionsError,
+  isRetryExhaustedError,
+  isTimeoutError,
+  isTransientError,
+  RESILIENCE_ERROR_CODES,
+  ResilienceOptionsError,
+  RetryExhaustedError,
+  type RetryExhaustedErrorOptions,
+  shouldFallback,
+  TimeoutError,
+} from './errors.js';
+export { type FallbackHandler, type FallbackOptions, fallback } from './fallback.js';
+export { type RemoteFallback, type ResiliencePluginOptions, resiliencePlugin } from './plugin.js';
+export {
+  breakerConfigSchema,
+  budgetConfigSchema,
+  bulkheadConfigSchema,
+  DEFAULT_REMOTE_POLICIES,
+  type PoliciesConfig,
+  type PolicySetConfig,
+  policiesSchema,
+  policySetSchema,
+  retryConfigSchema,
+} from './policies-config.js';
+export {
+  type Duration,
+  type Policy,
+  type PolicyContext,
+  type PolicyTask,
+  type WrappedPolicy,
+  wrap,
+} from './policy.js';
+export { type RetryEvent, type RetryOptions, type RetryPolicy, retry } from './retry.js';
+export {
+  type RetryBudget,
+  type RetryBudgetOptions,
+  type RetryBudgetStats,
+  retryBudget,
+} from './retry-budget.js';
+export { type TimeoutOptions, type TimeoutPolicy, timeout } from './timeout.js';

@@ -1,0 +1,321 @@
+import {
+  type AnyContract,
+  applyInterceptors,
+  type CallContext,
+  defineApp,
+  defineService,
+  type HealthCheck,
+  type LifecycleHook,
+  type MethodInterceptor,
+  NotFoundError,
+  type PluginContext,
+  parseTopology,
+  RemoteUnavailableError,
+  service,
+} from '@blueprint/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { type BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
+import { type ResiliencePluginOptions, resiliencePlugin } from './plugin.js';
+import type { PoliciesConfig } from './policies-config.js';
+
+const Products = defineService('products', {
+  get: { input: z.object({ id: z.string() }), output: z.string(), idempotent: true },
+  list: { input: z.void(), output: z.array(z.string()), idempotent: true },
+  reserve: { input: z.object({ id: z.string() }), output: z.void() },
+});
+const Front = defineService('front', { home: { input: z.void(), output: z.string() } });
+class ProductsService {
+  async get() {
+    return 'p';
+  }
+  async list() {
+    return [];
+  }
+  async reserve() {}
+}
+class FrontService {
+  async home() {
+    return 'home';
+  }
+}
+
+type Next = (input: unknown, context?: CallContext) => Promise<unknown>;
+
+/** Runs the plugin's setup for process "front" of a split topology, without createApp. */
+async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
+  const plugin = resiliencePlugin(options);
+  const app = defineApp({
+    name: 'shop',
+    services: [service(Products, ProductsService), service(Front, FrontService)],
+    plugins: [plugin],
+  });
+  const topology = parseTopology(
+    {
+      app: 'x',
+      rpc: { type: 'http' },
+      processes: {
+        front: { services: ['front'] },
+        catalog: { services: ['products'], address: 'http://127.0.0.1:1' },
+      },
+      ...(policies === undefined ? {} : { policies }),
+    },
+    { plugins: [plugin] },
+  );
+  const interceptors: MethodInterceptor[] = [];
+  const checks = new Map<string, HealthCheck>();
+  const stops: LifecycleHook[] = [];
+  const registered = new Map<unknown, unknown>();
+  // Only what the plugin uses; the cast keeps this fake independent of context members it ignores.
+  const context = {
+    app,
+    topology,
+    process: { ...topology.processes.front!, name: 'front' },
+    config: topology.sections.policies as never,
+    container: {
+      register: (token: unknown, p: { useValue: unknown }) => registered.set(token, p.useValue),
+    } as never,
+    addInterceptor: (i: MethodInterceptor) => interceptors.push(i),
+    addHealthCheck: (name: string, check: HealthCheck) => checks.set(name, check),
+    onStart: () => undefined,
+    onReady: () => undefined,
+    onDrain: () => undefined,
+    onStop: (hook: LifecycleHook) => stops.push(hook),
+    hostedServices: () => [],
+  };
+  await plugin.setup(context as unknown as PluginContext<PoliciesConfig>);
+  const registry = registered.get(ResilienceTokens.BreakerRegistry) as BreakerRegistry;
+  /** A remote client of `contract` whose transport is `transport`, with the plugin's interceptors. */
+  const client = (contract: AnyContract, transport: Record<string, Next>) => {
+    const target: Record<string, Next> = {};
+    for (const method of contract.methodNames)
+      target[method] = (input, context) => transport[method]!(input, context);
+    applyInterceptors(target, interceptors, {
+      kind: 'remote',
+      contract,
+      process: 'front',
+      className: 'Client',
+    });
+    return target;
+  };
+  const stop = async () => {
+    for (const hook of stops) await hook();
+  };
+  return { registry, checks, client, stop };
+}
+
+const unavailable = () => Promise.reject(new RemoteUnavailableError('catalog is down'));
+const hang: Next = (_input, context) =>
+  new Promise((_resolve, reject) =>
+    context?.signal?.addEventListener('abort', () => reject(context.signal!.reason)),
+  );
+
+describe('resiliencePlugin: remote calls', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('applies the defaults: retry for idempotent methods only, one breaker per service, a readiness check', async () => {
+    const { registry, checks, client, stop } = await setup(undefined);
+    const get = vi.fn(unavailable);
+    const reserve = vi.fn(unavailable);
+    const products = client(Products, { get, list: unavailable, reserve });
+    const pending = products.get!({ id: 'p1' }).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await pending).toMatchObject({ code: 'RETRY_EXHAUSTED', details: { attempts: 3 } });
+    expect(get).toHaveBeenCalledTimes(3);
+    await expect(products.reserve!({ id: 'p1' })).rejects.toMatchObject({ code: 'REMOTE_UNAVAILABLE' });
+    expect(reserve).toHaveBeenCalledTimes(1);
+    expect(registry.list().map((b) => b.name)).toEqual(['products']);
+    expect(registry.get('products')!.stats()).toMatchObject({ calls: 4, failures: 4, state: 'closed' });
+    expect([...checks.keys()]).toEqual(['breaker:products']);
+    expect(await checks.get('breaker:products')!()).toMatchObject({ ok: true, details: { state: 'closed' } });
+    await stop();
+    expect(registry.list()).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('gives each attempt its own signal and deadline, and stops retrying at the total deadline', async () => {
+    const { client, stop } = await setup({
+      default: {
+        timeout: '100ms',
+        deadline: '250ms',
+        retry: { baseDelay: '10ms', jitter: 'none', maxAttempts: 5 },
+      },
+    });
+    const seen: { signal: AbortSignal | undefined; deadline: number | undefined; at: number }[] = [];
+    const get: Next = (input, context) => {
+      seen.push({ signal: context?.signal, deadline: context?.deadline, at: Date.now() });
+      return hang(input, context);
+    };
+    const started = Date.now();
+    const pending = client(Products, { get, list: hang, reserve: hang }).get!({ id: 'p1' }).catch(
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(300);
+    const error = await pending;
+    expect(error).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'products.get (deadline) timed out after 250 ms',
+    });
+    expect(seen.map((s) => s.at - started)).toEqual([0, 110, 230]);
+    expect(seen.map((s) => s.deadline! - s.at)).toEqual([100, 100, 20]);
+    expect(new Set(seen.map((s) => s.signal)).size).toBe(3);
+    expect(seen.every((s) => s.signal?.aborted)).toBe(true);
+    await stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('keeps the caller deadline and headers', async () => {
+    const { client, stop } = await setup({ default: { timeout: '1s' } });
+    let seen: CallContext | undefined;
+    const get: Next = async (_input, context) => {
+      seen = context;
+      return 'ok';
+    };
+    await client(Products, { get, list: get, reserve: get }).get!(
+      { id: 'p1' },
+      { timeout: 50, headers: { 'x-correlation-id': 'c1' } },
+    );
+    expect(seen!.deadline! - Date.now()).toBe(50);
+    expect(seen?.headers).toEqual({ 'x-correlation-id': 'c1' });
+    await stop();
+  });
+
+  it('fails fast once the service breaker opens, for every method of the service', async () => {
+    const { client, checks, stop } = await setup({
+      default: { retry: false },
+      services: { products: { breaker: { consecutiveFailures: 3, halfOpenAfter: '1s' } } },
+    });
+    const get = vi.fn(unavailable);
+    const list = vi.fn(unavailable);
+    const products = client(Products, { get, list, reserve: unavailable });
+    for (let i = 0; i < 3; i++)
+      await expect(products.get!({ id: 'p' })).rejects.toMatchObject({ code: 'REMOTE_UNAVAILABLE' });
+    await expect(products.list!(undefined)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    expect(list).not.toHaveBeenCalled();
+    expect(await checks.get('breaker:products')!()).toMatchObject({
+      ok: false,
+      details: { state: 'open', retryAfterMs: 1_000, lastFailure: { code: 'REMOTE_UNAVAILABLE' } },
+    });
+    await stop();
+  });
+
+  it('limits concurrency per service with the bulkhead, outside the retry', async () => {
+    const { client, stop } = await setup({ services: { products: { bulkhead: { maxConcurrent: 1 } } } });
+    let release!: () => void;
+    const get: Next = () => new Promise((resolve) => (release = () => resolve('ok')));
+    const products = client(Products, { get, list: get, reserve: get });
+    const first = products.get!({ id: 'a' });
+    await expect(products.list!(undefined)).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED' });
+    release();
+    await expect(first).resolves.toBe('ok');
+    await stop();
+  });
+
+  it('uses a configured fallback for failures, not for answers', async () => {
+    const { client, stop } = await setup(
+      { default: { retry: false } },
+      {
+        fallbacks: {
+          'products.get': (error, input) =>
+            `cached ${(input as { id: string }).id} (${(error as { code: string }).code})`,
+        },
+      },
+    );
+    const products = client(Products, {
+      get: (input) =>
+        (input as { id: string }).id === 'gone' ? Promise.reject(new NotFoundError('gone')) : unavailable(),
+      list: unavailable,
+      reserve: unavailable,
+    });
+    await expect(products.get!({ id: 'p1' })).resolves.toBe('cached p1 (REMOTE_UNAVAILABLE)');
+    await expect(products.get!({ id: 'gone' })).rejects.toBeInstanceOf(NotFoundError);
+    await stop();
+  });
+
+  it('applies method overrides over service overrides over defaults', async () => {
+    const { client, stop } = await setup({
+      default: { retry: { maxAttempts: 2, baseDelay: '1ms' } },
+      services: { products: { retry: { maxAttempts: 4 } }, 'products.list': { retry: false } },
+    });
+    const get = vi.fn(unavailable);
+    const list = vi.fn(unavailable);
+    const products = client(Products, { get, list, reserve: unavailable });
+    const results = Promise.allSettled([products.get!({ id: 'a' }), products.list!(undefined)]);
+    await vi.runAllTimersAsync();
+    await results;
+    expect(get).toHaveBeenCalledTimes(4);
+    expect(list).toHaveBeenCalledTimes(1);
+    await stop();
+  });
+
+  it('does not wrap anything when every policy is off', async () => {
+    const { client, registry, stop } = await setup({ default: { retry: false, breaker: false } });
+    const get = vi.fn(async () => 'ok');
+    const transport = { get, list: get, reserve: get };
+    const products = client(Products, transport);
+    expect(registry.list()).toEqual([]);
+    await expect(products.get!({ id: 'a' })).resolves.toBe('ok');
+    await stop();
+  });
+});
+
+describe('resiliencePlugin: the policies section', () => {
+  const parse = async (policies: unknown) =>
+    setup(policies).then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+
+  it('accepts durations with units and numbers', async () => {
+    expect(
+      await parse({
+        default: { timeout: '250ms', deadline: 2000, retry: { budget: { ratio: 0.1, window: '30s' } } },
+        services: {
+          products: { breaker: { halfOpenAfter: '5s', consecutiveFailures: 5 } },
+          'products.get': { timeout: false },
+        },
+      }),
+    ).toBe('ok');
+  });
+
+  it.each([
+    [{ default: { timeout: 'soon' } }, /topology.policies.default.timeout: invalid duration "soon"/],
+    [{ default: { retries: 3 } }, /topology.policies.default.retries: unknown key "retries"/],
+    [{ default: { retry: 3 } }, /topology.policies.default.retry: use an object of retry options, or false/],
+    [{ default: { retry: { maxAtempts: 3 } } }, /topology.policies.default.retry.maxAtempts: unknown key/],
+    [{ default: { breaker: { failureRate: 150 } } }, /failureRate: use a percentage above 0 and at most 100/],
+    [
+      { services: { 'products.get': { breaker: {} } } },
+      /breaker is shared by all methods of a service; move it to "services.products"/,
+    ],
+    [
+      { services: { 'products.get': { retry: { budget: false } } } },
+      /move it to "services.products.retry.budget"/,
+    ],
+    [
+      { services: { prodcts: {} } },
+      /policies.services.prodcts: unknown service "prodcts"; the app has: products, front/,
+    ],
+    [
+      { services: { 'products.gett': {} } },
+      /service "products" has no method "gett"; it has: get, list, reserve/,
+    ],
+    [
+      { services: { 'products.reserve': { retry: { maxAttempts: 2 } } } },
+      /"products.reserve" is not idempotent/,
+    ],
+    [
+      { services: { products: { bulkhead: { maxQueue: 3 } } } },
+      /bulkhead of service "products" has no maxConcurrent/,
+    ],
+  ])('rejects %j', async (policies, message) => {
+    expect(await parse(policies)).toMatch(message);
+  });
+
+  it('rejects fallbacks for methods the app does not have', async () => {
+    await expect(setup(undefined, { fallbacks: { 'products.nope': () => 1 } })).rejects.toThrow(
+      /"products.nope" is not a method of the app/,
+    );
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * `retry`: runs a function again when it fails with an error worth retrying, with exponential backoff,
+ * full jitter and a retry budget.
+ */
+
+import { backoffDelay } from './backoff.js';
+import { isTransientError, ResilienceOptionsError, RetryExhaustedError } from './errors.js';
+import { abortError, PEEK_SIGNAL, type PeekableContext, peekSignal } from './internal/context.js';
+import { type Duration, durationOption, functionOption, integerOption } from './internal/options.js';
+import type { Policy, PolicyContext, PolicyTask } from './policy.js';
+import { type RetryBudget, type RetryBudgetOptions, retryBudget } from './retry-budget.js';
+
+/** Options of {@link retry}. */
+export interface RetryOptions {
+  /** What is retried, for error messages. Default: `"operation"`. */
+  readonly name?: string;
+  /** Attempts in total, the first one included. 1 disables retries. Default 3. */
+  readonly maxAttempts?: number;
+  /** Ceiling of the first retry's delay; doubles per retry. Default `"100ms"`. */
+  readonly baseDelay?: Duration;
+  /** Largest delay between attempts. Default `"2s"`. */
+  readonly maxDelay?: Duration;
+  /** `full` (default): wait a random time up to the ceiling; `none`: wait the ceiling. */
+  readonly jitter?: 'full' | 'none';
+  /**
+   * Which errors are retried. Default {@link isTransientError}: `REMOTE_UNAVAILABLE`, `TIMEOUT` and
+   * socket errors; never a validation error, `NOT_FOUND`, another answer of a service, `CIRCUIT_OPEN`
+   * (retrying into an open breaker only burns attempts), `BULKHEAD_REJECTED` or `ABORTED`.
+   */
+  readonly shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Caps the extra load of retries. A {@link RetryBudget} to share one budget between policies, options
+   * for a private one, or `false` for none. Default: a private budget with the default options
+   * (retries add at most 20% load, at least 10 per 10 s).
+   */
+  readonly budget?: RetryBudget | RetryBudgetOptions | false;
+  /** Waits `ms` before a retry; rejects when `signal` aborts. Inject it in tests. Default: a timer. */
+  readonly delay?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  /** Random source in `[0, 1)` for the jitter. Inject it in tests. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** What a retry listener is told before each retry. */
+export interface RetryEvent {
+  /** The attempt that failed (1 for the first). */
+  readonly attempt: number;
+  /** The delay before the next attempt, in ms. */
+  readonly delay: number;
+  /** The error of the failed attempt. */
+  readonly error: unknown;
+}
+
+/** A policy made by {@link retry}. */
+export interface RetryPolicy extends Policy {
+  /** The budget this policy draws from, if any. */
+  readonly budget: RetryBudget | undefined;
+  /** Calls `listener` before each retry; returns a function that removes it. */
+  onRetry(listener: (event: RetryEvent) => void): () => void;
+  /** Cancels the waits between attempts still running: their calls reject with `ABORTED`. */
+  dispose(): void;
+}
+
+/**
+ * Retries `fn` while it fails with a retryable error, up to `maxAttempts` attempts in total. Before
+ * retry n it waits a random time up to `min(maxDelay, baseDelay × 2^(n-1))`; it never waits past the
+ * context's deadline and stops at once when the context's signal aborts.
+ *
+ * What the caller sees: the result of the first attempt that succeeds; the error itself when it is not
+ * retryable or no retry was made (first attempt failed and the budget is spent); otherwise
+ * `RetryExhaustedError` (`RETRY_EXHAUSTED`) with every attempt's error in `causes`.
+ *
+ * Retry only what is safe to run twice: a failed remote call may have run zero, one or several times.
+ *
+ * @example
+ * const result = await retry({ maxAttempts: 3, baseDelay: '50ms' }).execute(() => prices.get({ id }));
+ */
+export function retry(options: RetryOptions = {}): RetryPolicy {
+  return new RetryPolicyImpl(options);
+}
+
+class RetryPolicyImpl implements RetryPolicy {
+  readonly budget: RetryBudget | undefined;
+  private readonly name: string;
+  private readonly maxAttempts: number;
+  private readonly backoff: {
+    baseDelay: number;
+    maxDelay: number;
+    jitter: 'full' | 'none';
+    random: () => number;
+  };
+  private readonly shouldRetry: (error: unknown, attempt: number) => boolean;
+  private readonly delay: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  private listeners: ((event: RetryEvent) => void)[] = [];
+  private readonly sleeping = new Set<AbortController>();
+
+  constructor(options: RetryOptions) {
+    this.name = options.name ?? 'operation';
+    this.maxAttempts = integerOption(options.maxAttempts ?? 3, 'retry maxAttempts', 1);
+    const jitter = options.jitter ?? 'full';
+    if (jitter !== 'full' && jitter !== 'none') {
+      throw new ResilienceOptionsError(`retry jitter is ${JSON.stringify(jitter)}: use "full" or "none"`);
+    }
+    this.backoff = {
+      baseDelay: durationOption(options.baseDelay ?? 100, 'retry baseDelay'),
+      maxDelay: durationOption(options.maxDelay ?? 2_000, 'retry maxDelay'),
+      jitter,
+      random: functionOption(options.random ?? Math.random, 'retry random'),
+    };
+    this.shouldRetry = functionOption(options.shouldRetry ?? isTransientError, 'retry shouldRetry');
+    this.delay = functionOption(options.delay ?? sleep, 'retry delay');
+    const budget = options.budget;
+    this.budget =
+      budget === false
+        ? undefined
+        : budget !== undefined && typeof (budget as RetryBudget).tryRetry === 'function'
+          ? (budget as RetryBudget)
+          : retryBudget(budget as RetryBudgetOptions | undefined);
+  }
+
+  async execute<T>(fn: PolicyTask<T>, context?: PolicyContext): Promise<T> {
+    this.budget?.recordCall();
+    let causes: unknown[] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(
+          context === undefined && attempt === 1 ? FIRST_ATTEMPT : new AttemptContext(context, attempt),
+        );
+      } catch (error) {
+        if (causes === undefined) causes = [error];
+        else causes.push(error);
+        const delay = this.nextDelay(error, attempt, context, causes);
+        if (delay === undefined) throw error;
+        for (const listener of this.listeners) listener({ attempt, delay, error });
+        await this.wait(delay, context);
+      }
+    }
+  }
+
+  onRetry(listener: (event: RetryEvent) => void): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  dispose(): void {
+    for (const controller of this.sleeping) controller.abort();
+    this.sleeping.clear();
+  }
+
+  /** The delay before the next attempt, `undefined` to rethrow `error`; throws RETRY_EXHAUSTED. */
+  private nextDelay(
+    error: unknown,
+    attempt: number,
+    context: PolicyContext | undefined,
+    causes: unknown[],
+  ): number | undefined {
+    if (!this.shouldRetry(error, attempt)) return undefined;
+    const signal = context?.signal;
+    if (signal?.aborted) throw abortError(signal, this.name);
+    if (attempt >= this.maxAttempts) return this.giveUp('max-attempts', attempt, causes);
+    const delay = backoffDelay(attempt, this.backoff);
+    const deadline = context?.deadline;
+    if (deadline !== undefined && Date.now() + delay >= deadline)
+      return this.giveUp('deadline', attempt, causes);
+    if (this.budget !== undefined && !this.budget.tryRetry()) return this.giveUp('budget', attempt, causes);
+    return delay;
+  }
+
+  private giveUp(
+    reason: 'max-attempts' | 'deadline' | 'budget',
+    attempts: number,
+    causes: unknown[],
+  ): undefined {
+    if (attempts === 1) return undefined;
+    const last = causes.at(-1) as { code?: unknown; message?: unknown } | undefined;
+    const why =
+      reason === 'max-attempts'
+        ? `all ${attempts} attempts failed`
+        : reason === 'deadline'
+          ? `${attempts} attempts failed and the deadline leaves no time for another`
+          : `${attempts} attempts failed and the retry budget is spent`;
+    throw new RetryExhaustedError(`${this.name}: ${why}; last error: ${String(last?.message ?? last)}`, {
+      causes,
+      details: {
+        attempts,
+        reason,
+        codes: causes.map((c) => (c as { code?: unknown } | undefined)?.code ?? null),
+      },
+    });
+  }
+
+  private async wait(ms: number, context: PolicyContext | undefined): Promise<void> {
+    if (ms <= 0) return;
+    const controller = new AbortController();
+    const signal = context?.signal;
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.sleeping.add(controller);
+    try {
+      await this.delay(ms, controller.signal);
+    } catch {
+      if (signal?.aborted) throw abortError(signal, this.name);
+      throw abortError(controller.signal, `${this.name} (retry policy disposed)`);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.sleeping.delete(controller);
+    }
+  }
+}
+
+/** The context of one attempt: the caller's, plus the attempt number. */
+class AttemptContext implements PeekableContext {
+  constructor(
+    private readonly parent: PolicyContext | undefined,
+    readonly attempt: number,
+  ) {}
+
+  get signal(): AbortSignal | undefined {
+    return this.parent?.signal;
+  }
+
+  get deadline(): number | undefined {
+    return this.parent?.deadline;
+  }
+
+  [PEEK_SIGNAL](): AbortSignal | undefined {
+    return peekSignal(this.parent);
+  }
+}
+
+/** The context of a first attempt made without a caller context. */
+const FIRST_ATTEMPT: PolicyContext = Object.freeze({ attempt: 1 });
+
+/** Waits `ms` on a timer; rejects when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
