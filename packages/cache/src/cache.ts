@@ -1,0 +1,545 @@
+/**
+ * The `Cache` service: `get`, `set`, `getOrSet`, `delete`, `invalidateTags` over one store, with
+ * single flight per key, stale-while-revalidate, an optional cross-process lock, and counters.
+ * It never fails a read because the store failed: a store error is counted, reported to `onError`,
+ * and the call falls through to the loader.
+ */
+import type { HealthCheckResult } from '@blueprint/core';
+import { CacheError, isCacheError } from './errors.js';
+import { cloneValue } from './internal/clone.js';
+import { type Duration, toMs } from './internal/options.js';
+import { type CacheEntry, type CacheStore, isPromiseLike, type LockLease } from './store.js';
+import { MemoryStore, MISS } from './stores/memory-store.js';
+
+/** What the cache was doing when a store failed, as `onError` reports it. */
+export type CacheOperation = 'get' | 'set' | 'delete' | 'invalidateTags' | 'clear' | 'lock';
+
+/** Options of {@link createCache}. */
+export interface CacheOptions {
+  /** Where entries live. Default: `memoryStore()` (10,000 entries). */
+  readonly store?: CacheStore | undefined;
+  /**
+   * Called for every store failure the cache absorbed (Redis down or slow, a corrupt entry). Calls
+   * still succeed; use it to log or count. Default: none (the `errors` counter still counts).
+   */
+  readonly onError?:
+    | ((error: unknown, context: { operation: CacheOperation; key?: string }) => void)
+    | undefined;
+}
+
+/** Options of {@link Cache.set}. */
+export interface CacheSetOptions {
+  /** How long the value is fresh: ms or `"30s"`, `"5m"`. Required. */
+  readonly ttl: Duration;
+  /**
+   * How long past `ttl` the value is kept to be served when a refresh fails or is slow
+   * (stale-while-revalidate). Default: 0 (never served stale).
+   */
+  readonly staleFor?: Duration | undefined;
+  /** Tags that {@link Cache.invalidateTags} removes the entry by. Default: none. */
+  readonly tags?: readonly string[] | undefined;
+}
+
+/** Options of {@link Cache.getOrSet}. */
+export interface GetOrSetOptions extends CacheSetOptions {
+  /**
+   * With a stale value at hand, how long a caller waits for the refresh before it gets the stale value
+   * (the refresh goes on in the background). Default: 0 (answer at once with the stale value).
+   */
+  readonly refreshTimeout?: Duration | undefined;
+  /**
+   * Take the store's cross-process lock before loading (stores configured with `lock`), so one
+   * process loads a key at a time. Default: true when the store has a lock.
+   */
+  readonly lock?: boolean | undefined;
+}
+
+/** Counters of a cache, for metrics. They only grow. */
+export interface CacheStats {
+  /** Calls answered with a fresh value from the store. */
+  readonly hits: number;
+  /** Calls that found no fresh value (they waited for a loader, or got a stale value). */
+  readonly misses: number;
+  /** Calls answered with a stale value because the refresh failed or was slow. */
+  readonly staleServed: number;
+  /** Loader runs (concurrent misses of one key share one run). */
+  readonly loaderCalls: number;
+  /** Loader runs that threw. */
+  readonly loaderErrors: number;
+  /** Store failures absorbed (Redis down, timed out, breaker open, corrupt entry). */
+  readonly errors: number;
+}
+
+/** Normalized options of a read-through call. @internal */
+export interface CachePolicy {
+  readonly ttl: number;
+  readonly staleFor: number;
+  readonly refreshTimeout: number;
+  readonly tags: readonly string[] | undefined;
+  readonly lock: boolean;
+}
+
+/** How a read-through call was answered. */
+type Outcome = 'hit' | 'miss' | 'stale';
+
+/** Set when a delete, set or invalidation overtakes a read or load of the key: its result is not stored. */
+interface Ticket {
+  invalidated: boolean;
+  /** The read failed: Redis is down or silent, so the load neither locks nor waits for its write. */
+  storeFailed: boolean;
+}
+
+interface Flight extends Ticket {
+  /** How the flight was answered; joiners count the same. */
+  kind: Outcome;
+  promise: Promise<unknown>;
+}
+
+interface Load extends Ticket {
+  readonly promise: Promise<unknown>;
+}
+
+const TIMED_OUT = Symbol('timed out');
+const noop = () => undefined;
+
+/** Normalizes and checks read-through options; throws `CACHE_OPTIONS_INVALID`. @internal */
+export function toPolicy(options: GetOrSetOptions): CachePolicy {
+  if (options === undefined || options === null || options.ttl === undefined) {
+    throw new CacheError('CACHE_OPTIONS_INVALID', 'a ttl is required, e.g. { ttl: "5m" }');
+  }
+  const ttl = toMs(options.ttl, 'ttl');
+  if (ttl <= 0) {
+    throw new CacheError(
+      'CACHE_OPTIONS_INVALID',
+      `invalid ttl ${JSON.stringify(options.ttl)}: use more than 0`,
+      {
+        details: { option: 'ttl', value: options.ttl },
+      },
+    );
+  }
+  if (options.tags !== undefined && !Array.isArray(options.tags)) {
+    throw new CacheError('CACHE_OPTIONS_INVALID', 'tags must be an array of strings, e.g. ["products"]');
+  }
+  return {
+    ttl,
+    staleFor: toMs(options.staleFor ?? 0, 'staleFor'),
+    refreshTimeout: toMs(options.refreshTimeout ?? 0, 'refreshTimeout'),
+    tags: options.tags,
+    lock: options.lock ?? true,
+  };
+}
+
+/**
+ * A cache over one store. Create it with {@link createCache}; in an app, inject it with `CacheToken`.
+ *
+ * Values are copies: what a caller receives is its own, and mutating it changes nothing in the cache.
+ * Concurrent calls for one key share one store read and one loader run (the first caller's options
+ * apply to all of them).
+ */
+export class Cache {
+  /** The store. */
+  readonly store: CacheStore;
+  private readonly local: MemoryStore | undefined;
+  private readonly onError: CacheOptions['onError'];
+  private readonly flights = new Map<string, Flight>();
+  private readonly loads = new Map<string, Load>();
+  private lastPolicy: (GetOrSetOptions & { options: GetOrSetOptions; policy: CachePolicy }) | undefined;
+  private readonly counters = {
+    hits: 0,
+    misses: 0,
+    staleServed: 0,
+    loaderCalls: 0,
+    loaderErrors: 0,
+    errors: 0,
+  };
+
+  constructor(options: CacheOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
+    this.onError = options.onError;
+    const store = this.store;
+    this.local = store instanceof MemoryStore ? store : hasL1(store) ? store.l1 : undefined;
+  }
+
+  /** Opens the store's connections (a server that is down is not an error: calls degrade). */
+  connect(): Promise<void> {
+    return this.store.connect();
+  }
+
+  /** Closes the store. */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): CacheStats {
+    return { ...this.counters };
+  }
+
+  /** Readiness of the store's server, when it has one. */
+  async health(): Promise<HealthCheckResult> {
+    return this.store.health ? this.store.health() : { ok: true, details: { store: this.store.type } };
+  }
+
+  /** Returns the fresh value under `key`, or `undefined` (a stored `undefined` reads the same). */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await this.store.get(key);
+    } catch (error) {
+      this.absorb(error, 'get', key);
+    }
+    if (entry !== undefined && entry.freshUntil > Date.now()) {
+      this.counters.hits++;
+      return entry.value as T;
+    }
+    this.counters.misses++;
+    return undefined;
+  }
+
+  /**
+   * Stores a copy of `value`. Rejects with `CACHE_VALUE_INVALID` when the codec cannot encode it; a
+   * store failure is absorbed (counted, reported to `onError`).
+   */
+  async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
+    const policy = toPolicy(options);
+    this.invalidateLoad(key);
+    await this.write(key, value, policy, undefined);
+  }
+
+  /**
+   * Returns the fresh value under `key`, or runs `loader` (once for all concurrent callers of the key),
+   * stores its result and returns it. With `staleFor`, a stale value is returned when the loader fails
+   * or takes longer than `refreshTimeout`, and the refresh finishes in the background.
+   *
+   * @example
+   * const product = await cache.getOrSet(`product:${id}`, () => db.products.find(id), { ttl: '5m', tags: ['products'] });
+   */
+  getOrSet<T>(key: string, loader: () => T | Promise<T>, options: GetOrSetOptions): Promise<T> {
+    let policy: CachePolicy;
+    try {
+      policy = this.policyOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.fetch(key, loader, policy, undefined) as Promise<T>;
+  }
+
+  /** Normalizes options, reusing the last result when the same options are passed again unchanged. */
+  private policyOf(options: GetOrSetOptions): CachePolicy {
+    const last = this.lastPolicy;
+    if (
+      last !== undefined &&
+      last.options === options &&
+      last.ttl === options.ttl &&
+      last.staleFor === options.staleFor &&
+      last.refreshTimeout === options.refreshTimeout &&
+      last.tags === options.tags &&
+      last.lock === options.lock
+    ) {
+      return last.policy;
+    }
+    const policy = toPolicy(options);
+    this.lastPolicy = { ...options, options, policy };
+    return policy;
+  }
+
+  /** Removes the entries under `keys` (in every process, for a tiered store). */
+  async delete(keys: string | readonly string[]): Promise<void> {
+    const list = typeof keys === 'string' ? [keys] : keys;
+    for (const key of list) this.invalidateLoad(key);
+    try {
+      await this.store.delete(list);
+    } catch (error) {
+      this.absorb(error, 'delete', list[0]);
+    }
+  }
+
+  /** Removes every entry tagged with one of `tags`. */
+  async invalidateTags(tags: string | readonly string[]): Promise<void> {
+    const list = typeof tags === 'string' ? [tags] : tags;
+    this.invalidateAll();
+    try {
+      await this.store.invalidateTags(list);
+    } catch (error) {
+      this.absorb(error, 'invalidateTags');
+    }
+  }
+
+  /** Removes every entry of the store. */
+  async clear(): Promise<void> {
+    this.invalidateAll();
+    try {
+      await this.store.clear();
+    } catch (error) {
+      this.absorb(error, 'clear');
+    }
+  }
+
+  /**
+   * The read-through path shared by `getOrSet` and `@Cached`, with options already normalized.
+   * `tagsOf` computes the tags of a loaded value (decorators with a tags function). @internal
+   */
+  fetch(
+    key: string,
+    loader: () => unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+  ): Promise<unknown> {
+    const value = this.tryHit(key);
+    if (value !== MISS) return Promise.resolve(value);
+    return this.miss(key, loader, policy, tagsOf);
+  }
+
+  /**
+   * The synchronous fast path: a copy of the fresh value in this process's memory (the memory store,
+   * or a tiered store's L1), counted as a hit; {@link MISS} otherwise. @internal
+   */
+  tryHit(key: string): unknown {
+    const local = this.local;
+    if (local === undefined) return MISS;
+    const value = local.hit(key);
+    if (value !== MISS) this.counters.hits++;
+    return value;
+  }
+
+  /** The read-through path after {@link tryHit} missed. @internal */
+  miss(
+    key: string,
+    loader: () => unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+  ): Promise<unknown> {
+    const flying = this.flights.get(key);
+    if (flying !== undefined) return flying.promise.then((value) => this.joined(flying, value));
+    const flight: Flight = {
+      invalidated: false,
+      storeFailed: false,
+      kind: 'miss',
+      promise: undefined as never,
+    };
+    this.flights.set(key, flight);
+    let read: Promise<CacheEntry | undefined>;
+    try {
+      const found = this.store.get(key);
+      read = isPromiseLike(found) ? found : Promise.resolve(found);
+    } catch (error) {
+      read = Promise.reject(error);
+    }
+    // One step after the store's answer on a hit: the caller's value comes straight out of this callback.
+    flight.promise = read.then(
+      (entry) => {
+        if (entry !== undefined && entry.freshUntil > Date.now()) {
+          this.land(key, flight, 'hit');
+          return entry.value;
+        }
+        return this.afterRead(key, loader, policy, tagsOf, flight, entry);
+      },
+      (error: unknown) => {
+        flight.storeFailed = true;
+        this.absorb(error, 'get', key);
+        return this.afterRead(key, loader, policy, tagsOf, flight, undefined);
+      },
+    );
+    return flight.promise;
+  }
+
+  private joined(flight: Flight, value: unknown): unknown {
+    this.count(flight.kind);
+    return cloneValue(value);
+  }
+
+  /** Records the outcome of a flight (for the leader and, through `kind`, every joiner) and ends it. */
+  private land(key: string, flight: Flight, kind: Outcome): void {
+    flight.kind = kind;
+    this.count(kind);
+    if (this.flights.get(key) === flight) this.flights.delete(key);
+  }
+
+  private count(kind: Outcome): void {
+    if (kind === 'hit') this.counters.hits++;
+    else {
+      this.counters.misses++;
+      if (kind === 'stale') this.counters.staleServed++;
+    }
+  }
+
+  /** After a read that found no fresh value: load (sharing a running load), or serve the stale value. */
+  private async afterRead(
+    key: string,
+    loader: () => unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+    flight: Flight,
+    entry: CacheEntry | undefined,
+  ): Promise<unknown> {
+    let kind: Outcome = 'miss';
+    try {
+      const load = this.load(key, loader, policy, tagsOf, flight);
+      if (entry === undefined || policy.staleFor === 0) return await load;
+      try {
+        const value = await settleOrTimeOut(load, policy.refreshTimeout);
+        if (value !== TIMED_OUT) return value;
+      } catch (error) {
+        if (isCacheError(error, 'CACHE_VALUE_INVALID')) throw error;
+      }
+      kind = 'stale';
+      return entry.value;
+    } finally {
+      this.land(key, flight, kind);
+    }
+  }
+
+  /** Runs the loader once per key at a time; a later caller joins the running load with a copy. */
+  private load(
+    key: string,
+    loader: () => unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+    ticket: Ticket,
+  ): Promise<unknown> {
+    const running = this.loads.get(key);
+    if (running !== undefined) return running.promise.then(cloneValue);
+    const record: { promise: Promise<unknown>; invalidated: boolean; storeFailed: boolean } = {
+      promise: undefined as unknown as Promise<unknown>,
+      invalidated: ticket.invalidated,
+      storeFailed: ticket.storeFailed,
+    };
+    record.promise = this.runLoader(key, loader, policy, tagsOf, record);
+    record.promise.catch(noop);
+    this.loads.set(key, record);
+    const done = () => {
+      if (this.loads.get(key) === record) this.loads.delete(key);
+    };
+    record.promise.then(done, done);
+    return record.promise;
+  }
+
+  private async runLoader(
+    key: string,
+    loader: () => unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+    record: Ticket,
+  ): Promise<unknown> {
+    const store = this.store;
+    let lease: LockLease | undefined;
+    if (policy.lock && store.lock !== undefined && !record.storeFailed) {
+      try {
+        lease = await store.lock(key);
+        if (lease === undefined) {
+          const entry = await this.waitForHolder(key, store.lockWait ?? 1_000);
+          if (entry !== undefined) return entry.value;
+        }
+      } catch (error) {
+        this.absorb(error, 'lock', key);
+      }
+    }
+    try {
+      this.counters.loaderCalls++;
+      let value: unknown;
+      try {
+        value = await loader();
+      } catch (error) {
+        this.counters.loaderErrors++;
+        throw error;
+      }
+      if (!record.invalidated) {
+        const writing = this.write(key, value, policy, tagsOf);
+        if (record.storeFailed) writing.catch((error) => this.absorb(error, 'set', key));
+        else await writing;
+      }
+      return value;
+    } finally {
+      if (lease !== undefined) void lease.release();
+    }
+  }
+
+  /** Polls the store for the value another process is loading, with a growing interval, up to `wait` ms. */
+  private async waitForHolder(key: string, wait: number): Promise<CacheEntry | undefined> {
+    const deadline = Date.now() + wait;
+    let interval = 5;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(interval, left));
+      interval = Math.min(interval * 2, 100);
+      const entry = await this.store.get(key);
+      if (entry !== undefined && entry.freshUntil > Date.now()) return entry;
+    }
+  }
+
+  private async write(
+    key: string,
+    value: unknown,
+    policy: CachePolicy,
+    tagsOf: (() => readonly string[]) | undefined,
+  ): Promise<void> {
+    const freshUntil = Date.now() + policy.ttl;
+    const tags = tagsOf !== undefined ? tagsOf() : policy.tags;
+    try {
+      await this.store.set(key, value, { freshUntil, expiresAt: freshUntil + policy.staleFor, tags });
+    } catch (error) {
+      if (isCacheError(error, 'CACHE_VALUE_INVALID')) throw error;
+      this.absorb(error, 'set', key);
+    }
+  }
+
+  private invalidateLoad(key: string): void {
+    const flight = this.flights.get(key);
+    if (flight !== undefined) flight.invalidated = true;
+    const load = this.loads.get(key);
+    if (load !== undefined) load.invalidated = true;
+  }
+
+  private invalidateAll(): void {
+    for (const flight of this.flights.values()) flight.invalidated = true;
+    for (const load of this.loads.values()) load.invalidated = true;
+  }
+
+  private absorb(error: unknown, operation: CacheOperation, key?: string): void {
+    this.counters.errors++;
+    if (this.onError === undefined) return;
+    try {
+      this.onError(error, key === undefined ? { operation } : { operation, key });
+    } catch {
+      // A failing error hook must not fail the call.
+    }
+  }
+}
+
+function hasL1(store: CacheStore): store is CacheStore & { l1: MemoryStore } {
+  return (store as { l1?: unknown }).l1 instanceof MemoryStore;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Resolves with the value of `promise`, or with {@link TIMED_OUT} after `ms` (at once for 0). */
+async function settleOrTimeOut(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  if (ms <= 0) return TIMED_OUT;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), ms);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates a cache. Without a store it keeps entries in memory.
+ *
+ * @example
+ * const cache = createCache({ store: redisStore({ url: 'redis://127.0.0.1:6379' }) });
+ * await cache.connect();
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id), { ttl: '1m' });
+ */
+export function createCache(options: CacheOptions = {}): Cache {
+  return new Cache(options);
+}

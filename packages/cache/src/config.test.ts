@@ -1,0 +1,109 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: topology files spell environment references as ${VAR}
+import { parseTopology } from '@blueprint/core';
+import { describe, expect, it } from 'vitest';
+import { cacheTopologySchema, createStoreFromTopology } from './config.js';
+import { cachePlugin } from './plugin.js';
+import { MemoryStore } from './stores/memory-store.js';
+import { RedisStore } from './stores/redis-store.js';
+import { TieredStore } from './stores/tiered-store.js';
+
+const base = { app: 'x', processes: { main: { services: [] } } };
+const parse = (cache: unknown) =>
+  parseTopology(
+    { ...base, cache },
+    { plugins: [cachePlugin()], env: { REDIS_URL: 'redis://10.0.0.9:6380' } },
+  );
+
+describe('cache topology section', () => {
+  it('parses each store with its defaults', () => {
+    expect(cacheTopologySchema.parse({ type: 'memory' })).toEqual({ type: 'memory', maxEntries: 10_000 });
+    expect(cacheTopologySchema.parse({ type: 'redis', url: 'redis://127.0.0.1:6379' })).toEqual({
+      type: 'redis',
+      url: 'redis://127.0.0.1:6379',
+      commandTimeout: 50,
+      connectTimeout: 1_000,
+      maxRetriesPerRequest: 1,
+      breaker: { threshold: 3, openFor: 2_000 },
+    });
+    expect(
+      cacheTopologySchema.parse({
+        type: 'tiered',
+        url: 'redis://127.0.0.1:6379',
+        l1: { maxEntries: 500, maxBytes: '8mb', ttl: '30s' },
+        lock: {},
+        commandTimeout: '80ms',
+      }),
+    ).toMatchObject({
+      l1: { maxEntries: 500, maxBytes: 8 * 1024 * 1024, ttl: 30_000 },
+      lock: { ttl: 2_000, wait: 1_000 },
+      commandTimeout: 80,
+      heartbeat: 2_000,
+    });
+  });
+
+  it('reads values from the environment', () => {
+    const topology = parse({
+      type: 'redis',
+      url: '${REDIS_URL:-redis://127.0.0.1:6379}',
+      commandTimeout: '${T:-75ms}',
+    });
+    expect(topology.sections.cache).toMatchObject({ url: 'redis://10.0.0.9:6380', commandTimeout: 75 });
+  });
+
+  it('names the allowed store types for an unknown one', () => {
+    expect(() => parse({ type: 'memcached' })).toThrow(
+      /topology\.cache\.type: unknown cache store "memcached"; allowed: memory, redis, tiered/,
+    );
+    expect(() => parse({ url: 'redis://x' })).toThrow(/missing "type" for cache store/);
+  });
+
+  it('rejects unknown keys, bad urls, bad durations and zero sizes with their path', () => {
+    expect(() => parse({ type: 'memory', maxEntries: 10, ttl: '1m' })).toThrow(
+      /topology\.cache\.ttl: unknown key/,
+    );
+    expect(() => parse({ type: 'redis', url: 'localhost:6379' })).toThrow(
+      /topology\.cache\.url: invalid url/,
+    );
+    expect(() => parse({ type: 'redis', url: 'redis://h', commandTimeout: 'fast' })).toThrow(
+      /topology\.cache\.commandTimeout: invalid duration "fast"/,
+    );
+    expect(() => parse({ type: 'memory', maxEntries: 0 })).toThrow(
+      /topology\.cache\.maxEntries: use a whole number >= 1/,
+    );
+  });
+
+  it('builds the store the section names, with the app prefix', () => {
+    expect(createStoreFromTopology({ type: 'memory', maxEntries: 5 }, { appName: 'shop' })).toBeInstanceOf(
+      MemoryStore,
+    );
+    const redis = createStoreFromTopology(cacheTopologySchema.parse({ type: 'redis', url: 'redis://h:1' }), {
+      appName: 'shop',
+    });
+    expect(redis).toBeInstanceOf(RedisStore);
+    expect((redis as RedisStore).prefix).toBe('shop:cache:');
+    const tiered = createStoreFromTopology(
+      cacheTopologySchema.parse({ type: 'tiered', url: 'redis://h:1', prefix: 'p:' }),
+      { appName: 'shop' },
+    ) as TieredStore;
+    expect(tiered).toBeInstanceOf(TieredStore);
+    expect(tiered.channel).toBe('p:invalidate');
+  });
+});
+
+describe('creating stores', () => {
+  it('connects nothing until connect()', () => {
+    const redis = createStoreFromTopology(
+      cacheTopologySchema.parse({ type: 'redis', url: 'redis://127.0.0.1:1' }),
+      {
+        appName: 'shop',
+      },
+    ) as RedisStore;
+    const tiered = createStoreFromTopology(
+      cacheTopologySchema.parse({ type: 'tiered', url: 'redis://127.0.0.1:1' }),
+      { appName: 'shop' },
+    ) as TieredStore;
+    expect(redis.client).toBeUndefined();
+    expect(tiered.l2.client).toBeUndefined();
+    expect(tiered.listening).toBe(false);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The method interceptor that applies `@Cached` and `@CacheInvalidate` to service implementations
+ * (`local`) and providers. The cache plugin adds it; use it directly with core's `applyInterceptors`
+ * to decorate an object outside an app.
+ */
+import { getMethodMetadata, type Invocation, type MethodInterceptor } from '@blueprint/core';
+import type { Cache } from './cache.js';
+import {
+  CACHED_METADATA,
+  type CachedMetadata,
+  type CacheInvalidateOptions,
+  INVALIDATE_METADATA,
+} from './decorators.js';
+import { argsKey, valueKey } from './keys.js';
+import { MISS } from './stores/memory-store.js';
+
+/**
+ * Returns the interceptor that applies the cache decorators of an instance's methods through `cache`.
+ *
+ * @example
+ * applyInterceptors(repository, [cacheInterceptor(cache)], { kind: 'provider', process: 'main' });
+ */
+export function cacheInterceptor(cache: Cache): MethodInterceptor {
+  return {
+    name: 'cache',
+    intercept(target) {
+      if (target.kind !== 'local' && target.kind !== 'provider') return undefined;
+      const cached = getMethodMetadata<CachedMetadata>(target.instance, target.method, CACHED_METADATA);
+      const invalidate = getMethodMetadata<CacheInvalidateOptions>(
+        target.instance,
+        target.method,
+        INVALIDATE_METADATA,
+      );
+      if (cached === undefined && invalidate === undefined) return undefined;
+      const scope = target.contract?.name ?? target.className;
+      const inputOnly = target.definition !== undefined;
+      return (next) => {
+        let invocation = next;
+        if (cached !== undefined) {
+          invocation = cachedInvocation(cache, cached, `${scope}:${target.method}:`, inputOnly, invocation);
+        }
+        if (invalidate !== undefined) invocation = invalidatingInvocation(cache, invalidate, invocation);
+        return invocation;
+      };
+    },
+  };
+}
+
+function cachedInvocation(
+  cache: Cache,
+  metadata: CachedMetadata,
+  prefix: string,
+  inputOnly: boolean,
+  next: Invocation,
+): Invocation {
+  const { policy, key, tags } = metadata;
+  const tagsFor = (args: unknown[]) => (typeof tags === 'function' ? () => tags(...args) : undefined);
+  const keys = new KeyMemo(prefix);
+  const keyOf: (args: unknown[]) => string =
+    typeof key === 'string'
+      ? () => key
+      : typeof key === 'function'
+        ? (args) => key(...args)
+        : (args) => keys.of(argsKey(args));
+  if (key === undefined && inputOnly) {
+    return (input, context) => {
+      let resolved: string;
+      try {
+        resolved = keys.of(valueKey(input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const value = cache.tryHit(resolved);
+      if (value !== MISS) return Promise.resolve(value);
+      return cache.miss(resolved, () => next(input, context), policy, tagsFor([input, context]));
+    };
+  }
+  return (...args) => {
+    let resolved: string;
+    try {
+      resolved = keyOf(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const value = cache.tryHit(resolved);
+    if (value !== MISS) return Promise.resolve(value);
+    return cache.miss(resolved, () => next(...args), policy, tagsFor(args));
+  };
+}
+
+/** Most argument texts whose full keys a decorated method keeps. */
+const KEY_MEMO_SIZE = 2_000;
+
+/**
+ * Full keys (`prefix + argument text`) of recently seen arguments. A key built anew is a fresh string
+ * that V8 must flatten and hash on every lookup; a remembered one has its hash cached, which makes an
+ * L1 hit on a hot key about 90 ns cheaper. Cleared when full, so it never holds more than 2,000 keys.
+ */
+class KeyMemo {
+  private readonly keys = new Map<string, string>();
+  constructor(private readonly prefix: string) {}
+
+  of(text: string): string {
+    let key = this.keys.get(text);
+    if (key === undefined) {
+      if (this.keys.size >= KEY_MEMO_SIZE) this.keys.clear();
+      key = this.prefix + text;
+      this.keys.set(text, key);
+    }
+    return key;
+  }
+}
+
+function invalidatingInvocation(cache: Cache, options: CacheInvalidateOptions, next: Invocation): Invocation {
+  const { keys, tags } = options;
+  return async (...args) => {
+    const result = await next(...args);
+    const keyList = typeof keys === 'function' ? keys(...args) : keys;
+    const tagList = typeof tags === 'function' ? tags(...args) : tags;
+    await Promise.all([
+      keyList !== undefined && keyList.length > 0 ? cache.delete(keyList) : undefined,
+      tagList !== undefined && tagList.length > 0 ? cache.invalidateTags(tagList) : undefined,
+    ]);
+    return result;
+  };
+}

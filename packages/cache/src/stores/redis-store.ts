@@ -1,0 +1,448 @@
+/**
+ * The `redis` store: entries in Redis under a key prefix, with their expiry as a Redis TTL and their
+ * tags as Redis sets (invalidation costs one step per entry in the tag). Every command goes through a
+ * breaker: when Redis stops answering, a few calls wait up to `commandTimeout`, then the breaker opens
+ * and calls fail at once (the cache falls through to the loader) until a probe succeeds.
+ *
+ * Layout, with `p` the prefix: entry `p` + `k:` + key holds `<freshUntil>,<expiresAt>|<encoded value>`;
+ * tag set `p` + `t:` + tag holds keys; lock `p` + `l:` + key holds a token.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HealthCheckResult } from '@blueprint/core';
+import type { Command, Redis } from 'ioredis';
+import { CacheError, type UnavailableReason } from '../errors.js';
+import { Breaker, type BreakerState } from '../internal/breaker.js';
+import { Deadlines } from '../internal/deadlines.js';
+import { decodeStored } from '../internal/decode.js';
+import { type Duration, encodeValue, toCount, toMs } from '../internal/options.js';
+import {
+  classifyRedisError,
+  closeClient,
+  connectionOptions,
+  LuaScript,
+  loadIoRedis,
+  type RedisConnectionSettings,
+  settleWithin,
+} from '../internal/redis-client.js';
+import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../store.js';
+
+/** Options of the breaker in front of Redis. */
+export interface RedisBreakerOptions {
+  /** Consecutive failed commands (errors or timeouts) that open the breaker. Default: 3. */
+  readonly threshold?: number;
+  /** How long the breaker stays open before one probe command is let through. Default: `"2s"`. */
+  readonly openFor?: Duration;
+}
+
+/** Options of the cross-process lock taken on a miss. */
+export interface RedisLockOptions {
+  /** How long a lock is held at most (the loader should finish well within it). Default: `"2s"`. */
+  readonly ttl?: Duration;
+  /** How long another process waits for the holder's value before loading itself. Default: `"1s"`. */
+  readonly wait?: Duration;
+}
+
+/** Options of {@link redisStore}. */
+export interface RedisStoreOptions {
+  /** Redis URL, e.g. `redis://127.0.0.1:6379/0`. Required unless `client` is given. */
+  readonly url?: string | undefined;
+  /**
+   * An ioredis client to use instead of opening one. The store does not close it, and its own
+   * options apply: give it a `commandTimeout` and `enableOfflineQueue: false`, or calls may wait on a
+   * Redis that does not answer.
+   */
+  readonly client?: Redis | undefined;
+  /** Prefix of every key (never empty). Default: `"cache:"`; the plugin uses `"<app name>:cache:"`. */
+  readonly prefix?: string | undefined;
+  /** How long one command may take before it fails. Default: `"50ms"`. */
+  readonly commandTimeout?: Duration | undefined;
+  /** How long opening a connection may take. Default: `"1s"`. */
+  readonly connectTimeout?: Duration | undefined;
+  /** ioredis retries of a command whose connection dropped. Default: 1. */
+  readonly maxRetriesPerRequest?: number | undefined;
+  /** The breaker in front of Redis. */
+  readonly breaker?: RedisBreakerOptions | undefined;
+  /** Enables the cross-process lock on misses (see the README). Default: off. */
+  readonly lock?: RedisLockOptions | undefined;
+}
+
+/** An entry as stored in Redis, before decoding. @internal */
+export interface RawEntry {
+  readonly freshUntil: number;
+  readonly expiresAt: number;
+  readonly encoded: string;
+}
+
+const SET_TAGGED = new LuaScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local px = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl == -1 or (ttl >= 0 and ttl < px) then redis.call('PEXPIRE', KEYS[i], px) end
+end
+return 1`);
+
+const INVALIDATE_TAGS = new LuaScript(`
+local removed = {}
+for i = 1, #KEYS do
+  local members = redis.call('SMEMBERS', KEYS[i])
+  for _, member in ipairs(members) do
+    redis.call('DEL', ARGV[1] .. member)
+    removed[#removed + 1] = member
+  end
+  redis.call('DEL', KEYS[i])
+end
+return removed`);
+
+const RELEASE_LOCK = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+/** The `redis` store. Create it with {@link redisStore}. */
+export class RedisStore implements CacheStore {
+  /** Always `redis` (the tiered store reports `tiered`). */
+  readonly type: string = 'redis';
+  /** The key prefix. */
+  readonly prefix: string;
+  /** How long a process waits for another lock holder's value, in ms (when the lock is on). */
+  readonly lockWait: number | undefined;
+  /** Connection settings (ms). */
+  readonly settings: RedisConnectionSettings;
+  /** Takes the cross-process lock of `key`; present only when the `lock` option is set. */
+  readonly lock?: (key: string) => Promise<LockLease | undefined>;
+  private readonly lockTtl: number | undefined;
+  private readonly breaker: Breaker;
+  private readonly deadlines: Deadlines;
+  private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
+  private connection: Redis | undefined;
+  private CommandClass: typeof Command | undefined;
+  private connecting: Promise<void> | undefined;
+  private lastError: string | undefined;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    if (options.url === undefined && options.client === undefined) {
+      throw new CacheError(
+        'CACHE_OPTIONS_INVALID',
+        'the redis cache store needs a url (e.g. "redis://127.0.0.1:6379") or an ioredis client',
+      );
+    }
+    this.prefix = options.prefix ?? 'cache:';
+    if (this.prefix === '') {
+      throw new CacheError(
+        'CACHE_OPTIONS_INVALID',
+        'the redis cache store prefix is empty; give a prefix such as "myapp:cache:" so clear() cannot touch other keys',
+      );
+    }
+    this.settings = {
+      url: options.url ?? '',
+      commandTimeout: toMs(options.commandTimeout ?? 50, 'commandTimeout'),
+      connectTimeout: toMs(options.connectTimeout ?? 1_000, 'connectTimeout'),
+      maxRetriesPerRequest: toCount(options.maxRetriesPerRequest ?? 1, 'maxRetriesPerRequest', 0),
+    };
+    this.breaker = new Breaker({
+      threshold: toCount(options.breaker?.threshold ?? 3, 'breaker.threshold'),
+      openFor: toMs(options.breaker?.openFor ?? 2_000, 'breaker.openFor'),
+      onChange: (state, previous) => {
+        for (const listener of this.breakerListeners) listener(state, previous);
+      },
+    });
+    this.deadlines = new Deadlines(this.settings.commandTimeout);
+    this.lockTtl = options.lock ? toMs(options.lock.ttl ?? 2_000, 'lock.ttl') : undefined;
+    this.lockWait = options.lock ? toMs(options.lock.wait ?? 1_000, 'lock.wait') : undefined;
+    if (options.lock) this.lock = (key) => this.takeLock(key);
+  }
+
+  /** The ioredis client once connected (for admin commands; do not change its options). */
+  get client(): Redis | undefined {
+    return this.connection;
+  }
+
+  /** The breaker's state: `closed` (normal), `open` (failing fast) or `half-open` (probing). */
+  get breakerState(): BreakerState {
+    return this.breaker.state;
+  }
+
+  /** Calls `listener` on every breaker state change. */
+  onBreakerChange(listener: (state: BreakerState, previous: BreakerState) => void): void {
+    this.breakerListeners.push(listener);
+  }
+
+  connect(): Promise<void> {
+    this.connecting ??= this.open();
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const ioredis = await loadIoRedis(this.type);
+    this.CommandClass = ioredis.Command;
+    if (this.options.client !== undefined) {
+      this.connection = this.options.client;
+      return;
+    }
+    const client = new ioredis.Redis(this.settings.url, connectionOptions(this.settings));
+    client.on('error', (error: Error) => {
+      this.lastError = error.message;
+    });
+    this.connection = client;
+    await settleWithin(client.connect(), this.settings.connectTimeout);
+  }
+
+  /**
+   * Opens one more connection with the same settings, whose commands ioredis times itself (the tiered
+   * store's subscriber). @internal
+   */
+  async duplicate(): Promise<Redis> {
+    await this.connect();
+    const client = this.connection!;
+    if (this.options.client !== undefined) return client.duplicate();
+    const { Redis: RedisClient } = await loadIoRedis(this.type);
+    return new RedisClient(this.settings.url, connectionOptions(this.settings, true));
+  }
+
+  get(key: string): Promise<CacheEntry | undefined> {
+    return this.getText(key, (text) => {
+      if (text === null) return undefined;
+      const raw = this.parse(key, text);
+      return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
+    });
+  }
+
+  /** Reads an entry without decoding its value. @internal */
+  getRaw(key: string): Promise<RawEntry | undefined> {
+    return this.getText(key, (text) => (text === null ? undefined : this.parse(key, text)));
+  }
+
+  private parse(key: string, text: string): RawEntry {
+    const bar = text.indexOf('|');
+    const comma = text.indexOf(',');
+    const freshUntil = Number(text.slice(0, comma));
+    const expiresAt = Number(text.slice(comma + 1, bar));
+    if (bar < 0 || comma < 0 || comma > bar || Number.isNaN(freshUntil) || Number.isNaN(expiresAt)) {
+      throw new CacheError(
+        'CACHE_ENTRY_CORRUPT',
+        `the Redis entry of "${key}" was not written by @blueprint/cache (or by another version); delete it or use another prefix`,
+        { details: { key } },
+      );
+    }
+    return { freshUntil, expiresAt, encoded: text.slice(bar + 1) };
+  }
+
+  /** Decodes a value read by {@link getRaw}. @internal */
+  decode(key: string, encoded: string): unknown {
+    try {
+      return decodeStored(encoded);
+    } catch (error) {
+      throw new CacheError(
+        'CACHE_ENTRY_CORRUPT',
+        `the Redis entry of "${key}" cannot be decoded: ${(error as Error).message}; it is treated as a miss`,
+        { cause: error, details: { key } },
+      );
+    }
+  }
+
+  async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
+    await this.setEncoded(key, encodeValue(key, value), options);
+  }
+
+  /** Stores an encoded value. @internal */
+  async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
+    const ttl = Math.ceil(options.expiresAt - Date.now());
+    if (ttl <= 0) return this.delete([key]);
+    const payload = `${options.freshUntil},${options.expiresAt}|${encoded}`;
+    const tags = options.tags;
+    if (tags === undefined || tags.length === 0) {
+      await this.command((client) => client.set(this.entryKey(key), payload, 'PX', ttl));
+      return;
+    }
+    const keys = [this.entryKey(key), ...tags.map((tag) => this.tagKey(tag))];
+    await this.command((client) => SET_TAGGED.run(client, keys, [payload, ttl, key]));
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.command((client) => client.del(...keys.map((key) => this.entryKey(key))));
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    await this.invalidateTagsReturningKeys(tags);
+  }
+
+  /** Removes tagged entries and returns their keys. @internal */
+  async invalidateTagsReturningKeys(tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return [];
+    const removed = await this.command((client) =>
+      INVALIDATE_TAGS.run(
+        client,
+        tags.map((tag) => this.tagKey(tag)),
+        [`${this.prefix}k:`],
+      ),
+    );
+    return removed as string[];
+  }
+
+  async clear(): Promise<void> {
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.command((client) =>
+        client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000),
+      );
+      cursor = next;
+      if (keys.length > 0) await this.command((client) => client.unlink(...keys));
+    } while (cursor !== '0');
+  }
+
+  private async takeLock(key: string): Promise<LockLease | undefined> {
+    const lockKey = `${this.prefix}l:${key}`;
+    const token = randomUUID();
+    const taken = await this.command((client) => client.set(lockKey, token, 'PX', this.lockTtl!, 'NX'));
+    if (taken !== 'OK') return undefined;
+    return {
+      release: () =>
+        this.command((client) => RELEASE_LOCK.run(client, [lockKey], [token])).then(
+          () => undefined,
+          () => undefined,
+        ),
+    };
+  }
+
+  /** Publishes on a pub/sub channel through the breaker. @internal */
+  async publish(channel: string, message: string): Promise<void> {
+    await this.command((client) => client.publish(channel, message));
+  }
+
+  async health(): Promise<HealthCheckResult> {
+    const started = performance.now();
+    const status = this.connection?.status ?? 'not connected';
+    try {
+      await this.command((client) => client.ping());
+      return {
+        ok: true,
+        details: {
+          status,
+          breaker: this.breaker.state,
+          latencyMs: +(performance.now() - started).toFixed(2),
+        },
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        details: {
+          status,
+          breaker: this.breaker.state,
+          reason: (error as CacheError).details ?? undefined,
+          lastError: this.lastError,
+        },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.connection;
+    this.connection = undefined;
+    this.connecting = undefined;
+    this.deadlines.stop();
+    if (client !== undefined && this.options.client === undefined) await closeClient(client);
+  }
+
+  private entryKey(key: string): string {
+    return `${this.prefix}k:${key}`;
+  }
+
+  private tagKey(tag: string): string {
+    return `${this.prefix}t:${tag}`;
+  }
+
+  /**
+   * `GET` of an entry, the hot path: the same checks as {@link command}, with the ioredis command's own
+   * promise (its timeout rejects the command) instead of a second promise around it.
+   */
+  private getText<T>(key: string, read: (text: string | null) => T): Promise<T> {
+    const client = this.connection;
+    const CommandClass = this.CommandClass;
+    if (client === undefined || CommandClass === undefined) {
+      return this.command((c) => c.get(this.entryKey(key))).then(read);
+    }
+    if (!this.breaker.allow()) {
+      return Promise.reject(
+        this.unavailable('breaker-open', 'Redis failed repeatedly; waiting before retrying'),
+      );
+    }
+    const command = new CommandClass('get', [this.entryKey(key)], { replyEncoding: 'utf8' });
+    const pending = this.deadlines.add(command);
+    client.sendCommand(command);
+    return (command.promise as Promise<string | null>).then(
+      (text) => {
+        pending.target = undefined;
+        this.breaker.success();
+        return read(text);
+      },
+      (error: unknown) => {
+        pending.target = undefined;
+        const { reason, unhealthy } = classifyRedisError(error);
+        if (unhealthy) this.breaker.failure();
+        else this.breaker.success();
+        throw this.unavailable(reason, (error as Error)?.message ?? String(error), error);
+      },
+    );
+  }
+
+  /**
+   * Runs one Redis command through the breaker and the command timeout, mapping failures to
+   * `CACHE_STORE_UNAVAILABLE`.
+   */
+  private command<T>(run: (client: Redis) => Promise<T>): Promise<T> {
+    const client = this.connection;
+    if (client === undefined)
+      return Promise.reject(this.unavailable('offline', 'the store is not connected'));
+    if (!this.breaker.allow()) {
+      return Promise.reject(
+        this.unavailable('breaker-open', 'Redis failed repeatedly; waiting before retrying'),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const pending = this.deadlines.add({
+        reject: (error) => {
+          this.breaker.failure();
+          reject(this.unavailable('timeout', error.message, error));
+        },
+      });
+      run(client).then(
+        (result) => {
+          if (pending.target === undefined) return;
+          pending.target = undefined;
+          this.breaker.success();
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (pending.target === undefined) return;
+          pending.target = undefined;
+          const { reason, unhealthy } = classifyRedisError(error);
+          if (unhealthy) this.breaker.failure();
+          else this.breaker.success();
+          reject(this.unavailable(reason, (error as Error)?.message ?? String(error), error));
+        },
+      );
+    });
+  }
+
+  private unavailable(reason: UnavailableReason, what: string, cause?: unknown): CacheError {
+    return new CacheError(
+      'CACHE_STORE_UNAVAILABLE',
+      `Redis cache store unavailable (${reason}): ${what}; calls fall through to the loader until Redis answers again`,
+      { cause, details: { store: this.type, reason } },
+    );
+  }
+}
+
+/**
+ * Creates a `redis` store. Nothing connects until `connect()` (the plugin calls it on start).
+ *
+ * @example
+ * const cache = createCache({ store: redisStore({ url: 'redis://127.0.0.1:6379', prefix: 'shop:cache:' }) });
+ * await cache.connect();
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Cache,
+  createCache,
+  type RedisStore,
+  redisStore,
+  type TieredStore,
+  tieredStore,
+} from '@blueprint/cache';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startFaultProxy, startRedis, waitFor } from '../../../../test/harness/index.js';
+
+const COMMAND_TIMEOUT = 50;
+/** Generous headroom over the command timeout: the machine is shared with other test runs. */
+const SLACK = 200;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function summarize(samples: readonly number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
+  return {
+    calls: sorted.length,
+    meanMs: +mean.toFixed(3),
+    p50Ms: +sorted[Math.floor(sorted.length / 2)]!.toFixed(3),
+    maxMs: +sorted.at(-1)!.toFixed(3),
+  };
+}
+
+/** Stores `k` and reads it back, retrying: a 50 ms command timeout can trip on a loaded machine. */
+async function warm(cache: Cache): Promise<void> {
+  await waitFor(
+    async () => {
+      await cache.set('k', 'cached', { ttl: '1m' });
+      return (await cache.getOrSet('k', async () => 'loaded', { ttl: '1m' })) === 'cached';
+    },
+    { timeout: 10_000, interval: 50, message: 'the cache to store and read k' },
+  );
+}
+
+async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await call();
+  return { value, ms: performance.now() - started };
+}
+
+describe('cache when Redis fails', () => {
+  it('keeps answering while Redis is killed, fails fast once the breaker opens, and recovers', async () => {
+    const server = await startRedis();
+    cleanups.push(() => server.stop());
+    const store = redisStore({
+      url: server.url,
+      prefix: `test:${randomUUID()}:`,
+      commandTimeout: COMMAND_TIMEOUT,
+      breaker: { threshold: 3, openFor: '300ms' },
+    });
+    const cache = createCache({ store });
+    cleanups.push(() => cache.close());
+    await cache.connect();
+    await warm(cache);
+
+    await server.kill();
+    const during: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const { value, ms } = await timed(() => cache.getOrSet('k', async () => 'loaded', { ttl: '1m' }));
+      expect(value).toBe('loaded');
+      during.push(ms);
+    }
+    expect(store.breakerState).not.toBe('closed');
+    expect(Math.max(...during)).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+    expect((await cache.health()).ok).toBe(false);
+    console.log('[cache outage] Redis killed, per call while down:', summarize(during));
+
+    await server.restart();
+    await waitFor(
+      async () => {
+        await cache.getOrSet('after', async () => 'v', { ttl: '1m' });
+        return store.breakerState === 'closed' && (await cache.get('after')) === 'v';
+      },
+      { timeout: 10_000, interval: 50, message: 'the cache to use Redis again' },
+    );
+    expect((await cache.health()).ok).toBe(true);
+  });
+
+  it('bounds the wait on a Redis that stops answering by the command timeout, then near zero', async () => {
+    const url = new URL(inject('redisUrl'));
+    const proxy = await startFaultProxy({ target: { host: url.hostname, port: Number(url.port) } });
+    cleanups.push(() => proxy.close());
+    const store: RedisStore = redisStore({
+      url: proxy.url('redis'),
+      prefix: `test:${randomUUID()}:`,
+      commandTimeout: COMMAND_TIMEOUT,
+      breaker: { threshold: 3, openFor: '1s' },
+    });
+    const cache = createCache({ store });
+    cleanups.push(() => cache.close());
+    await cache.connect();
+    const loader = async () => 'loaded';
+    await warm(cache);
+
+    await proxy.setMode('blackhole');
+    const waiting: number[] = [];
+    while (store.breakerState === 'closed') {
+      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
+      expect(value).toBe('loaded');
+      waiting.push(ms);
+      expect(waiting.length).toBeLessThanOrEqual(3);
+    }
+    const open: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
+      expect(value).toBe('loaded');
+      open.push(ms);
+    }
+    const whileWaiting = summarize(waiting);
+    const whileOpen = summarize(open);
+    console.log('[cache outage] Redis silent, per call within the command timeout:', whileWaiting);
+    console.log('[cache outage] Redis silent, per call once the breaker is open:', whileOpen);
+    expect(waiting.length).toBeGreaterThanOrEqual(1);
+    for (const ms of waiting) {
+      expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
+      expect(ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+    }
+    expect(whileOpen.p50Ms).toBeLessThan(1);
+
+    await proxy.setMode('pass');
+    await waitFor(
+      async () => {
+        await cache.getOrSet('k', loader, { ttl: '1m' });
+        return store.breakerState === 'closed';
+      },
+      { timeout: 10_000, interval: 50, message: 'the breaker to close once Redis answers' },
+    );
+    await cache.set('after', 'stored', { ttl: '1m' });
+    expect(await cache.get('after')).toBe('stored');
+  });
+
+  it('a tiered store serves L1 through a silent Redis and drops L1 once the channel is back', async () => {
+    const url = new URL(inject('redisUrl'));
+    const proxy = await startFaultProxy({ target: { host: url.hostname, port: Number(url.port) } });
+    cleanups.push(() => proxy.close());
+    const prefix = `test:${randomUUID()}:`;
+    const store: TieredStore = tieredStore({
+      url: proxy.url('redis'),
+      prefix,
+      commandTimeout: COMMAND_TIMEOUT,
+      heartbeat: '100ms',
+      breaker: { threshold: 3, openFor: '300ms' },
+    });
+    const other = tieredStore({ url: url.toString(), prefix, commandTimeout: '1s' });
+    const cache = createCache({ store });
+    cleanups.push(
+      () => cache.close(),
+      () => other.close(),
+    );
+    await Promise.all([cache.connect(), other.connect()]);
+    let db = 'v1';
+    const loader = async () => db;
+    expect(await cache.getOrSet('k', loader, { ttl: '1m' })).toBe('v1');
+    expect(store.l1.has('k')).toBe(true);
+
+    await proxy.setMode('blackhole');
+    const l1Hits: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
+      expect(value).toBe('v1');
+      l1Hits.push(ms);
+    }
+    console.log('[cache outage] tiered, Redis silent, per call (L1 serves):', summarize(l1Hits));
+    const missed = await timed(() => cache.getOrSet('other-key', async () => 'loaded', { ttl: '1m' }));
+    expect(missed.value).toBe('loaded');
+    expect(missed.ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
+
+    db = 'v2';
+    await other.set('k', 'v2', { freshUntil: Date.now() + 60_000, expiresAt: Date.now() + 60_000 });
+    await waitFor(() => !store.listening, { message: 'the heartbeat to notice the silent channel' });
+    const clears = store.stats().l1Clears;
+    await proxy.setMode('pass');
+    await waitFor(() => store.listening && store.stats().l1Clears > clears, {
+      timeout: 10_000,
+      message: 'the channel to come back and L1 to be dropped',
+    });
+    await waitFor(async () => (await cache.getOrSet('k', loader, { ttl: '1m' })) === 'v2', {
+      timeout: 5_000,
+      message: 'the value written during the outage to be read',
+    });
+  });
+});
