@@ -15,6 +15,10 @@ import { type Codec, jsonCodec } from './codec.js';
 import type { AnyContract, ClientOf } from './contract.js';
 import { AppDefinitionError, TopologyError } from './errors.js';
 import { applyInterceptors, type MethodInterceptor } from './interceptors.js';
+import type { LogDestination } from './observability/logger.js';
+import { type MetricsServer, startMetricsServer } from './observability/metrics-server.js';
+import { instrumentDispatcher, instrumentRpcClient } from './observability/rpc-instrumentation.js';
+import { createTelemetry, type Telemetry } from './observability/telemetry.js';
 import type {
   HealthCheck,
   HealthCheckResult,
@@ -51,6 +55,8 @@ export const Tokens = {
   >,
   /** This process's {@link HealthRegistry}: services add readiness checks (their database, ...). */
   Health: Symbol.for('blueprint:health') as InjectionToken<HealthRegistry>,
+  /** This process's {@link Telemetry}: `{ logger, metrics, tracer, startSpan, ... }`. */
+  Telemetry: Symbol.for('blueprint:telemetry') as InjectionToken<Telemetry>,
 } as const;
 
 /** Readiness checks of a process. Plugins add theirs through the plugin context; services inject this. */
@@ -75,6 +81,11 @@ export interface CreateAppOptions {
   readonly addresses?: Readonly<Record<string, string>>;
   /** Extra registrations applied last, e.g. test doubles: `[{ token, useValue }]`. */
   readonly overrides?: readonly Provider[];
+  /**
+   * Where the process's log lines go (one JSON line per `write`), e.g. an array in a test:
+   * `{ write: (line) => lines.push(JSON.parse(line)) }`. Default: standard output.
+   */
+  readonly logDestination?: LogDestination;
 }
 
 /** The lifecycle state of a process. */
@@ -102,6 +113,15 @@ export interface BlueprintApp {
   readonly state: AppState;
   /** URL of the RPC server once started, when this process serves calls. */
   readonly rpcUrl: string | undefined;
+  /** URL of the dedicated metrics server (`observability.metrics.port`) once started. */
+  readonly metricsUrl: string | undefined;
+  /** Logs, metrics and traces of this process (also `resolve(Tokens.Telemetry)`). */
+  readonly telemetry: Telemetry;
+  /**
+   * The Prometheus text of this process's metrics (content type `telemetry.metrics.contentType`), for an
+   * HTTP server of the app's own (a gateway) to serve at `GET /metrics`. Empty when metrics are disabled.
+   */
+  metrics(): Promise<string>;
   /** The client of a contract, as services in this process receive it. */
   client<C extends AnyContract>(contract: C): ClientOf<C>;
   /** Resolves any token from the process container. */
@@ -217,6 +237,13 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
   const processInfo = Object.freeze({ ...processTopology, name: processName });
   const hosted = new Set(processTopology.services);
 
+  const telemetry = createTelemetry({
+    app: app.name,
+    process: processName,
+    config: topology.observability,
+    env: options.env,
+    logDestination: options.logDestination,
+  });
   const root = globalContainer.createChildContainer();
   const processContainer = root.createChildContainer();
   processContainer.register(Tokens.App, { useValue: app });
@@ -224,6 +251,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
   processContainer.register(Tokens.Process, { useValue: processInfo });
   processContainer.register(Tokens.Codec, { useValue: jsonCodec });
   processContainer.register(Tokens.Settings, { useValue: topology.settings });
+  processContainer.register(Tokens.Telemetry, { useValue: telemetry });
 
   const interceptors: MethodInterceptor[] = [];
   const healthChecks = new Map<string, HealthCheck>();
@@ -257,6 +285,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
       process: processInfo,
       config: plugin.section ? topology.sections[plugin.section.key] : undefined,
       container: processContainer,
+      telemetry,
       addInterceptor: (interceptor) => interceptors.push(interceptor),
       addHealthCheck: (name, check) => health.add(name, check),
       onStart: (hook) => hooks.start.push(hook),
@@ -331,7 +360,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
         `topology.processes.${remoteProcess}.address is missing; add the URL other processes call`,
       );
     }
-    const client = createHttpRpcClient({
+    const transport = createHttpRpcClient({
       url,
       timeout: rpc.timeout,
       connections: rpc.connections,
@@ -339,6 +368,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
       bodyLimit: rpc.bodyLimit,
       errorsFor: (service) => errorsByService.get(service) ?? [],
     });
+    const client = instrumentRpcClient(transport, telemetry, url);
     rpcClients.set(remoteProcess, client);
     return client;
   };
@@ -398,6 +428,14 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
       options.listen !== undefined) &&
     app.services.some((s) => hosted.has(s.contract.name) && s.contract.methodNames.length > 0);
   let server: RpcServer | undefined;
+  let metricsServer: MetricsServer | undefined;
+  const configuredPort = topology.observability?.metrics.port;
+  const metricsPort = typeof configuredPort === 'object' ? configuredPort[processName] : configuredPort;
+  const servesMetrics = telemetry.metrics.enabled;
+  const metricsBody = async () => ({
+    contentType: telemetry.metrics.contentType,
+    text: await telemetry.metrics.text(),
+  });
   let state: AppState = 'created';
   const startedServices: object[] = [];
   let stopping: Promise<void> | undefined;
@@ -426,6 +464,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
       await attempt(() => runAllHooks(stopHooks));
       await attempt(() => runAllHooks([...hooks.stop].reverse()));
       await attempt(() => runAllHooks([...rpcClients.values()].map((c) => () => c.close())));
+      await attempt(async () => metricsServer?.close());
       state = 'stopped';
       if (errors.length > 0) throw errors[0];
     })();
@@ -450,6 +489,14 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     state = 'starting';
     starting = (async () => {
       try {
+        if (metricsPort !== undefined && servesMetrics) {
+          metricsServer = await startMetricsServer({
+            host: topology.observability?.metrics.host,
+            port: metricsPort,
+            metrics: metricsBody,
+            readiness,
+          });
+        }
         await runHooks(hooks.start);
         for (const provider of app.providers)
           if ('useClass' in provider) processContainer.resolve(provider.token);
@@ -463,12 +510,18 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
         }
         if (servesCalls && rpc.type === 'http') {
           const address = processTopology.address ? new URL(processTopology.address) : undefined;
-          const dispatcher = createDispatcher(
-            hostedServices().map((h) => ({ contract: h.contract, instance: () => h.instance })),
-            readiness,
+          const dispatcher = instrumentDispatcher(
+            createDispatcher(
+              hostedServices().map((h) => ({ contract: h.contract, instance: () => h.instance })),
+              readiness,
+            ),
+            telemetry,
+            () => server?.url,
           );
           server = await startHttpRpcServer({
             dispatcher,
+            onRefused: (refusal) => dispatcher.refused(refusal),
+            metrics: servesMetrics ? metricsBody : undefined,
             host:
               options.listen?.host ??
               processTopology.listen?.host ??
@@ -501,6 +554,11 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     get rpcUrl() {
       return server?.url;
     },
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
+    telemetry,
+    metrics: () => telemetry.metrics.text(),
     client: <C extends AnyContract>(contract: C) => processContainer.resolve(contract.token) as ClientOf<C>,
     resolve: <T>(token: InjectionToken<T>) => processContainer.resolve(token),
     start,

@@ -308,6 +308,32 @@ export function reviveError(
   return new ServiceError(wire.code, wire.message, { ...options, status: status ?? 500 });
 }
 
+const RELAYED = Symbol.for('blueprint:relayed-from');
+
+/** Where a relayed error came from: the remote service that answered with it. */
+export interface RelayedFrom {
+  /** The service whose answer carried the error. */
+  readonly service: string;
+  /** The address that answered. */
+  readonly url?: string | undefined;
+}
+
+/**
+ * Marks an error as relayed: the remote service answered, and its answer was this error. Transports call
+ * it on errors they rebuild from a response, so policies can tell "the dependency is down" (a transport
+ * failure made here) from "the dependency answered that one of *its* dependencies is down".
+ */
+export function markRelayed<E extends BlueprintError>(error: E, from: RelayedFrom): E {
+  Object.defineProperty(error, RELAYED, { value: from, enumerable: false });
+  return error;
+}
+
+/** The remote service an error was relayed from, or undefined for an error raised in this process. */
+export function relayedFrom(error: unknown): RelayedFrom | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  return (error as { [RELAYED]?: RelayedFrom })[RELAYED];
+}
+
 /**
  * Turns anything thrown by a service into its wire form. Coded errors keep their code, message and
  * details; anything else becomes `INTERNAL` with its message.

@@ -61,13 +61,49 @@ export {
   setMethodMetadata,
 } from './interceptors.js';
 export {
+  LOG_LEVELS,
+  type LogLevel,
+  type ObservabilityTopology,
+  observabilitySchema,
+} from './observability/config.js';
+export {
+  errorFields,
+  type LogDestination,
+  type LoggedError,
+  type Logger,
+} from './observability/logger.js';
+export {
+  type CounterOptions,
+  DURATION_BUCKETS,
+  type GaugeOptions,
+  type HistogramOptions,
+  type Metrics,
+} from './observability/metrics.js';
+export {
+  type InstrumentedDispatcher,
+  instrumentDispatcher,
+  instrumentRpcClient,
+  RPC_METRICS,
+  RPC_SYSTEM,
+} from './observability/rpc-instrumentation.js';
+export { type CreateTelemetryOptions, createTelemetry, type Telemetry } from './observability/telemetry.js';
+export {
+  type SpanHandle,
+  type SpanKindName,
+  type StartSpanOptions,
+  type Tracing,
+  tracerRegistered,
+} from './observability/tracing.js';
+export {
   definePlugin,
+  type EventDescription,
   type HealthCheck,
   type HealthCheckResult,
   type HostedService,
   type LifecycleHook,
   type Plugin,
   type PluginContext,
+  type PluginDescription,
 } from './plugin.js';
 export { createLocalClient, createRemoteClient, type LocalCallOptions } from './rpc/contract-clients.js';
 export { createDispatcher } from './rpc/dispatcher.js';
@@ -75,6 +111,7 @@ export { createHttpRpcClient, type HttpRpcClientOptions } from './rpc/http-clien
 export {
   type HttpRpcServerOptions,
   PROPAGATED_HEADERS,
+  type RefusedRpcRequest,
   startHttpRpcServer,
   TIMEOUT_HEADER,
 } from './rpc/http-server.js';

@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type { AppDefinition } from './app.js';
 import type { AnyContract } from './contract.js';
 import type { MethodInterceptor } from './interceptors.js';
+import type { Telemetry } from './observability/telemetry.js';
 import type { ProcessTopology, Topology } from './topology.js';
 
 /** What a readiness check reports. */
@@ -51,6 +52,11 @@ export interface PluginContext<Config = unknown> {
   readonly config: Config | undefined;
   /** The process container. Register providers here. */
   readonly container: DependencyContainer;
+  /**
+   * Logs, metrics and traces of this process (also registered as `Tokens.Telemetry`): a child logger per
+   * component, get-or-create metrics by name, spans and `traceparent` propagation.
+   */
+  readonly telemetry: Telemetry;
   /** Adds a method interceptor for the instances this process creates. */
   addInterceptor(interceptor: MethodInterceptor): void;
   /** Adds a readiness check, reported by `app.readiness()` under `name`. */
@@ -92,6 +98,28 @@ export interface Plugin<Config = any> {
   };
   /** Wires the plugin into one process. */
   setup(context: PluginContext<Config>): void | Promise<void>;
+  /**
+   * Describes what the plugin adds to the app's graph, for `blueprint graph` (no process is built and
+   * nothing is started): e.g. the events plugin lists each event with its publishing and subscribing
+   * services.
+   */
+  describe?(app: AppDefinition): PluginDescription;
+}
+
+/** What a plugin adds to the app's graph. */
+export interface PluginDescription {
+  /** Events between services: each event with the services that publish it and those that handle it. */
+  readonly events?: readonly EventDescription[];
+}
+
+/** One event in a {@link PluginDescription}. */
+export interface EventDescription {
+  /** Event name, e.g. `order.placed`. */
+  readonly event: string;
+  /** Services that publish it, when known. Default: unknown (drawn without a source). */
+  readonly publishers?: readonly string[];
+  /** Services with a handler for it. */
+  readonly subscribers: readonly string[];
 }
 
 /** Identity helper that types a plugin definition. */

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { AppDefinition } from './app.js';
 import { parseJsonSafely } from './codec.js';
 import { TopologyError } from './errors.js';
+import { type ObservabilityTopology, observabilitySchema } from './observability/config.js';
 import type { Plugin } from './plugin.js';
 import { byteSizeSchema, countSchema, durationSchema, flagSchema, portSchema } from './units.js';
 
@@ -103,6 +104,8 @@ const coreShape = {
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
     .optional()
     .default({}),
+  /** Logs, metrics and traces: `{ logLevel?, metrics?: { enabled?, port?, host? }, tracing?: { enabled? } }`. */
+  observability: observabilitySchema.optional(),
   /** Processes by name. */
   processes: z.record(
     z.string().regex(PROCESS_NAME, 'invalid process name: use lower-case letters, digits and dashes'),
@@ -130,6 +133,8 @@ export interface Topology {
   readonly sections: Readonly<Record<string, unknown>>;
   /** App settings from the `settings` key. */
   readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** The `observability` section, when the topology has one (defaults filled in). */
+  readonly observability?: ObservabilityTopology | undefined;
 }
 
 /** Sections of first-party plugins, to tell a user which plugin a section needs. */
@@ -278,6 +283,17 @@ export function parseTopology(raw: unknown, options: ParseTopologyOptions = {}):
       } else placement.set(service, processName);
     });
   }
+  const metricsPorts = data.observability?.metrics.port;
+  if (typeof metricsPorts === 'object') {
+    for (const name of Object.keys(metricsPorts)) {
+      if (!Object.hasOwn(data.processes, name)) {
+        issues.push({
+          path: `topology.observability.metrics.port.${name}`,
+          message: `unknown process "${name}"; the topology has: ${Object.keys(data.processes).join(', ')}`,
+        });
+      }
+    }
+  }
   if (Object.keys(data.processes).length === 0) {
     issues.push({
       path: 'topology.processes',
@@ -294,6 +310,7 @@ export function parseTopology(raw: unknown, options: ParseTopologyOptions = {}):
     shutdownTimeout: data.shutdownTimeout,
     processes: data.processes,
     settings: data.settings,
+    observability: data.observability,
     baseDir: options.baseDir ?? process.cwd(),
     source,
     sections,

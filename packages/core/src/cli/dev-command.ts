@@ -8,6 +8,7 @@ import { TopologyError } from '../errors.js';
 import { durationSchema } from '../units.js';
 import { readRawTopology } from './load-app.js';
 import { createLinePrefixer, formatPrefix, shouldColor } from './log-prefixer.js';
+import { prettyLogLine } from './pretty-log.js';
 import { formatError } from './report-error.js';
 import { DEV_CHILD_ENV, type ReadyMessage, STOP_MARGIN_MS } from './start-command.js';
 import { ExitCode } from './usage.js';
@@ -142,7 +143,8 @@ function supervise(
       const child: Child = { name, process: proc, ready: false, exit: undefined };
       children.push(child);
       const prefix = formatPrefix(name, { width, colorIndex: index, color });
-      const stdout = createLinePrefixer(prefix, (text) => process.stdout.write(text));
+      const pretty = (line: string) => prettyLogLine(line, color);
+      const stdout = createLinePrefixer(prefix, (text) => process.stdout.write(text), pretty);
       const stderr = createLinePrefixer(prefix, (text) => process.stderr.write(text));
       proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
       proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));

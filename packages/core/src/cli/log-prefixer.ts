@@ -41,18 +41,33 @@ export interface LinePrefixer {
   flush(): void;
 }
 
-/** Creates a {@link LinePrefixer} that writes `prefix + line + "\n"` through `write`. */
-export function createLinePrefixer(prefix: string, write: (text: string) => void): LinePrefixer {
+/**
+ * Creates a {@link LinePrefixer} that writes `prefix + line + "\n"` through `write`. `transform`, when
+ * given, rewrites each line first (it may return several lines; each gets the prefix).
+ */
+export function createLinePrefixer(
+  prefix: string,
+  write: (text: string) => void,
+  transform?: (line: string) => string,
+): LinePrefixer {
   let pending = '';
+  const format = (line: string) => {
+    const text = line.replace(/\r$/, '');
+    if (transform === undefined) return `${prefix}${text}\n`;
+    return transform(text)
+      .split('\n')
+      .map((part) => `${prefix}${part}\n`)
+      .join('');
+  };
   return {
     push(chunk) {
       const text = pending + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
       const lines = text.split('\n');
       pending = lines.pop() ?? '';
-      if (lines.length > 0) write(lines.map((line) => `${prefix}${line.replace(/\r$/, '')}\n`).join(''));
+      if (lines.length > 0) write(lines.map(format).join(''));
     },
     flush() {
-      if (pending !== '') write(`${prefix}${pending}\n`);
+      if (pending !== '') write(format(pending));
       pending = '';
     },
   };

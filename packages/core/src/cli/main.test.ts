@@ -37,7 +37,7 @@ describe('runCli', () => {
   it('exits 2 with a hint for a bad command line', async () => {
     expect(await runCli([])).toBe(2);
     expect(await runCli(['launch'])).toBe(2);
-    expect(stderr).toContain('unknown command "launch"; use start or dev');
+    expect(stderr).toContain('unknown command "launch"; use start, dev or graph');
     expect(await runCli(['start'])).toBe(2);
     expect(stderr).toContain('start needs --topology FILE');
     expect(await runCli(['dev', '--topology', 't.json', '--process', 'web'])).toBe(2);
@@ -45,6 +45,24 @@ describe('runCli', () => {
     expect(await runCli(['start', '-t', 't.json', 'extra'])).toBe(2);
     expect(stderr).toContain('unexpected argument "extra"');
     expect(stderr).toContain('Run "blueprint --help" for usage.');
+  });
+
+  it('checks the options of graph', async () => {
+    expect(await runCli(['graph'])).toBe(2);
+    expect(stderr).toContain('graph needs --topology FILE');
+    expect(await runCli(['graph', '-t', 't.json', '--format', 'svg'])).toBe(2);
+    expect(stderr).toContain('unknown --format "svg"; use text or mermaid');
+    expect(await runCli(['graph', '-t', 't.json', '--sample', 'soon', '--metrics', 'http://a/metrics'])).toBe(
+      2,
+    );
+    expect(stderr).toContain('invalid --sample "soon"; use a duration like 10s');
+    expect(await runCli(['graph', '-t', 't.json', '--sample', '1s'])).toBe(2);
+    expect(stderr).toContain('--sample needs --metrics URL');
+    expect(await runCli(['graph', '-t', 't.json', 'http://a/metrics'])).toBe(2);
+    expect(stderr).toContain('unexpected argument "http://a/metrics"');
+    stderr = '';
+    expect(await runCli(['graph', '--topology', '/nonexistent/topology.json'])).toBe(1);
+    expect(stderr).toContain('[TOPOLOGY_INVALID] cannot read topology file /nonexistent/topology.json');
   });
 
   it('exits 1 when the topology file cannot be read', async () => {

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../units.js';
 import { devCommand } from './dev-command.js';
+import { GRAPH_FORMATS, graphCommand } from './graph-command.js';
 import { startCommand } from './start-command.js';
 import { ExitCode, HELP_TEXT } from './usage.js';
 
@@ -14,7 +16,7 @@ export interface RunCliOptions {
   readonly typescriptRegistered?: boolean;
 }
 
-const COMMANDS = new Set(['start', 'dev']);
+const COMMANDS = new Set(['start', 'dev', 'graph']);
 
 class UsageError extends Error {}
 
@@ -35,6 +37,52 @@ function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
     throw new UsageError(`${command} needs --topology FILE (e.g. --topology topology.json)`);
   }
   return values as { topology?: string; process?: string; verbose?: boolean; help?: boolean };
+}
+
+function parseGraph(args: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      topology: { type: 'string', short: 't' },
+      format: { type: 'string', short: 'f' },
+      metrics: { type: 'string', short: 'm', multiple: true },
+      sample: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  // `--metrics URL URL ...`: further URLs arrive as positionals.
+  const urls = [...(values.metrics ?? [])];
+  for (const extra of positionals) {
+    if (urls.length === 0 || !/^https?:\/\//.test(extra))
+      throw new UsageError(`unexpected argument "${extra}"`);
+    urls.push(extra);
+  }
+  if (!values.help && typeof values.topology !== 'string') {
+    throw new UsageError('graph needs --topology FILE (e.g. --topology topology.json)');
+  }
+  const format = values.format ?? 'text';
+  if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown --format "${format}"; use ${GRAPH_FORMATS.join(' or ')}`);
+  }
+  let sampleMs: number | undefined;
+  if (values.sample !== undefined) {
+    sampleMs = parseDuration(values.sample);
+    if (sampleMs === undefined || sampleMs <= 0) {
+      throw new UsageError(`invalid --sample "${values.sample}"; use a duration like 10s`);
+    }
+    if (urls.length === 0) throw new UsageError('--sample needs --metrics URL');
+  }
+  return {
+    topology: values.topology,
+    format: format as (typeof GRAPH_FORMATS)[number],
+    metrics: urls,
+    sampleMs,
+    verbose: values.verbose ?? false,
+    help: values.help ?? false,
+  };
 }
 
 /** The version of `@blueprint/core`. */
@@ -62,8 +110,25 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     }
     if (!COMMANDS.has(first)) {
       throw new UsageError(
-        first.startsWith('-') ? `unknown option "${first}"` : `unknown command "${first}"; use start or dev`,
+        first.startsWith('-')
+          ? `unknown option "${first}"`
+          : `unknown command "${first}"; use start, dev or graph`,
       );
+    }
+    if (first === 'graph') {
+      const graph = parseGraph(rest);
+      if (graph.help) {
+        process.stdout.write(HELP_TEXT);
+        return ExitCode.Ok;
+      }
+      return await graphCommand({
+        topology: graph.topology!,
+        format: graph.format,
+        metrics: graph.metrics,
+        sampleMs: graph.sampleMs,
+        verbose: graph.verbose,
+        typescriptRegistered: options.typescriptRegistered ?? false,
+      });
     }
     const command = first as 'start' | 'dev';
     const values = parseCommand(command, rest);

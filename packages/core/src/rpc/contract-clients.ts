@@ -9,6 +9,7 @@ import {
   type BlueprintError,
   InternalError,
   isBlueprintError,
+  markRelayed,
   reviveError,
   serializeError,
   TimeoutError,
@@ -54,7 +55,12 @@ export function createLocalClient(
   const toCallerError = serialize
     ? (error: unknown) => {
         const { status, body } = serializeError(error);
-        return reviveError(codec.decode(codec.encode(body)) as typeof body, contract.errors, status);
+        return markRelayed(
+          reviveError(codec.decode(codec.encode(body)) as typeof body, contract.errors, status),
+          {
+            service: contract.name,
+          },
+        );
       }
     : (error: unknown) =>
         isBlueprintError(error)

@@ -10,6 +10,7 @@ import {
   type BlueprintError,
   type CodedErrorClass,
   isBlueprintError,
+  markRelayed,
   RemoteUnavailableError,
   reviveError,
   type SerializedError,
@@ -178,7 +179,7 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
           details: { status: statusCode },
         });
       }
-      throw reviveError(wire, errorsFor(service), statusCode);
+      throw markRelayed(reviveError(wire, errorsFor(service), statusCode), { service, url });
     },
 
     async ping(timeoutMs = 1_000) {

@@ -1,6 +1,6 @@
 /**
  * The `http` RPC server: node:http, JSON through the codec, one route per call
- * (`POST /rpc/<service>/<method>`), plus `/health/live` and `/health/ready`.
+ * (`POST /rpc/<service>/<method>`), plus `/health/live`, `/health/ready` and (when given) `/metrics`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +37,22 @@ export interface HttpRpcServerOptions {
   readonly keepAliveTimeout?: number;
   /** Codec of bodies. Default: the tagged JSON codec. */
   readonly codec?: Codec;
+  /** Answers `GET /metrics` with what it resolves to (Prometheus text). Default: no `/metrics` route. */
+  readonly metrics?: (() => Promise<{ readonly contentType: string; readonly text: string }>) | undefined;
+  /** Told about every request answered with an error before it reached the dispatcher. */
+  readonly onRefused?: ((refusal: RefusedRpcRequest) => void) | undefined;
+}
+
+/** A request the server answered with an error without dispatching it. */
+export interface RefusedRpcRequest {
+  /** The service named by the path, if the path was `/rpc/<service>/<method>`. */
+  readonly service: string | undefined;
+  /** The method named by the path, if any. */
+  readonly method: string | undefined;
+  /** The error answered. */
+  readonly error: unknown;
+  /** The request's `x-correlation-id`, if any. */
+  readonly correlationId: string | undefined;
 }
 
 class CallState implements CallContext {
@@ -109,7 +125,25 @@ function send(response: ServerResponse, status: number, body: string, closing: b
 export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise<RpcServer> {
   const codec = options.codec ?? jsonCodec;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const { dispatcher } = options;
+  const { dispatcher, onRefused } = options;
+  /** Reports a refusal to `onRefused` and returns the error. */
+  const refusal = (
+    request: IncomingMessage,
+    service: string | undefined,
+    method: string | undefined,
+    error: unknown,
+  ) => {
+    if (onRefused !== undefined) {
+      const correlationId = request.headers['x-correlation-id'];
+      onRefused({
+        service,
+        method,
+        error,
+        correlationId: typeof correlationId === 'string' ? correlationId : undefined,
+      });
+    }
+    return error;
+  };
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -148,30 +182,40 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
       refuse(
         request,
         response,
-        new RemoteUnavailableError(`${service}.${method}: this process is shutting down; call again later`),
+        refusal(
+          request,
+          service,
+          method,
+          new RemoteUnavailableError(`${service}.${method}: this process is shutting down; call again later`),
+        ),
       );
       return;
     }
     if (!dispatcher.has(service, method)) {
       request.resume();
-      fail(response, unknownMethod(service, method));
+      fail(response, refusal(request, service, method, unknownMethod(service, method)));
       return;
     }
     if (!isJsonContentType(request.headers['content-type'])) {
       request.resume();
       fail(
         response,
-        new RpcRequestError(
-          'RPC_UNSUPPORTED_MEDIA_TYPE',
-          `content-type must be application/json, got ${request.headers['content-type'] ?? 'none'}`,
-          { status: 415 },
+        refusal(
+          request,
+          service,
+          method,
+          new RpcRequestError(
+            'RPC_UNSUPPORTED_MEDIA_TYPE',
+            `content-type must be application/json, got ${request.headers['content-type'] ?? 'none'}`,
+            { status: 415 },
+          ),
         ),
       );
       return;
     }
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > bodyLimit) {
-      refuse(request, response, tooLarge(declared, bodyLimit));
+      refuse(request, response, refusal(request, service, method, tooLarge(declared, bodyLimit)));
       return;
     }
     inFlight++;
@@ -190,7 +234,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
       size += chunk.length;
       if (size > bodyLimit) {
         rejected = true;
-        refuse(request, response, tooLarge(size, bodyLimit));
+        refuse(request, response, refusal(request, service, method, tooLarge(size, bodyLimit)));
         return;
       }
       chunks.push(chunk);
@@ -205,7 +249,14 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         const reason = error instanceof CodecError ? error.message : String(error);
         fail(
           response,
-          new RpcRequestError('RPC_BAD_REQUEST', `the request body was refused: ${reason}`, { status: 400 }),
+          refusal(
+            request,
+            service,
+            method,
+            new RpcRequestError('RPC_BAD_REQUEST', `the request body was refused: ${reason}`, {
+              status: 400,
+            }),
+          ),
         );
         return;
       }
@@ -245,9 +296,14 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
             request.resume();
             fail(
               response,
-              new RpcRequestError('RPC_BAD_REQUEST', `malformed percent-encoding in the path ${url}`, {
-                status: 400,
-              }),
+              refusal(
+                request,
+                undefined,
+                undefined,
+                new RpcRequestError('RPC_BAD_REQUEST', `malformed percent-encoding in the path ${url}`, {
+                  status: 400,
+                }),
+              ),
             );
             return;
           }
@@ -272,12 +328,31 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         );
         return;
       }
+      if (request.method === 'GET' && url === '/metrics' && options.metrics !== undefined) {
+        options.metrics().then(
+          ({ contentType, text }) => {
+            response.writeHead(200, {
+              'content-type': contentType,
+              'content-length': Buffer.byteLength(text),
+              ...(draining ? { connection: 'close' } : {}),
+            });
+            response.end(text);
+          },
+          (error: unknown) => fail(response, error),
+        );
+        return;
+      }
       fail(
         response,
-        new RpcRequestError(
-          'RPC_UNKNOWN_METHOD',
-          `no route ${request.method} ${url}; calls are POST /rpc/<service>/<method>`,
-          { status: 404 },
+        refusal(
+          request,
+          undefined,
+          undefined,
+          new RpcRequestError(
+            'RPC_UNKNOWN_METHOD',
+            `no route ${request.method} ${url}; calls are POST /rpc/<service>/<method>`,
+            { status: 404 },
+          ),
         ),
       );
     },

@@ -1,0 +1,96 @@
+/**
+ * The dedicated metrics server (`observability.metrics.port`), for processes that serve no HTTP of their
+ * own: `GET /metrics`, `GET /health/live`, `GET /health/ready`.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HealthCheckResult } from '../plugin.js';
+
+/** Options of {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  /** Host to bind. Default `127.0.0.1`. */
+  readonly host?: string | undefined;
+  /** Port to bind; 0 picks a free one. */
+  readonly port: number;
+  /** The Prometheus text and its content type. */
+  readonly metrics: () => Promise<{ readonly contentType: string; readonly text: string }>;
+  /** Readiness of the process, for `/health/ready`. */
+  readonly readiness: () => Promise<{ ok: boolean; checks: Record<string, HealthCheckResult> }>;
+}
+
+/** A running metrics server. */
+export interface MetricsServer {
+  /** The URL it listens on, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  /** Closes the listener and every connection. */
+  close(): Promise<void>;
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** Starts the metrics server and resolves once it listens. */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const json = 'application/json';
+  const server = createServer({ keepAliveTimeout: 4_000 }, (request, response) => {
+    request.resume();
+    const fail = (error: unknown) =>
+      send(response, 500, json, JSON.stringify({ error: { code: 'INTERNAL', message: String(error) } }));
+    if (request.method === 'GET' && request.url === '/metrics') {
+      options.metrics().then(({ contentType, text }) => send(response, 200, contentType, text), fail);
+      return;
+    }
+    if (request.method === 'GET' && request.url === '/health/live') {
+      send(response, 200, json, '{"status":"ok"}');
+      return;
+    }
+    if (request.method === 'GET' && request.url === '/health/ready') {
+      options
+        .readiness()
+        .then(
+          (report) =>
+            send(
+              response,
+              report.ok ? 200 : 503,
+              json,
+              JSON.stringify({ status: report.ok ? 'ok' : 'fail', ...report }),
+            ),
+          fail,
+        );
+      return;
+    }
+    send(
+      response,
+      404,
+      json,
+      JSON.stringify({
+        error: {
+          code: 'NOT_FOUND',
+          message: `no route ${request.method} ${request.url}; this server answers GET /metrics, /health/live and /health/ready`,
+        },
+      }),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Metrics: a prom-client `Registry` per app process (never prom-client's global registry), helpers that
+ * get or create a metric by name, and the Prometheus text.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { AppDefinitionError } from '../errors.js';
+
+/** Options of {@link Metrics.counter}. */
+export interface CounterOptions<L extends string = string> {
+  /** Metric name, `snake_case` with a unit suffix where one applies (`_total` for counters). */
+  readonly name: string;
+  /** One sentence: what is counted. */
+  readonly help: string;
+  /** Label names. Bounded values only (service, method, code, event, group): never ids. Default: none. */
+  readonly labelNames?: readonly L[];
+}
+
+/** Options of {@link Metrics.gauge}. */
+export interface GaugeOptions<L extends string = string> extends CounterOptions<L> {
+  /** Called on every scrape to set the gauge's value(s), e.g. the pending entries of a stream. */
+  readonly collect?: (this: Gauge<L>) => void | Promise<void>;
+}
+
+/** Options of {@link Metrics.histogram}. */
+export interface HistogramOptions<L extends string = string> extends CounterOptions<L> {
+  /** Upper bounds of the buckets. Default: {@link DURATION_BUCKETS} (seconds). */
+  readonly buckets?: readonly number[];
+}
+
+/** Buckets for durations in seconds, from 0.5 ms to 10 s. */
+export const DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** The metrics of one process. */
+export interface Metrics {
+  /** False when the topology turned metrics off: nothing is served and core records nothing. */
+  readonly enabled: boolean;
+  /** The process's prom-client registry. Labels `app` and `process` are added to every series. */
+  readonly registry: Registry;
+  /** The content type of {@link Metrics.text}: Prometheus text format 0.0.4. */
+  readonly contentType: string;
+  /**
+   * Gets the counter called `name`, creating it on first use. Asking again with another type or other
+   * label names is an `APP_INVALID` error.
+   */
+  counter<L extends string = string>(options: CounterOptions<L>): Counter<L>;
+  /** Gets or creates a gauge (see {@link Metrics.counter}). */
+  gauge<L extends string = string>(options: GaugeOptions<L>): Gauge<L>;
+  /** Gets or creates a histogram (see {@link Metrics.counter}). */
+  histogram<L extends string = string>(options: HistogramOptions<L>): Histogram<L>;
+  /**
+   * The Prometheus text of this process's metrics followed by the Node.js process metrics
+   * (`process_*`, `nodejs_*`). Empty when metrics are disabled.
+   */
+  text(): Promise<string>;
+}
+
+const RESERVED_LABELS = new Set(['app', 'process', 'le', 'quantile']);
+const ID_LABEL = /(^id$|_id$|[a-z]Id$)/;
+
+let nodeRegistry: Registry | undefined;
+
+/**
+ * The Node.js process metrics, in a registry of their own shared by every app of this Node process:
+ * prom-client's collectors install a GC observer and an event-loop monitor that cannot be removed, so
+ * they are installed once.
+ */
+function nodeMetrics(): Registry {
+  if (nodeRegistry === undefined) {
+    nodeRegistry = new Registry();
+    collectDefaultMetrics({ register: nodeRegistry });
+  }
+  return nodeRegistry;
+}
+
+function checkLabels(name: string, labelNames: readonly string[]): void {
+  for (const label of labelNames) {
+    if (RESERVED_LABELS.has(label)) {
+      throw new AppDefinitionError(
+        `metric "${name}": label "${label}" is reserved (every series already carries app and process); remove it`,
+      );
+    }
+    if (ID_LABEL.test(label)) {
+      throw new AppDefinitionError(
+        `metric "${name}": label "${label}" looks like an id; labels must take few values (service, method, code, event, group), put ids in logs or spans instead`,
+      );
+    }
+  }
+}
+
+/** Options of {@link createMetrics}. */
+export interface CreateMetricsOptions {
+  /** App name (label `app` on every series). */
+  readonly app: string;
+  /** Process name (label `process` on every series). */
+  readonly process: string;
+  /** Collect and serve metrics. */
+  readonly enabled: boolean;
+}
+
+/** Creates the metrics of one process. */
+export function createMetrics(options: CreateMetricsOptions): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ app: options.app, process: options.process });
+  const node = options.enabled ? nodeMetrics() : undefined;
+
+  const getOrCreate = <M extends Metric<string>>(
+    type: 'counter' | 'gauge' | 'histogram',
+    name: string,
+    labelNames: readonly string[],
+    create: () => M,
+  ): M => {
+    const existing = registry.getSingleMetric(name) as
+      | (Metric<string> & { type?: string; labelNames?: readonly string[] })
+      | undefined;
+    if (existing === undefined) {
+      checkLabels(name, labelNames);
+      return create();
+    }
+    const existingLabels = existing.labelNames ?? [];
+    if (
+      existing.type !== type ||
+      existingLabels.length !== labelNames.length ||
+      existingLabels.some((label, index) => label !== labelNames[index])
+    ) {
+      throw new AppDefinitionError(
+        `metric "${name}" already exists as a ${existing.type} with labels [${existingLabels.join(', ')}]; asked for a ${type} with labels [${labelNames.join(', ')}]. Use another name`,
+      );
+    }
+    return existing as M;
+  };
+
+  return {
+    enabled: options.enabled,
+    registry,
+    contentType: registry.contentType,
+    counter<L extends string>({ name, help, labelNames = [] }: CounterOptions<L>) {
+      return getOrCreate(
+        'counter',
+        name,
+        labelNames,
+        () => new Counter<L>({ name, help, labelNames: [...labelNames], registers: [registry] }),
+      );
+    },
+    gauge<L extends string>({ name, help, labelNames = [], collect }: GaugeOptions<L>) {
+      return getOrCreate(
+        'gauge',
+        name,
+        labelNames,
+        () =>
+          new Gauge<L>({
+            name,
+            help,
+            labelNames: [...labelNames],
+            registers: [registry],
+            ...(collect === undefined ? {} : { collect }),
+          }),
+      );
+    },
+    histogram<L extends string>({ name, help, labelNames = [], buckets }: HistogramOptions<L>) {
+      return getOrCreate(
+        'histogram',
+        name,
+        labelNames,
+        () =>
+          new Histogram<L>({
+            name,
+            help,
+            labelNames: [...labelNames],
+            buckets: [...(buckets ?? DURATION_BUCKETS)],
+            registers: [registry],
+          }),
+      );
+    },
+    async text() {
+      if (node === undefined) return '';
+      const [own, process] = await Promise.all([registry.metrics(), node.metrics()]);
+      return own === '\n' ? process : `${own}${process}`;
+    },
+  };
+}

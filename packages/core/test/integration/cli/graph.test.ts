@@ -1,0 +1,102 @@
+/**
+ * `blueprint graph` as a child process: the graph of a TypeScript app (loaded through tsx), as text and
+ * Mermaid, and annotated with the calls measured by running processes.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BlueprintApp, createApp } from '@blueprint/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getFreePort } from '../../../../../test/harness/index.js';
+import { app, Orders } from './fixtures/graph-app.js';
+import { killLeftoverClis, spawnCli } from './spawn-cli.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const topologyFile = path.join(fixtures, 'graph-topology.json');
+let dir: string;
+const apps: BlueprintApp[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'blueprint-graph-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  killLeftoverClis();
+  await Promise.all(apps.splice(0).map((a) => a.stop()));
+});
+
+describe('blueprint graph', () => {
+  it('prints the services, their processes, calls and events as text', async () => {
+    const cli = spawnCli(['graph', '--topology', topologyFile]);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toContain('graph-shop: 4 services in 3 processes');
+    expect(cli.stdout()).toContain('  orders → products   remote checkout → catalog via Pricing');
+    expect(cli.stdout()).toContain('  order.placed  orders → products  remote');
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('prints a Mermaid flowchart', async () => {
+    const cli = spawnCli(['graph', '--topology', topologyFile, '--format', 'mermaid']);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toMatch(/^flowchart LR\n {2}subgraph process_edge\["process edge"\]\n/);
+    expect(cli.stdout()).toContain('  svc_gateway --> svc_orders\n');
+  });
+
+  it('annotates calls with what the running processes measured', async () => {
+    const [catalogPort, checkoutPort] = [await getFreePort(), await getFreePort()];
+    const topology = path.join(dir, 'measured.json');
+    await writeFile(
+      topology,
+      JSON.stringify({
+        app: path.join(fixtures, 'graph-app.ts'),
+        rpc: { type: 'http' },
+        observability: { metrics: { port: { edge: 0 } } },
+        processes: {
+          edge: { services: ['gateway'] },
+          catalog: { services: ['products'], address: `http://127.0.0.1:${catalogPort}` },
+          checkout: { services: ['orders', 'payments'], address: `http://127.0.0.1:${checkoutPort}` },
+        },
+      }),
+    );
+    const quiet = { write: () => undefined };
+    for (const name of ['catalog', 'checkout', 'edge']) {
+      const running = await createApp(app, { topology, process: name, logDestination: quiet });
+      apps.push(running);
+      await running.start();
+    }
+    const [catalog, checkout, edge] = apps as [BlueprintApp, BlueprintApp, BlueprintApp];
+    for (let i = 0; i < 6; i++) await edge.client(Orders).place({ id: `o${i}` });
+
+    const cli = spawnCli([
+      'graph',
+      '--topology',
+      topology,
+      '--metrics',
+      `${edge.metricsUrl}/metrics`,
+      `${checkout.rpcUrl}/metrics`,
+      `${catalog.rpcUrl}/metrics`,
+    ]);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const out = cli.stdout();
+    expect(out).toMatch(
+      / {2}orders → products {3}remote checkout → catalog via Pricing {2}6 calls, [\d.]+\/s avg\n/,
+    );
+    expect(out).toMatch(/ {2}gateway → orders {4}remote edge → checkout {17}6 calls/);
+    expect(out).toContain('most calls across processes (keep the busiest pairs together)');
+    expect(out).toMatch(/1\. {2}\w+ → \w+ \(in \w+\) +6 calls/);
+  });
+
+  it('exits 1 naming a /metrics URL it cannot scrape', async () => {
+    const port = await getFreePort();
+    const cli = spawnCli([
+      'graph',
+      '--topology',
+      topologyFile,
+      '--metrics',
+      `http://127.0.0.1:${port}/metrics`,
+    ]);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    expect(cli.stderr()).toContain(`[REMOTE_UNAVAILABLE] cannot scrape http://127.0.0.1:${port}/metrics`);
+  });
+});
