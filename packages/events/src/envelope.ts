@@ -1,0 +1,169 @@
+/**
+ * The envelope: what travels for every event, whatever the transport.
+ *
+ * `id` is ours (a UUID v7 by default), never the broker's, so the inbox and dead letters work the same
+ * on every transport. Envelopes are encoded with core's `jsonCodec`, so `Date`, `bigint`, `Map` and
+ * `Set` values of the payload survive the trip.
+ */
+import { CODEC_TAG, CodecError, jsonCodec } from '@blueprint/core';
+import type { AnyEvent } from './define-event.js';
+
+/** Headers carried with an event, e.g. `x-correlation-id` and `traceparent` (lower-case names). */
+export type EventHeaders = Readonly<Record<string, string>>;
+
+/** One event as it travels. */
+export interface EventEnvelope<P = unknown> {
+  /** Unique id of the event (UUID v7 unless the publisher gave one). Stays the same on redelivery. */
+  readonly id: string;
+  /** Event name. */
+  readonly name: string;
+  /** Payload version. */
+  readonly version: number;
+  /** When the event was published. */
+  readonly occurredAt: Date;
+  /** The publisher's key (an entity id, say), if any. Carried to handlers and dead letters. */
+  readonly key?: string | undefined;
+  /** Headers passed through from the publisher: correlation id, trace context, your own. */
+  readonly headers: EventHeaders;
+  /** The payload as published (validated). Handlers receive it parsed by their own schema. */
+  readonly payload: P;
+}
+
+/** Frozen empty headers shared by every envelope published without headers. */
+export const NO_HEADERS: EventHeaders = Object.freeze({});
+
+const parsedOutput = Symbol('blueprint:events:parsed');
+const parsedBy = Symbol('blueprint:events:parsedBy');
+
+/**
+ * An envelope made by this process's bus. It remembers the payload as parsed at publish, so an
+ * in-process consumer with the very same event definition does not parse it again. Symbol keys are not
+ * encoded.
+ */
+export class LocalEnvelope implements EventEnvelope {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
+  readonly occurredAt: Date;
+  readonly key: string | undefined;
+  readonly headers: EventHeaders;
+  readonly payload: unknown;
+  readonly [parsedOutput]: unknown;
+  readonly [parsedBy]: AnyEvent;
+
+  constructor(
+    id: string,
+    event: AnyEvent,
+    occurredAt: Date,
+    key: string | undefined,
+    headers: EventHeaders,
+    payload: unknown,
+    parsed: unknown,
+  ) {
+    this.id = id;
+    this.name = event.name;
+    this.version = event.version;
+    this.occurredAt = occurredAt;
+    this.key = key;
+    this.headers = headers;
+    this.payload = payload;
+    this[parsedOutput] = parsed;
+    this[parsedBy] = event;
+  }
+}
+
+/** The payload as parsed by `event`'s schema at publish, when `envelope` was published here with it. */
+export function parsedPayload(envelope: EventEnvelope, event: AnyEvent): { value: unknown } | undefined {
+  if (envelope instanceof LocalEnvelope && envelope[parsedBy] === event)
+    return { value: envelope[parsedOutput] };
+  return undefined;
+}
+
+const PLAIN = /^[A-Za-z0-9._~-]+$/;
+const MAX_PLAIN_DEPTH = 32;
+
+/**
+ * True when `JSON.stringify(value)` gives what `jsonCodec.encode(value)` gives: only strings, booleans,
+ * finite numbers, null, arrays and plain objects without the codec's reserved key or a `toJSON`. Anything
+ * else (dates, bigints, maps, undefined...) answers false and goes through the codec.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > MAX_PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      for (const key in value) {
+        if (key === CODEC_TAG || key === 'toJSON') return false;
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `jsonCodec.encode(value)`, skipping the codec's replacer when plain `JSON.stringify` gives the same text. */
+function encodeValue(value: unknown): string {
+  return isPlainJson(value, 0) ? JSON.stringify(value) : jsonCodec.encode(value);
+}
+
+/**
+ * Encodes an envelope to text in core's `jsonCodec` format (what `jsonCodec.encode(envelope)` gives, so
+ * `jsonCodec.decode` reads it). The frame is written directly; the payload and any headers go through
+ * the codec (plain JSON values skip its replacer). Throws `CodecError` for a payload the codec cannot encode.
+ */
+export function encodeEnvelope(envelope: EventEnvelope): string {
+  const { id, name, version, occurredAt, key, headers, payload } = envelope;
+  const time = occurredAt instanceof Date ? occurredAt.getTime() : Number.NaN;
+  if (!PLAIN.test(id) || !PLAIN.test(name) || !Number.isInteger(version) || Number.isNaN(time)) {
+    return jsonCodec.encode(envelope);
+  }
+  let text = `{"id":"${id}","name":"${name}","version":${version},"occurredAt":{"${CODEC_TAG}":"date","v":"${occurredAt.toISOString()}"}`;
+  if (key !== undefined) text += `,"key":${JSON.stringify(key)}`;
+  text += `,"headers":${headers === NO_HEADERS ? '{}' : encodeValue(headers)}`;
+  return payload === undefined ? `${text}}` : `${text},"payload":${encodeValue(payload)}}`;
+}
+
+/**
+ * Decodes text made by {@link encodeEnvelope}. Throws `CodecError` (`CODEC_INVALID`) naming the problem
+ * for malformed or unsafe text (`__proto__` keys) or a value that is not an envelope.
+ */
+export function decodeEnvelope(text: string): EventEnvelope {
+  const value = jsonCodec.decode(text) as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CodecError('malformed event: expected an envelope object');
+  }
+  const { id, name, version, occurredAt, key, headers } = value;
+  if (typeof id !== 'string' || id.length === 0) throw new CodecError('malformed event: "id" is missing');
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new CodecError(`malformed event ${id}: "name" is missing`);
+  }
+  if (typeof version !== 'number' || !Number.isInteger(version)) {
+    throw new CodecError(`malformed event ${id}: "version" is not a whole number`);
+  }
+  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+    throw new CodecError(`malformed event ${id}: "occurredAt" is not a date`);
+  }
+  if (key !== undefined && typeof key !== 'string') {
+    throw new CodecError(`malformed event ${id}: "key" is not a string`);
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new CodecError(`malformed event ${id}: "headers" is not an object`);
+  }
+  for (const header of Object.values(headers)) {
+    if (typeof header !== 'string') throw new CodecError(`malformed event ${id}: a header is not a string`);
+  }
+  return value as unknown as EventEnvelope;
+}

@@ -1,0 +1,39 @@
+/**
+ * Reading option values given in code: durations (ms or `"2s"`) and whole numbers, with a coded error
+ * naming the option and the fix.
+ */
+import { parseDuration } from '@blueprint/core';
+import { EventsError, type EventsErrorCode } from './errors.js';
+
+/** A duration option in ms: `fallback` when undefined; throws `code` when it is not a duration. */
+export function durationOption(
+  value: number | string | undefined,
+  fallback: number,
+  what: string,
+  code: EventsErrorCode = 'EVENTS_CONFIG_INVALID',
+): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new EventsError(
+      code,
+      `invalid ${what} ${JSON.stringify(value)}: use milliseconds or a string like "500ms", "10s"`,
+    );
+  }
+  return ms;
+}
+
+/** A whole-number option of at least `min`: `fallback` when undefined; throws `code` otherwise. */
+export function wholeNumberOption(
+  value: number | undefined,
+  fallback: number,
+  what: string,
+  min = 1,
+  code: EventsErrorCode = 'EVENTS_CONFIG_INVALID',
+): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min) {
+    throw new EventsError(code, `invalid ${what} ${JSON.stringify(n)}: use a whole number >= ${min}`);
+  }
+  return n;
+}

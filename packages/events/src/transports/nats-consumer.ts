@@ -1,0 +1,657 @@
+/**
+ * One consumer of one group of one event on NATS JetStream: pull requests on two durable consumers (the
+ * event's subject on the events stream, the group's replay subject on the replay stream), sized to the
+ * free handler slots, so at most `concurrency` deliveries are handed out.
+ *
+ * - Settling: `ack` → (inbox put, then) `+ACK`; `retry(d)` → `-NAK {"delay": d}` (a plain NAK redelivers at
+ *   once); `deadLetter` → dead-letter KV put, then `+TERM`.
+ * - Running handlers and deliveries waiting for a slot keep their ack-wait lease with `+WPI`.
+ * - A pull request ends by its messages, by a `408`/`409` status carrying what it left, or by its own
+ *   deadline (a request lost with a restarted server); after a reconnect every request is re-sent, and a
+ *   consumer (or stream) that vanished is created again from the start of what is stored.
+ * - With `maxDeliver`, a retry on the last allowed delivery becomes a dead letter, and a delivery the
+ *   server gives up on (the consumer crashed on its last delivery) is dead-lettered from the server's
+ *   `MAX_DELIVERIES` advisory.
+ */
+import { jsonCodec } from '@blueprint/core';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import { decodeEnvelope, type EventEnvelope } from '../envelope.js';
+import type { DeadLetterReason, Delivery, SubscriptionSpec, TransportSubscription } from '../transport.js';
+import type { NatsNames } from './nats-names.js';
+
+/** Timings a consumer uses, in ms. */
+export interface NatsConsumerSettings {
+  /** JetStream `ack_wait`: how long a delivery may stay unsettled before it is redelivered. */
+  readonly ackWait: number;
+  /** JetStream `max_deliver`, or -1. */
+  readonly maxDeliver: number;
+  /** How long one pull request waits on the server. */
+  readonly pullExpires: number;
+  /** Most time `close()` waits for pending KV writes. */
+  readonly writeTimeout: number;
+}
+
+/** What a consumer needs from its transport. */
+export interface NatsConsumerHost {
+  readonly names: NatsNames;
+  readonly settings: NatsConsumerSettings;
+  readonly counters: Record<string, number>;
+  /** The shared connection. */
+  connection(): NatsConnection;
+  /** Whether the connection is up now. */
+  isUp(): boolean;
+  /** A new unique inbox subject. */
+  createInbox(): string;
+  /** Makes sure the streams and the group's two consumers exist; `recover` creates missing ones from the start. */
+  ensureGroup(group: string, event: string, recover: boolean): Promise<void>;
+  /** Whether the group's inbox holds `key`. */
+  inboxHas(group: string, key: string): Promise<boolean>;
+  /** Records `key` in the group's inbox. */
+  inboxAdd(group: string, key: string): Promise<void>;
+  /** Largest message the server accepts, in bytes. */
+  maxPayload(): number;
+  /** Stores a dead-letter record under `key`. */
+  storeDeadLetter(key: string, record: string): Promise<void>;
+  /** The text of a stored message, or `undefined` when it is gone. */
+  streamMessage(stream: string, seq: number): Promise<string | undefined>;
+  /** Forgets a closed consumer. */
+  forget(consumer: NatsConsumer): void;
+}
+
+type SourceIndex = 0 | 1;
+
+const encoder = new TextEncoder();
+const ACK = encoder.encode('+ACK');
+const NAK = encoder.encode('-NAK');
+const TERM = encoder.encode('+TERM');
+const WPI = encoder.encode('+WPI');
+const PENDING_MESSAGES = 'Nats-Pending-Messages';
+const RECOVER_MIN_MS = 100;
+const RECOVER_MAX_MS = 2_000;
+const INBOX_RETRY_MS = 250;
+const WRITE_RETRY_MIN_MS = 100;
+const DEAD_LETTER_HEADROOM = 4_096;
+
+function nakWithDelay(delayMs: number): Uint8Array {
+  return encoder.encode(`-NAK {"delay":${Math.max(1, Math.round(delayMs)) * 1_000_000}}`);
+}
+
+/** Reads the delivery count and stream sequence from a JetStream ack subject (v1 or v2 layout). */
+export function parseAckReply(reply: string): { deliveries: number; seq: number } | undefined {
+  const tokens = reply.split('.');
+  if (tokens.length < 9 || tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined;
+  const offset = tokens.length >= 11 ? 2 : 0;
+  const deliveries = Number(tokens[4 + offset]);
+  const seq = Number(tokens[5 + offset]);
+  if (!Number.isSafeInteger(deliveries) || deliveries < 1 || !Number.isSafeInteger(seq)) return undefined;
+  return { deliveries, seq };
+}
+
+/** One pull request still open on the server. */
+interface Pull {
+  remaining: number;
+  readonly deadline: number;
+}
+
+/** One of the two durable consumers a subscription pulls from. */
+class Source {
+  readonly inbox: string;
+  readonly next: string;
+  sub: Subscription | undefined;
+  pulls: Pull[] = [];
+  outstanding = 0;
+  broken = false;
+
+  constructor(
+    readonly index: SourceIndex,
+    readonly stream: string,
+    readonly durable: string,
+    inbox: string,
+  ) {
+    this.inbox = inbox;
+    this.next = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`;
+  }
+
+  opened(batch: number, deadline: number): void {
+    this.pulls.push({ remaining: batch, deadline });
+    this.outstanding += batch;
+  }
+
+  /** One message of the oldest open request arrived. */
+  received(): void {
+    const pull = this.pulls[0];
+    if (pull === undefined) return;
+    pull.remaining--;
+    this.outstanding--;
+    if (pull.remaining <= 0) this.pulls.shift();
+  }
+
+  /** The server ended a request that still wanted `left` messages (unknown: `NaN`). */
+  ended(left: number, newest: boolean): void {
+    let index = this.pulls.findIndex((p) => p.remaining === left);
+    if (index < 0) index = newest ? this.pulls.length - 1 : 0;
+    const [pull] = this.pulls.splice(index, 1);
+    if (pull !== undefined) this.outstanding -= pull.remaining;
+  }
+
+  expire(now: number): void {
+    while (this.pulls.length > 0 && this.pulls[0]!.deadline < now)
+      this.outstanding -= this.pulls.shift()!.remaining;
+  }
+
+  reset(): void {
+    this.pulls = [];
+    this.outstanding = 0;
+  }
+}
+
+/** One delivery of a JetStream message. */
+class NatsDelivery implements Delivery {
+  settled = false;
+  startedAt = 0;
+  duplicate = false;
+
+  constructor(
+    private readonly consumer: NatsConsumer,
+    readonly source: SourceIndex,
+    readonly seq: number,
+    public reply: string,
+    readonly text: string,
+    readonly envelope: EventEnvelope | undefined,
+    readonly malformed: string | undefined,
+    readonly attempt: number,
+  ) {}
+
+  get key(): string {
+    return `${this.source}:${this.seq}`;
+  }
+
+  ack(): void {
+    if (!this.settled) this.consumer.ack(this);
+  }
+
+  retry(delayMs: number): void {
+    if (!this.settled) this.consumer.retry(this, delayMs);
+  }
+
+  deadLetter(reason: DeadLetterReason): void {
+    if (!this.settled) this.consumer.deadLetter(this, reason);
+  }
+}
+
+/** One subscription on NATS JetStream. */
+export class NatsConsumer implements TransportSubscription {
+  private readonly sources: readonly [Source, Source];
+  private readonly threshold: number;
+  private inFlight = 0;
+  private accepting = 0;
+  private backlog: NatsDelivery[] = [];
+  private readonly held = new Map<string, NatsDelivery>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private advisories: Subscription[] = [];
+  private tick: NodeJS.Timeout | undefined;
+  private recovering = false;
+  private recoverTimer: NodeJS.Timeout | undefined;
+  private readonly lookups = new Set<NodeJS.Timeout>();
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private closed = false;
+
+  constructor(
+    private readonly host: NatsConsumerHost,
+    private readonly spec: SubscriptionSpec,
+    private readonly deliver: (delivery: Delivery) => void,
+  ) {
+    const { names } = host;
+    const durable = names.durable(spec.group, spec.event);
+    this.sources = [
+      new Source(0, names.stream, durable, host.createInbox()),
+      new Source(1, names.replayStream, durable, host.createInbox()),
+    ];
+    this.threshold = Math.max(1, Math.floor(spec.concurrency / 4));
+  }
+
+  /** Subscribes the pull inboxes (and the max-deliveries advisories) and sends the first pull requests. */
+  start(): void {
+    const nc = this.host.connection();
+    for (const source of this.sources) {
+      source.sub = nc.subscribe(source.inbox, {
+        callback: (error, msg) => this.onMessage(source, error, msg),
+      });
+      if (this.host.settings.maxDeliver > 0) {
+        this.advisories.push(
+          nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${source.stream}.${source.durable}`, {
+            queue: source.durable,
+            callback: (error, msg) => {
+              if (error === null) this.onMaxDeliveries(source, msg);
+            },
+          }),
+        );
+      }
+    }
+    const { ackWait, pullExpires } = this.host.settings;
+    this.tick = setInterval(
+      () => this.onTick(),
+      Math.min(1_000, Math.max(50, Math.floor(Math.min(ackWait / 6, pullExpires / 2)))),
+    );
+    this.tick.unref();
+    this.fill();
+  }
+
+  /** Called by the transport after a reconnect: the server forgot our pull requests (and may have lost the consumer). */
+  reconnected(): void {
+    if (this.stopped) return;
+    for (const source of this.sources) source.reset();
+    this.recover();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const source of this.sources) {
+      source.sub?.unsubscribe();
+      source.reset();
+    }
+    for (const advisory of this.advisories) advisory.unsubscribe();
+    this.advisories = [];
+    if (this.recoverTimer !== undefined) clearTimeout(this.recoverTimer);
+    for (const timer of this.lookups) clearTimeout(timer);
+    this.lookups.clear();
+    const waiting = this.backlog;
+    this.backlog = [];
+    for (const delivery of waiting) this.release(delivery);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop();
+    this.closed = true;
+    if (this.tick !== undefined) clearInterval(this.tick);
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
+    if (this.writes.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.writes]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.host.settings.writeTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const delivery of this.held.values()) this.release(delivery);
+    this.held.clear();
+    this.host.forget(this);
+  }
+
+  ack(delivery: NatsDelivery): void {
+    this.settle(delivery);
+    if (this.closed) return;
+    if (this.spec.inbox && delivery.envelope !== undefined && !delivery.duplicate) {
+      const key = this.host.names.inboxKey(this.spec.event, delivery.envelope.id);
+      this.afterWrite(delivery, () => this.host.inboxAdd(this.spec.group, key), ACK, 'inboxWriteFailures');
+    } else this.respond(delivery, ACK);
+  }
+
+  retry(delivery: NatsDelivery, delayMs: number): void {
+    const { maxDeliver } = this.host.settings;
+    if (maxDeliver > 0 && delivery.attempt >= maxDeliver) {
+      this.deadLetter(delivery, {
+        kind: 'redelivery-limit',
+        message: `event "${this.spec.event}" ${delivery.envelope?.id ?? delivery.key} failed on delivery ${delivery.attempt} to group "${this.spec.group}", the consumer's maxDeliver; set maxDeliver above the handler's maxAttempts to let the bus decide`,
+      });
+      return;
+    }
+    this.settle(delivery);
+    if (this.closed) return;
+    this.respond(delivery, nakWithDelay(delayMs));
+  }
+
+  deadLetter(delivery: NatsDelivery, reason: DeadLetterReason): void {
+    this.settle(delivery);
+    if (this.closed) return;
+    const eventId = delivery.envelope?.id ?? `nats-${delivery.source === 0 ? '' : 'r'}${delivery.seq}`;
+    this.afterWrite(
+      delivery,
+      () => this.storeDeadLetter(eventId, delivery.text, reason, delivery.attempt),
+      TERM,
+      'deadLetterFailures',
+    );
+  }
+
+  /**
+   * Writes what a settlement needs (inbox record, dead letter), then sends `payload` (ack, term). A failed
+   * write is tried again (the server may be restarting) while the delivery stays held: its lease is
+   * renewed and a redelivery of it is absorbed, so the handler does not run again meanwhile. Given up on
+   * `close()`: the event then comes back after `ackWait`.
+   */
+  private afterWrite(
+    delivery: NatsDelivery,
+    write: () => Promise<void>,
+    payload: Uint8Array,
+    failures: string,
+  ): void {
+    this.held.set(delivery.key, delivery);
+    let delay = WRITE_RETRY_MIN_MS;
+    const attempt = () => {
+      const task = write().then(
+        () => {
+          if (this.held.get(delivery.key) === delivery) this.held.delete(delivery.key);
+          this.respond(delivery, payload);
+        },
+        (error: unknown) => {
+          this.host.counters[failures]!++;
+          if (this.closed) {
+            if (this.held.get(delivery.key) === delivery) this.held.delete(delivery.key);
+            throw error;
+          }
+          if (delay === WRITE_RETRY_MIN_MS) this.spec.onError(error);
+          const timer = setTimeout(() => {
+            this.retries.delete(timer);
+            attempt();
+          }, delay);
+          timer.unref();
+          this.retries.add(timer);
+          delay = Math.min(delay * 2, RECOVER_MAX_MS);
+        },
+      );
+      this.write(task);
+    };
+    attempt();
+  }
+
+  private storeDeadLetter(
+    eventId: string,
+    text: string,
+    reason: DeadLetterReason,
+    attempts: number,
+  ): Promise<void> {
+    const { group, event } = this.spec;
+    const encode = (e: string, r: DeadLetterReason) =>
+      jsonCodec.encode({ g: group, n: event, i: eventId, e, r, a: attempts, t: Date.now() });
+    let record = encode(text, reason);
+    const room = this.host.maxPayload() - DEAD_LETTER_HEADROOM;
+    if (Buffer.byteLength(record) > room) {
+      // A record the server would refuse forever: keep what fits (it shows as `raw`, replays as malformed).
+      const kept = Buffer.from(text).subarray(
+        0,
+        Math.max(0, room - Buffer.byteLength(encode('', reason)) - 1_024),
+      );
+      record = encode(kept.toString(), {
+        ...reason,
+        message: `${reason.message} (event text cut to ${kept.length} of ${Buffer.byteLength(text)} bytes to fit the server's max_payload)`,
+      });
+    }
+    return this.host.storeDeadLetter(this.host.names.deadKey(group, event, eventId), record);
+  }
+
+  private settle(delivery: NatsDelivery): void {
+    delivery.settled = true;
+    if (this.held.get(delivery.key) === delivery) this.held.delete(delivery.key);
+    this.inFlight--;
+    if (this.backlog.length > 0 && !this.stopped) this.drainBacklog();
+    this.fill();
+  }
+
+  private respond(delivery: NatsDelivery, payload: Uint8Array): void {
+    this.publish(delivery.reply, payload);
+  }
+
+  private publish(reply: string, payload: Uint8Array): void {
+    try {
+      this.host.connection().publish(reply, payload);
+    } catch (error) {
+      this.host.counters.ackFailures!++;
+      this.spec.onError(error);
+    }
+  }
+
+  /** Gives a delivery back to the server for any replica, at once (shutdown, not a retry). */
+  private release(delivery: NatsDelivery): void {
+    if (delivery.settled) return;
+    delivery.settled = true;
+    this.respond(delivery, NAK);
+  }
+
+  private write(promise: Promise<unknown>): void {
+    this.writes.add(promise);
+    promise.then(
+      () => this.writes.delete(promise),
+      (error: unknown) => {
+        this.writes.delete(promise);
+        this.spec.onError(error);
+      },
+    );
+  }
+
+  private onMessage(source: Source, error: Error | null, msg: Msg): void {
+    if (error !== null) {
+      this.spec.onError(error);
+      return;
+    }
+    if (msg.subject === source.inbox) {
+      this.onStatus(source, msg);
+      return;
+    }
+    source.received();
+    const info = parseAckReply(msg.reply ?? '');
+    if (info === undefined) {
+      this.spec.onError(new Error(`a JetStream message on ${msg.subject} has no ack subject; ignored`));
+      return;
+    }
+    const known = this.held.get(`${source.index}:${info.seq}`);
+    if (known !== undefined) {
+      // Redelivered while we still hold it (its lease ran out): keep one copy, settle it on the newest subject.
+      this.host.counters.redeliveredHeld!++;
+      known.reply = msg.reply!;
+      return;
+    }
+    if (this.stopped) {
+      this.publish(msg.reply!, NAK);
+      return;
+    }
+    const text = msg.string();
+    let envelope: EventEnvelope | undefined;
+    let malformed: string | undefined;
+    try {
+      envelope = decodeEnvelope(text);
+    } catch (e) {
+      malformed = `message ${info.seq} of stream ${source.stream} cannot be decoded: ${(e as Error).message}`;
+    }
+    const delivery = new NatsDelivery(
+      this,
+      source.index,
+      info.seq,
+      msg.reply!,
+      text,
+      envelope,
+      malformed,
+      info.deliveries,
+    );
+    if (this.spec.inbox && envelope !== undefined) {
+      this.accepting++;
+      delivery.startedAt = Date.now();
+      this.held.set(delivery.key, delivery);
+      this.lookUp(delivery, envelope.id);
+    } else this.place(delivery);
+  }
+
+  /**
+   * Asks the inbox whether the group completed this event. Until it answers the delivery is held (its
+   * lease renewed), never handed out unchecked: that could run a completed event's side effect again.
+   */
+  private lookUp(delivery: NatsDelivery, eventId: string): void {
+    this.host.inboxHas(this.spec.group, this.host.names.inboxKey(this.spec.event, eventId)).then(
+      (found) => {
+        this.accepting--;
+        this.held.delete(delivery.key);
+        delivery.duplicate = found;
+        this.place(delivery);
+      },
+      (error: unknown) => {
+        if (this.stopped) {
+          this.accepting--;
+          this.held.delete(delivery.key);
+          this.release(delivery);
+          return;
+        }
+        this.host.counters.inboxReadFailures!++;
+        this.spec.onError(error);
+        const timer = setTimeout(() => {
+          this.lookups.delete(timer);
+          this.lookUp(delivery, eventId);
+        }, INBOX_RETRY_MS);
+        timer.unref();
+        this.lookups.add(timer);
+      },
+    );
+  }
+
+  private onStatus(source: Source, msg: Msg): void {
+    const headers = msg.headers;
+    const code = headers?.code ?? 0;
+    if (code === 100) return;
+    const description = (headers?.description ?? '').toLowerCase();
+    const left = Number(headers?.get(PENDING_MESSAGES) || Number.NaN);
+    if (code === 503 || (code === 409 && description.includes('consumer deleted'))) {
+      this.host.counters.pullResets!++;
+      source.reset();
+      this.recover();
+      return;
+    }
+    source.ended(left, Number.isNaN(left));
+    if (code === 404 || code === 408 || code === 409) this.fill();
+    else {
+      // A request the server refuses (400...): report it; the next tick pulls again, not a tight loop.
+      this.spec.onError(
+        new Error(`unexpected JetStream status ${code} ${description} for consumer ${source.durable}`),
+      );
+    }
+  }
+
+  private place(delivery: NatsDelivery): void {
+    if (this.stopped) {
+      this.release(delivery);
+      return;
+    }
+    delivery.startedAt = Date.now();
+    if (this.inFlight < this.spec.concurrency && this.backlog.length === 0) this.hand(delivery);
+    else {
+      this.held.set(delivery.key, delivery);
+      this.backlog.push(delivery);
+    }
+  }
+
+  private hand(delivery: NatsDelivery): void {
+    this.inFlight++;
+    this.held.set(delivery.key, delivery);
+    this.deliver(delivery);
+  }
+
+  private drainBacklog(): void {
+    while (this.backlog.length > 0 && this.inFlight < this.spec.concurrency) this.hand(this.backlog.shift()!);
+  }
+
+  /** Sends pull requests for the free handler slots. */
+  private fill(): void {
+    if (this.stopped || this.recovering || !this.host.isUp()) return;
+    const [main, replay] = this.sources;
+    const free =
+      this.spec.concurrency - this.inFlight - this.accepting - this.backlog.length - main.outstanding;
+    if (!main.broken && free > 0 && (main.outstanding === 0 || free >= this.threshold)) this.pull(main, free);
+    // Replays are rare: one standing request, served from the backlog when every slot is busy.
+    if (!replay.broken && replay.outstanding === 0) this.pull(replay, 1);
+  }
+
+  private pull(source: Source, batch: number): void {
+    const expires = this.host.settings.pullExpires;
+    try {
+      this.host
+        .connection()
+        .publish(source.next, encoder.encode(`{"batch":${batch},"expires":${expires * 1_000_000}}`), {
+          reply: source.inbox,
+        });
+      source.opened(batch, Date.now() + expires + Math.max(1_000, expires / 2));
+    } catch (error) {
+      this.spec.onError(error);
+    }
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    for (const source of this.sources) source.expire(now);
+    const limit = now - this.host.settings.ackWait / 3;
+    for (const delivery of this.held.values()) {
+      if (delivery.startedAt < limit) {
+        delivery.startedAt = now;
+        this.host.counters.leaseRefreshes!++;
+        this.respond(delivery, WPI);
+      }
+    }
+    this.fill();
+  }
+
+  /** Makes sure the consumers exist again (creating them from the start of the stream), then pulls. */
+  private recover(): void {
+    for (const source of this.sources) source.broken = true;
+    if (this.recovering || this.stopped) return;
+    this.recovering = true;
+    let delay = RECOVER_MIN_MS;
+    const attempt = () => {
+      this.recoverTimer = undefined;
+      if (this.stopped) return;
+      this.host.ensureGroup(this.spec.group, this.spec.event, true).then(
+        () => {
+          this.host.counters.recoveries!++;
+          this.recovering = false;
+          for (const source of this.sources) {
+            source.broken = false;
+            source.reset();
+          }
+          this.fill();
+        },
+        (error: unknown) => {
+          if (this.stopped) return;
+          if (this.host.isUp()) this.spec.onError(error);
+          this.recoverTimer = setTimeout(attempt, delay);
+          this.recoverTimer.unref();
+          delay = Math.min(delay * 2, RECOVER_MAX_MS);
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** The server gave up on a delivery after `max_deliver` (a consumer crashed on its last one): dead-letter it. */
+  private onMaxDeliveries(source: Source, msg: Msg): void {
+    let advisory: { stream_seq?: unknown; deliveries?: unknown };
+    try {
+      advisory = JSON.parse(msg.string()) as typeof advisory;
+    } catch {
+      return;
+    }
+    const seq = Number(advisory.stream_seq);
+    const deliveries = Number(advisory.deliveries) || this.host.settings.maxDeliver;
+    if (!Number.isSafeInteger(seq)) return;
+    this.host.counters.maxDeliveries!++;
+    const task = this.host.streamMessage(source.stream, seq).then((text) => {
+      if (text === undefined) return;
+      let eventId = `nats-${source.index === 0 ? '' : 'r'}${seq}`;
+      try {
+        eventId = decodeEnvelope(text).id;
+      } catch {
+        // Undecodable: keyed by its stream sequence.
+      }
+      return this.storeDeadLetter(
+        eventId,
+        text,
+        {
+          kind: 'redelivery-limit',
+          message: `event "${this.spec.event}" ${eventId} was delivered ${deliveries} times to group "${this.spec.group}" without being settled (maxDeliver ${this.host.settings.maxDeliver}); a consumer probably crashed while handling it`,
+        },
+        deliveries,
+      );
+    });
+    this.write(task);
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * Fault tests of the `nats` transport against real nats-server processes: a consumer replica killed with
+ * -9, nats-server (file storage) killed with -9 and restarted, a hung server, poison and invalid events,
+ * the inbox absorbing duplicates, max deliveries, and `close()` leaving nothing behind.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connect, createInbox, type NatsConnection, nanos } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { type ServerHandle, startNats, waitFor } from '../../../../test/harness/index.js';
+import { defineEvent } from '../../src/define-event.js';
+import { isEventsError } from '../../src/errors.js';
+import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
+import type { GroupBinding } from '../../src/transport.js';
+import { createNatsTransport, type NatsTransportOptions } from '../../src/transports/nats.js';
+import { NatsNames } from '../../src/transports/nats-names.js';
+
+const Job = defineEvent('fault.job', z.object({ n: z.number().int().min(0) }));
+const LooseJob = defineEvent('fault.job', z.object({ n: z.number() }));
+const childScript = fileURLToPath(new URL('./nats-fault-child.ts', import.meta.url));
+const sharedUrl = inject('natsUrl');
+
+let admin: NatsConnection;
+let buses: EventBus[] = [];
+let servers: ServerHandle[] = [];
+let children: ChildProcess[] = [];
+let counter = 0;
+
+const unique = (what: string) => `f${what}${Date.now().toString(36)}${(counter++).toString(36)}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function newBus(
+  transport: NatsTransportOptions & { stream: string },
+  options: Partial<Omit<EventBusOptions, 'transport'>> = {},
+): EventBus {
+  const bus = createEventBus({
+    transport: createNatsTransport({ url: sharedUrl, ackWait: 1_000, pullExpires: 2_000, ...transport }),
+    drainTimeout: 2_000,
+    ...options,
+  });
+  buses.push(bus);
+  return bus;
+}
+
+/** Publishes `count` jobs with ids `<prefix>-<n>`, `inFlight` at a time, retrying a failed publish with the same id. */
+async function publishAll(
+  bus: EventBus,
+  prefix: string,
+  count: number,
+  inFlight: number,
+  onAcked: (id: string, n: number) => void,
+  onRejected: (error: unknown, elapsedMs: number) => void = () => undefined,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const n = next++;
+      const id = `${prefix}-${n}`;
+      for (;;) {
+        const started = Date.now();
+        try {
+          await bus.publish(Job, { n }, { id });
+          onAcked(id, n);
+          break;
+        } catch (error) {
+          onRejected(error, Date.now() - started);
+          await sleep(50);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+beforeAll(async () => {
+  admin = await connect({ servers: sharedUrl });
+});
+
+afterAll(async () => {
+  await admin.close();
+});
+
+afterEach(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.all(buses.map((bus) => bus.stop().catch(() => undefined)));
+  await Promise.all(servers.map((server) => server.stop()));
+  buses = [];
+  servers = [];
+  children = [];
+});
+
+describe('nats transport under faults', () => {
+  // First, so no earlier test's sockets are still closing when the baseline is taken.
+  it('close() drains and leaves no timer or socket behind', async () => {
+    const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
+    const before = { timers: count('Timeout'), sockets: count('TCPSocketWrap') };
+    const stream = unique('close');
+    const bus = createEventBus({
+      transport: createNatsTransport({ url: sharedUrl, stream, ackWait: 1_000 }),
+    });
+    const seen: number[] = [];
+    await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
+    await bus.publish(Job, { n: 1 });
+    await waitFor(() => seen.length === 1);
+    expect(count('TCPSocketWrap')).toBeGreaterThan(before.sockets);
+    await bus.stop();
+    await waitFor(() => count('TCPSocketWrap') <= before.sockets && count('Timeout') <= before.timers, {
+      timeout: 2_000,
+      message: 'the socket and timers to go away',
+    });
+    await bus.stop();
+  });
+
+  it('a replica killed with -9 mid-batch: the other replica handles every event within ackWait, none lost', async () => {
+    const stream = unique('kill');
+    const ackWait = 2_000;
+    const child = fork(childScript, [sharedUrl, stream, 'workers', '8', String(ackWait)], {
+      execArgv: ['--conditions=source', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    const takenByChild = new Set<string>();
+    let childReady = false;
+    child.on('message', (message: { type: string; id?: string }) => {
+      if (message.type === 'ready') childReady = true;
+      if (message.type === 'started') takenByChild.add(message.id!);
+    });
+    await waitFor(() => childReady, { timeout: 30_000, message: 'the child replica to subscribe' });
+
+    const survivor = newBus({ stream, ackWait });
+    const handled = new Map<string, { attempt: number; at: number }>();
+    await survivor.subscribe(
+      Job,
+      async (_payload, meta) => {
+        await sleep(2);
+        handled.set(meta.id, { attempt: meta.attempt, at: Date.now() });
+      },
+      { group: 'workers', concurrency: 8 },
+    );
+    const publisher = newBus({ stream });
+    const ids = await publisher.publishMany(
+      Job,
+      Array.from({ length: 60 }, (_, n) => ({ n })),
+    );
+    await waitFor(() => takenByChild.size >= 4, { timeout: 10_000, message: 'the child to take a batch' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await exited;
+
+    await waitFor(() => ids.every((id) => handled.has(id)), {
+      timeout: ackWait * 4 + 5_000,
+      message: 'every event handled by the surviving replica',
+    });
+    expect(handled.size).toBe(60);
+    expect(takenByChild.size).toBeGreaterThanOrEqual(4);
+    for (const id of takenByChild) {
+      const { attempt, at } = handled.get(id)!;
+      expect(attempt).toBeGreaterThanOrEqual(2);
+      // The child's leases stop with it: its events come back at most ackWait after the kill (plus CPU slack).
+      expect(at - killedAt).toBeLessThan(ackWait + 1_500);
+    }
+  });
+
+  it('nats-server (file storage) killed -9 and restarted between publish and consume: 0 acknowledged events lost', async () => {
+    const server = await startNats();
+    servers.push(server);
+    const stream = unique('restart');
+    const groups: GroupBinding[] = [{ event: Job.name, group: 'billing' }];
+    const publisher = newBus({ url: server.url, stream }, { groups });
+    await publisher.connect();
+    const acked: string[] = [];
+    await publishAll(publisher, 'p', 3_000, 64, (id) => acked.push(id));
+
+    await server.kill();
+    await server.restart();
+
+    const consumer = newBus({ url: server.url, stream });
+    const seen = new Set<string>();
+    await consumer.subscribe(Job, (_payload, meta) => void seen.add(meta.id), {
+      group: 'billing',
+      concurrency: 64,
+    });
+    await waitFor(() => acked.every((id) => seen.has(id)), {
+      timeout: 30_000,
+      message: 'every acknowledged event',
+    });
+    expect(acked).toHaveLength(3_000);
+    expect(acked.filter((id) => !seen.has(id))).toEqual([]);
+  });
+
+  it('nats-server killed -9 mid-stream: consumers resume, publishes fail fast and coded, duplicates are counted and absorbed by the inbox', async () => {
+    const server = await startNats();
+    servers.push(server);
+    const stream = unique('midstream');
+    const groups: GroupBinding[] = [{ event: Job.name, group: 'ledger' }];
+    const consumer = newBus({ url: server.url, stream, publishTimeout: 1_000 }, { groups });
+    const runs = new Map<string, number>();
+    await consumer.subscribe(
+      Job,
+      async (_payload, meta) => {
+        runs.set(meta.id, (runs.get(meta.id) ?? 0) + 1);
+        await sleep(1);
+      },
+      { group: 'ledger', concurrency: 32, inbox: true },
+    );
+    const publisher = newBus({ url: server.url, stream, publishTimeout: 1_000 });
+    await publisher.connect();
+
+    const acked = new Set<string>();
+    const rejections: { code: string; elapsed: number }[] = [];
+    let killed = false;
+    const publishing = publishAll(
+      publisher,
+      'm',
+      4_000,
+      16,
+      (id) => acked.add(id),
+      (error, elapsed) =>
+        rejections.push({ code: isEventsError(error) ? error.code : String(error), elapsed }),
+    );
+    await waitFor(() => acked.size >= 1_500, { timeout: 20_000, message: '1,500 acknowledged publishes' });
+    await server.kill();
+    killed = true;
+    await sleep(300);
+    await server.restart();
+    await publishing;
+    expect(killed).toBe(true);
+
+    await waitFor(() => [...acked].every((id) => runs.has(id)), {
+      timeout: 30_000,
+      message: 'every acknowledged event handled',
+    });
+    const stats = consumer.stats();
+    const sub = stats.subscriptions[0]!;
+    const rerun = [...runs.values()].filter((n) => n > 1).length;
+    console.info(
+      `[nats mid-stream kill] acked ${acked.size}, handled ${runs.size}, duplicates absorbed by the inbox ${sub.duplicates}, ` +
+        `handler re-runs ${rerun}, publish rejections ${rejections.length} (${[...new Set(rejections.map((r) => r.code))].join(', ')}), ` +
+        `slowest rejection ${Math.max(0, ...rejections.map((r) => r.elapsed))} ms, transport ${JSON.stringify(stats.transport)}`,
+    );
+    expect(acked.size).toBe(4_000);
+    expect([...acked].filter((id) => !runs.has(id))).toEqual([]);
+    // A handler runs again only when its inbox write was lost with the server (the event was never acked).
+    expect(rerun).toBeLessThanOrEqual(stats.transport.inboxWriteFailures!);
+    for (const { code, elapsed } of rejections) {
+      expect(['EVENTS_BROKER_UNAVAILABLE', 'EVENTS_PUBLISH_TIMEOUT']).toContain(code);
+      expect(elapsed).toBeLessThan(1_000 + 1_000);
+    }
+    expect(stats.transport.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('absorbs a republished event with the inbox once the duplicate window has passed, and counts it', async () => {
+    const stream = unique('dup');
+    const consumer = newBus({ stream, duplicateWindow: 100 });
+    const runs: string[] = [];
+    await consumer.subscribe(Job, (_payload, meta) => void runs.push(meta.id), {
+      group: 'mailer',
+      inbox: true,
+    });
+    const publisher = newBus({ stream, duplicateWindow: 100 });
+    await publisher.publish(Job, { n: 1 }, { id: 'order-1' });
+    await publisher.publish(Job, { n: 1 }, { id: 'order-1' });
+    await waitFor(() => runs.length === 1, { message: 'the first copy' });
+    await sleep(250);
+    await publisher.publish(Job, { n: 1 }, { id: 'order-1' });
+    await publisher.publish(Job, { n: 2 }, { id: 'order-2' });
+    await waitFor(() => consumer.stats().subscriptions[0]!.duplicates === 1, {
+      message: 'the late copy to be counted',
+    });
+    await waitFor(() => runs.length === 2, { message: 'the second event' });
+    expect(runs).toEqual(['order-1', 'order-2']);
+  });
+
+  it('terms a poison event after maxAttempts and an invalid payload at once, without blocking the others', async () => {
+    const stream = unique('poison');
+    const consumer = newBus({ stream });
+    const good: number[] = [];
+    let poisonCalls = 0;
+    await consumer.subscribe(
+      Job,
+      (payload) => {
+        if (payload.n === 0) {
+          poisonCalls++;
+          throw new Error('poison');
+        }
+        good.push(payload.n);
+      },
+      { group: 'worker', concurrency: 1, maxAttempts: 3, backoff: [50] },
+    );
+    const publisher = newBus({ stream });
+    const poison = await publisher.publish(Job, { n: 0 });
+    const invalid = await publisher.publish(LooseJob, { n: -1 });
+    for (let n = 1; n <= 20; n++) await publisher.publish(Job, { n });
+    await waitFor(() => good.length === 20, { message: 'the events behind the poison' });
+    await waitFor(async () => (await consumer.deadLetters.list()).length === 2, {
+      message: 'two dead letters',
+    });
+    const letters = await consumer.deadLetters.list();
+    expect(letters.find((l) => l.eventId === poison)).toMatchObject({
+      attempts: 3,
+      reason: { kind: 'max-attempts' },
+    });
+    expect(letters.find((l) => l.eventId === invalid)).toMatchObject({
+      attempts: 1,
+      reason: { kind: 'invalid-payload' },
+    });
+    const jsm = await admin.jetstreamManager();
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(stream, new NatsNames(stream).durable('worker', Job.name));
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { message: 'the consumer to have nothing pending' },
+    );
+    await sleep(1_200);
+    expect(poisonCalls).toBe(3);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+  });
+
+  it('refuses an event larger than the server accepts, and cuts a dead letter that would not fit', async () => {
+    const stream = unique('big');
+    const Blob = defineEvent('fault.blob', z.object({ data: z.string() }));
+    const bus = newBus({ stream }, { groups: [{ event: Blob.name, group: 'reader' }] });
+    await bus.connect();
+    await expect(bus.publish(Blob, { data: 'x'.repeat(2 * 1024 * 1024) })).rejects.toMatchObject({
+      code: 'EVENTS_PUBLISH_INVALID',
+      message: expect.stringContaining('max_payload'),
+    });
+    const jsm = await admin.jetstreamManager();
+    expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+
+    // Just under the limit, refused by the consumer's schema: its dead letter would not fit, so its text is cut.
+    const StrictBlob = defineEvent('fault.blob', z.object({ data: z.string().max(10) }));
+    await bus.subscribe(StrictBlob, () => undefined, { group: 'reader' });
+    const id = await bus.publish(Blob, { data: 'x'.repeat(1_045_000) });
+    await waitFor(async () => (await bus.deadLetters.list()).length === 1, { message: 'the dead letter' });
+    const [letter] = await bus.deadLetters.list();
+    expect(letter).toMatchObject({ eventId: id, envelope: undefined, reason: { kind: 'invalid-payload' } });
+    expect(letter!.reason.message).toContain('cut to');
+    expect(letter!.raw!.length).toBeLessThan(1_045_000);
+  });
+
+  it('publish rejects within publishTimeout, coded, when the server is down or hung', async () => {
+    const server = await startNats();
+    servers.push(server);
+    const stream = unique('down');
+    const publisher = newBus({ url: server.url, stream, publishTimeout: 500 });
+    await publisher.connect();
+    await publisher.publish(Job, { n: 1 });
+
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const hung = await publisher.publish(Job, { n: 2 }).catch((e: unknown) => e);
+      expect(hung).toMatchObject({ code: 'EVENTS_PUBLISH_TIMEOUT', details: { maybeStored: true } });
+      expect(Date.now() - started).toBeLessThan(500 + 700);
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+
+    await server.kill();
+    // Right after the crash the client may not have seen the socket close yet: the publish times out instead.
+    const racing = Date.now();
+    const raced = await publisher.publish(Job, { n: 3 }).catch((e: unknown) => e);
+    expect(['EVENTS_BROKER_UNAVAILABLE', 'EVENTS_PUBLISH_TIMEOUT']).toContain(
+      (raced as { code: string }).code,
+    );
+    expect(Date.now() - racing).toBeLessThan(500 + 700);
+    await waitFor(async () => !(await publisher.health()).ok, { message: 'the client to notice the crash' });
+    const started = Date.now();
+    const down = await publisher.publish(Job, { n: 3 }).catch((e: unknown) => e);
+    expect(down).toMatchObject({ code: 'EVENTS_BROKER_UNAVAILABLE', details: { maybeStored: false } });
+    expect(Date.now() - started).toBeLessThan(100);
+
+    await server.restart();
+    await waitFor(async () => (await publisher.health()).ok, {
+      timeout: 10_000,
+      message: 'the client to reconnect',
+    });
+    await publisher.publish(Job, { n: 4 });
+  });
+
+  it('dead-letters a retry on the last delivery maxDeliver allows, and an event whose last delivery went to a dead consumer', async () => {
+    const stream = unique('maxdeliver');
+    const groups: GroupBinding[] = [
+      { event: Job.name, group: 'flaky' },
+      { event: Job.name, group: 'crashy' },
+    ];
+    const transport = { stream, maxDeliver: 2, ackWait: 500 };
+    const consumer = newBus(transport, { groups });
+    await consumer.connect();
+    let calls = 0;
+    await consumer.subscribe(
+      Job,
+      () => {
+        calls++;
+        throw new Error('always');
+      },
+      { group: 'flaky', maxAttempts: 5, backoff: [20] },
+    );
+    const publisher = newBus(transport);
+    const id = await publisher.publish(Job, { n: 7 });
+
+    // A consumer that takes the event twice and dies each time (raw pulls, never acked).
+    const durable = new NatsNames(stream).durable('crashy', Job.name);
+    const inbox = createInbox();
+    let taken = 0;
+    const raw = admin.subscribe(inbox, { callback: (_e, m) => void (m.subject !== inbox && taken++) });
+    for (const expected of [1, 2]) {
+      admin.publish(
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+        JSON.stringify({ batch: 1, expires: nanos(2_000) }),
+        {
+          reply: inbox,
+        },
+      );
+      await waitFor(() => taken === expected, { message: `raw delivery ${expected}` });
+    }
+    raw.unsubscribe();
+    await consumer.subscribe(Job, () => undefined, { group: 'crashy' });
+
+    await waitFor(async () => (await consumer.deadLetters.list()).length === 2, {
+      timeout: 8_000,
+      message: 'two dead letters',
+    });
+    const letters = await consumer.deadLetters.list();
+    expect(letters.find((l) => l.group === 'flaky')).toMatchObject({
+      eventId: id,
+      attempts: 2,
+      reason: { kind: 'redelivery-limit' },
+    });
+    expect(letters.find((l) => l.group === 'crashy')).toMatchObject({
+      eventId: id,
+      attempts: 2,
+      reason: { kind: 'redelivery-limit' },
+    });
+    expect(calls).toBe(2);
+    expect(consumer.stats().transport.maxDeliveries).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis';
+import { afterAll, inject } from 'vitest';
+import { createRedisStreamsTransport } from '../../src/index.js';
+import { describeTransportConformance } from '../../src/testing/index.js';
+
+const url = inject('redisUrl');
+const admin = new Redis(url, { lazyConnect: true });
+
+afterAll(async () => {
+  await admin.quit();
+});
+
+describeTransportConformance('redis-streams', {
+  createTransport: (namespace) =>
+    createRedisStreamsTransport({
+      url,
+      prefix: `test:${namespace}`,
+      block: 1_000,
+      claimInterval: 200,
+      visibilityTimeout: 1_000,
+      trimInterval: 200,
+    }),
+  async cleanup(namespace) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `test:${namespace}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await admin.del(...keys);
+    } while (cursor !== '0');
+  },
+});
