@@ -1,0 +1,49 @@
+/**
+ * The gateway service: starts the HTTP API on the configured port and closes it on stop.
+ */
+import {
+  type ClientOf,
+  type HealthRegistry,
+  type ImplementationOf,
+  inject,
+  injectable,
+  type OnStart,
+  type OnStop,
+  Tokens,
+} from '@blueprint/core';
+import type { FastifyInstance } from 'fastify';
+import { Orders } from '../orders/contract.js';
+import { Products } from '../products/contract.js';
+import { httpPortOf, type Settings } from '../shared/settings.js';
+import type { Gateway } from './contract.js';
+import { buildHttpApi } from './http-api.js';
+
+/** Implements {@link Gateway}: the public HTTP API. */
+@injectable()
+export class GatewayService implements ImplementationOf<typeof Gateway>, OnStart, OnStop {
+  private server: FastifyInstance | undefined;
+  /** The URL the API listens on, once started. */
+  url: string | undefined;
+
+  constructor(
+    @inject(Products.token) private readonly products: ClientOf<typeof Products>,
+    @inject(Orders.token) private readonly orders: ClientOf<typeof Orders>,
+    @inject(Tokens.Settings) private readonly settings: Settings,
+    @inject(Tokens.Health) private readonly health: HealthRegistry,
+  ) {}
+
+  async onStart(): Promise<void> {
+    const server = buildHttpApi({
+      products: this.products,
+      orders: this.orders,
+      readiness: () => this.health.readiness(),
+    });
+    const host = typeof this.settings.host === 'string' ? this.settings.host : '127.0.0.1';
+    this.url = await server.listen({ port: httpPortOf(this.settings), host });
+    this.server = server;
+  }
+
+  async onStop(): Promise<void> {
+    await this.server?.close();
+  }
+}

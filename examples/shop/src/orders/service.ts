@@ -1,0 +1,119 @@
+/**
+ * The orders service: places orders against the products contract, records them with an outbox, and
+ * follows their payment through events.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type CallContext,
+  type ClientOf,
+  type HealthRegistry,
+  type ImplementationOf,
+  type InputOf,
+  inject,
+  injectable,
+  NotFoundError,
+  type OnStart,
+  type OnStop,
+  Tokens,
+} from '@blueprint/core';
+import {
+  createEventId,
+  type EventBus,
+  EventBusToken,
+  type EventMeta,
+  OnEvent,
+  type PayloadOf,
+} from '@blueprint/events';
+import { PaymentFailed, PaymentSucceeded } from '../payments/events.js';
+import { Products } from '../products/contract.js';
+import { openDatabaseFor, type ServiceDatabase } from '../shared/database.js';
+import type { Settings } from '../shared/settings.js';
+import type { Order, Orders } from './contract.js';
+import { OrderPlaced } from './events.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { OrdersRepository } from './repository.js';
+
+/** Implements {@link Orders} over its own SQLite database. */
+@injectable()
+export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, OnStop {
+  private readonly db: ServiceDatabase;
+  private readonly repository: OrdersRepository;
+  private readonly outbox: OutboxRelay;
+
+  constructor(
+    @inject(Products.token) private readonly products: ClientOf<typeof Products>,
+    @inject(EventBusToken) bus: EventBus,
+    @inject(Tokens.Settings) settings: Settings,
+    @inject(Tokens.Health) health: HealthRegistry,
+  ) {
+    this.db = openDatabaseFor('orders', settings, health);
+    this.repository = new OrdersRepository(this.db);
+    this.outbox = new OutboxRelay(this.repository, bus);
+  }
+
+  onStart(): void {
+    this.repository.migrate();
+    this.outbox.start();
+  }
+
+  async onStop(): Promise<void> {
+    await this.outbox.stop();
+    this.db.close();
+  }
+
+  async place(
+    { productId, quantity }: InputOf<typeof Orders, 'place'>,
+    context?: CallContext,
+  ): Promise<Order> {
+    const callContext = { headers: context?.headers };
+    const product = await this.products.get({ id: productId }, callContext);
+    const id = randomUUID();
+    await this.products.reserve({ orderId: id, productId, quantity }, callContext);
+    const order: Order = {
+      id,
+      productId,
+      quantity,
+      totalCents: product.priceCents * quantity,
+      status: 'pending',
+      createdAt: new Date(),
+    };
+    const payload: PayloadOf<typeof OrderPlaced> = {
+      orderId: id,
+      productId,
+      quantity,
+      totalCents: order.totalCents,
+    };
+    this.repository.insertWithEvent(order, {
+      id: createEventId(),
+      event: OrderPlaced.name,
+      payload: JSON.stringify(payload),
+    });
+    await this.outbox.flush().catch(() => undefined);
+    return this.repository.find(id) ?? order;
+  }
+
+  async get({ id }: InputOf<typeof Orders, 'get'>): Promise<Order> {
+    const order = this.repository.find(id);
+    if (order === undefined) throw new NotFoundError(`order ${id} does not exist`, { details: { id } });
+    return order;
+  }
+
+  /** A paid order moves to `paid`. */
+  @OnEvent(PaymentSucceeded, { inbox: true })
+  async onPaymentSucceeded(payment: PayloadOf<typeof PaymentSucceeded>): Promise<void> {
+    this.requireOrder(payment.orderId);
+    this.repository.settle(payment.orderId, 'paid');
+  }
+
+  /** A declined order moves to `payment_failed` and its stock goes back (releasing twice is harmless). */
+  @OnEvent(PaymentFailed, { inbox: true })
+  async onPaymentFailed(payment: PayloadOf<typeof PaymentFailed>, meta: EventMeta): Promise<void> {
+    this.requireOrder(payment.orderId);
+    this.repository.settle(payment.orderId, 'payment_failed');
+    await this.products.release({ orderId: payment.orderId }, { headers: meta.headers });
+  }
+
+  private requireOrder(id: string): void {
+    if (this.repository.find(id) === undefined) throw new NotFoundError(`order ${id} is not stored here`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The payments table: one row per order, so an order is charged once however often its event arrives.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServiceDatabase } from '../shared/database.js';
+import { PAYMENT_LIMIT_CENTS, type Payment } from './contract.js';
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  amount_cents: number;
+  status: Payment['status'];
+  reason: string | null;
+  created_at: number;
+}
+
+const toPayment = (row: PaymentRow): Payment => ({
+  id: row.id,
+  orderId: row.order_id,
+  amountCents: row.amount_cents,
+  status: row.status,
+  reason: row.reason,
+  createdAt: new Date(row.created_at),
+});
+
+/** Data access for the payments service. */
+export class PaymentsRepository {
+  constructor(private readonly db: ServiceDatabase) {}
+
+  /** Creates the table. */
+  migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS payments (
+        id TEXT PRIMARY KEY, order_id TEXT NOT NULL UNIQUE, amount_cents INTEGER NOT NULL,
+        status TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL
+      );
+    `);
+  }
+
+  /**
+   * Charges an order once (simulated): the first call decides and stores the outcome, later calls
+   * return the stored one. `charged` tells whether this call made the charge.
+   */
+  chargeOnce(orderId: string, amountCents: number): { payment: Payment; charged: boolean } {
+    const declined = amountCents > PAYMENT_LIMIT_CENTS;
+    const inserted = this.db
+      .prepare(
+        'INSERT OR IGNORE INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        randomUUID(),
+        orderId,
+        amountCents,
+        declined ? 'failed' : 'succeeded',
+        declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
+        Date.now(),
+      );
+    return { payment: this.forOrder(orderId)!, charged: inserted.changes === 1 };
+  }
+
+  /** The payment of an order, or undefined. */
+  forOrder(orderId: string): Payment | undefined {
+    const row = this.db.prepare('SELECT * FROM payments WHERE order_id = ?').get(orderId) as
+      | PaymentRow
+      | undefined;
+    return row === undefined ? undefined : toPayment(row);
+  }
+
+  /** Number of charges made (one per order). */
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM payments').get() as { n: number }).n;
+  }
+}
