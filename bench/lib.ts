@@ -152,12 +152,12 @@ async function runMicro(cases: readonly MicroCase[], options: MicroOptions): Pro
     batch: 1,
   }));
 
-  // Callees first get hot in a throwaway loop: when that happens inside the measuring loop, V8 can
-  // leave that loop's code in a slow state for the rest of the run (seen as a 2x penalty on whichever
-  // case happened to run first).
-  for (const c of cases) {
-    const until = performance.now() + 1_000;
-    for (let i = 0; i < 200 && performance.now() < until; i++) await c.prewarm(100);
+  // Callees first get hot in throwaway loops, all cases taking turns: when that happens inside a
+  // measuring loop, or while one case runs alone, V8 can leave that case's code in a slow state for
+  // the rest of the run (seen as a 1.2x to 2x penalty on whichever case happened to run first).
+  {
+    const until = performance.now() + 2_000;
+    for (let i = 0; i < 200 && performance.now() < until; i++) for (const c of cases) await c.prewarm(100);
   }
 
   for (const runner of runners) {
