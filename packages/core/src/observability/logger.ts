@@ -77,14 +77,33 @@ export function resolveLogLevel(
 
 let stdoutDestination: LogDestination | undefined;
 
+/** Lines are written in chunks of this many bytes at least (or every {@link FLUSH_INTERVAL_MS}). */
+const BUFFER_BYTES = 4096;
+/** Longest time a line waits in the buffer. */
+const FLUSH_INTERVAL_MS = 100;
+
 /**
  * Standard output through one pino destination shared by every app of this Node process, created on
- * first use. Writes are synchronous, as Node's own `process.stdout` is for files and pipes: no line is
- * lost when the process crashes, and no thread-pool hand-off per line (which added about 40% to the p50
- * of a one-at-a-time RPC call on 2 cores; bench/core-observability.bench.ts).
+ * first use. Lines are buffered up to 4 KiB and written synchronously in one chunk, at the latest
+ * 100 ms after they were logged and always when the process exits: one `write` per line cost about
+ * 3.7 µs of an RPC call's CPU on a pipe here, the JSON of a line about 1.5 µs. The flush timer is
+ * unref'ed. A process killed with SIGKILL can lose its last 100 ms of lines; a crash that runs exit
+ * handlers loses none.
  */
 function stdout(): LogDestination {
-  stdoutDestination ??= pinoDestination({ dest: 1, sync: true });
+  if (stdoutDestination === undefined) {
+    const destination = pinoDestination({ dest: 1, sync: true, minLength: BUFFER_BYTES });
+    const flush = () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // stdout closed: nothing left to write to.
+      }
+    };
+    setInterval(flush, FLUSH_INTERVAL_MS).unref();
+    process.once('exit', flush);
+    stdoutDestination = destination;
+  }
   return stdoutDestination;
 }
 

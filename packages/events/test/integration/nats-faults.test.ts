@@ -3,7 +3,9 @@
  * -9, nats-server (file storage) killed with -9 and restarted, a hung server, poison and invalid events,
  * the inbox absorbing duplicates, max deliveries, and `close()` leaving nothing behind.
  */
+
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, createInbox, type NatsConnection, nanos } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -352,6 +354,13 @@ describe('nats transport under faults', () => {
     await publisher.publish(Job, { n: 1 });
 
     process.kill(server.pid, 'SIGSTOP');
+    // The signal is asynchronous: wait until the kernel reports the server stopped ("T" in /proc).
+    await waitFor(
+      () => readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') === true,
+      {
+        message: 'nats-server to be stopped by SIGSTOP',
+      },
+    );
     try {
       const started = Date.now();
       const hung = await publisher.publish(Job, { n: 2 }).catch((e: unknown) => e);

@@ -130,9 +130,11 @@ describe('redis-streams faults', () => {
       Job,
       Array.from({ length: 300 }, (_, n) => ({ n })),
     );
-    await waitFor(() => doomed.done.size >= 15, {
+    const busy = () => [...doomed.started.keys()].some((id) => !doomed.done.has(id));
+    await waitFor(() => doomed.done.size >= 15 && busy(), {
       timeout: 15_000,
-      message: 'the doomed replica to be busy',
+      interval: 1,
+      message: 'the doomed replica to be in the middle of a batch',
     });
     doomed.child.kill('SIGKILL');
     await doomed.exited;
