@@ -77,6 +77,9 @@ export function resolveLogLevel(
 
 let stdoutDestination: LogDestination | undefined;
 
+/** Taken at load, so a test's fake timers neither see nor drive the shared flush timer. */
+const nativeSetInterval = globalThis.setInterval;
+
 /** Lines are written in chunks of this many bytes at least (or every {@link FLUSH_INTERVAL_MS}). */
 const BUFFER_BYTES = 4096;
 /** Longest time a line waits in the buffer. */
@@ -100,7 +103,7 @@ function stdout(): LogDestination {
         // stdout closed: nothing left to write to.
       }
     };
-    setInterval(flush, FLUSH_INTERVAL_MS).unref();
+    nativeSetInterval(flush, FLUSH_INTERVAL_MS).unref();
     process.once('exit', flush);
     stdoutDestination = destination;
   }
