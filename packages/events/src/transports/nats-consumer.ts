@@ -1,22 +1,7 @@
-/**
- * One consumer of one group of one event on NATS JetStream: pull requests on two durable consumers (the
- * event's subject on the events stream, the group's replay subject on the replay stream), sized to the
- * free handler slots, so at most `concurrency` deliveries are handed out.
- *
- * - Settling: `ack` → (inbox put, then) `+ACK`; `retry(d)` → `-NAK {"delay": d}` (a plain NAK redelivers at
- *   once); `deadLetter` → dead-letter KV put, then `+TERM`.
- * - Running handlers and deliveries waiting for a slot keep their ack-wait lease with `+WPI`.
- * - A pull request ends by its messages, by a `408`/`409` status carrying what it left, or by its own
- *   deadline (a request lost with a restarted server); after a reconnect every request is re-sent, and a
- *   consumer (or stream) that vanished is created again from the start of what is stored.
- * - With `maxDeliver`, a retry on the last allowed delivery becomes a dead letter, and a delivery the
- *   server gives up on (the consumer crashed on its last delivery) is dead-lettered from the server's
- *   `MAX_DELIVERIES` advisory.
- */
-import { jsonCodec } from '@blueprint/core';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { decodeEnvelope, type EventEnvelope } from '../envelope.js';
 import type { DeadLetterReason, Delivery, SubscriptionSpec, TransportSubscription } from '../transport.js';
+import { encodeDeadLetterRecord } from './dead-letter-record.js';
 import type { NatsNames } from './nats-names.js';
 
 /** Timings a consumer uses, in ms. */
@@ -367,8 +352,8 @@ export class NatsConsumer implements TransportSubscription {
     attempts: number,
   ): Promise<void> {
     const { group, event } = this.spec;
-    const encode = (e: string, r: DeadLetterReason) =>
-      jsonCodec.encode({ g: group, n: event, i: eventId, e, r, a: attempts, t: Date.now() });
+    const encode = (text: string, r: DeadLetterReason) =>
+      encodeDeadLetterRecord({ group, event, eventId, text, reason: r, attempts });
     let record = encode(text, reason);
     const room = this.host.maxPayload() - DEAD_LETTER_HEADROOM;
     if (Buffer.byteLength(record) > room) {

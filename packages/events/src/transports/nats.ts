@@ -26,12 +26,11 @@ import type {
   StreamConfig,
   StreamInfo,
 } from 'nats';
-import { decodeEnvelope, type EventEnvelope, encodeEnvelope } from '../envelope.js';
+import { type EventEnvelope, encodeEnvelope } from '../envelope.js';
 import { EventsError } from '../errors.js';
 import {
   type DeadLetter,
   type DeadLetterFilter,
-  type DeadLetterReason,
   type DeadLetterStore,
   type Delivery,
   type EventTransport,
@@ -40,6 +39,7 @@ import {
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
+import { type DeadLetterRecord, decodeDeadLetterRecord } from './dead-letter-record.js';
 import { NatsConsumer, type NatsConsumerHost, type NatsConsumerSettings } from './nats-consumer.js';
 import { checkEventName, checkStreamName, decodeIdToken, NatsNames } from './nats-names.js';
 
@@ -215,37 +215,6 @@ function withTimeout<T>(promise: Promise<T>, timeout: number, what: string): Pro
 }
 
 const decoder = new TextDecoder();
-
-interface DeadLetterRecord {
-  g: string;
-  n: string;
-  i: string;
-  e: string;
-  r: DeadLetterReason;
-  a: number;
-  t: number;
-}
-
-function decodeDeadLetter(id: string, text: string): DeadLetter {
-  const r = jsonCodec.decode(text) as DeadLetterRecord;
-  let envelope: EventEnvelope | undefined;
-  try {
-    envelope = decodeEnvelope(r.e);
-  } catch {
-    envelope = undefined;
-  }
-  return {
-    id,
-    group: r.g,
-    event: r.n,
-    eventId: r.i,
-    envelope,
-    ...(envelope === undefined ? { raw: r.e } : {}),
-    reason: r.r,
-    attempts: r.a,
-    deadAt: new Date(r.t),
-  };
-}
 
 function notFound(id: string): EventsError {
   return new EventsError(
@@ -840,7 +809,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
     const token = rest.pop();
     if (group === undefined || token === undefined) return undefined;
     const event = rest.join('.');
-    return decodeDeadLetter(`${group}:${event}:${decodeIdToken(token)}`, entry.string());
+    return decodeDeadLetterRecord(`${group}:${event}:${decodeIdToken(token)}`, entry.string());
   }
 
   private publishError(error: unknown, batch = false): EventsError {

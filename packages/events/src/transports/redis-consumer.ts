@@ -1,13 +1,3 @@
-/**
- * One consumer of one group of one event on Redis Streams: a dedicated blocking connection reads the
- * event's stream and the group's retry stream with `XREADGROUP ... BLOCK ... COUNT`; acks are batched
- * on the shared command connection; a claim loop takes over entries other replicas left pending longer
- * than the visibility timeout; retries wait in a sorted set until a mover puts them on the retry stream.
- *
- * After every (re)connect the consumer first re-reads its own pending entries (id `0`): an entry Redis
- * delivered while the reply was lost in a broken connection would otherwise wait for a claim.
- */
-import { jsonCodec } from '@blueprint/core';
 import type { Redis } from 'ioredis';
 import { decodeEnvelope, type EventEnvelope } from '../envelope.js';
 import {
@@ -17,6 +7,7 @@ import {
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
+import { encodeDeadLetterRecord } from './dead-letter-record.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   ackWithInboxScript,
@@ -243,14 +234,13 @@ export class RedisConsumer implements TransportSubscription {
     this.settle(delivery);
     if (this.closed) return;
     const eventId = delivery.envelope?.id ?? delivery.entryId;
-    const record = jsonCodec.encode({
-      g: this.spec.group,
-      n: this.spec.event,
-      i: eventId,
-      e: delivery.text,
-      r: reason,
-      a: delivery.attempt,
-      t: Date.now(),
+    const record = encodeDeadLetterRecord({
+      group: this.spec.group,
+      event: this.spec.event,
+      eventId,
+      text: delivery.text,
+      reason,
+      attempts: delivery.attempt,
     });
     this.write(
       this.host.run(

@@ -15,15 +15,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type HealthCheckResult, jsonCodec } from '@blueprint/core';
+import type { HealthCheckResult } from '@blueprint/core';
 import type { Redis, RedisOptions } from 'ioredis';
-import { decodeEnvelope, type EventEnvelope, encodeEnvelope } from '../envelope.js';
+import { type EventEnvelope, encodeEnvelope } from '../envelope.js';
 import { EventsError } from '../errors.js';
 import { durationOption, wholeNumberOption } from '../option-values.js';
 import {
   type DeadLetter,
   type DeadLetterFilter,
-  type DeadLetterReason,
   type DeadLetterStore,
   type Delivery,
   deadLetterNotFound,
@@ -33,6 +32,7 @@ import {
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
+import { decodeDeadLetterRecord } from './dead-letter-record.js';
 import { RedisConsumer, type RedisConsumerHost, type RedisConsumerSettings } from './redis-consumer.js';
 import { RedisKeys } from './redis-keys.js';
 import {
@@ -506,7 +506,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     for (const event of events) {
       const records = await cmd.hgetall(this.keys.dead(event));
       for (const [id, record] of Object.entries(records)) {
-        const letter = decodeDeadLetter(id, record);
+        const letter = decodeDeadLetterRecord(id, record);
         if (filter.group === undefined || letter.group === filter.group) letters.push(letter);
       }
     }
@@ -518,7 +518,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     const parts = parseDeadLetterId(id);
     if (parts === undefined) return undefined;
     const record = await this.command().hget(this.keys.dead(parts.event), id);
-    return record === null ? undefined : decodeDeadLetter(id, record);
+    return record === null ? undefined : decodeDeadLetterRecord(id, record);
   }
 
   private async replayDeadLetter(id: string): Promise<void> {
@@ -589,35 +589,6 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
 }
 
 function noop(): void {}
-
-function decodeDeadLetter(id: string, record: string): DeadLetter {
-  const r = jsonCodec.decode(record) as {
-    g: string;
-    n: string;
-    i: string;
-    e: string;
-    r: DeadLetterReason;
-    a: number;
-    t: number;
-  };
-  let envelope: EventEnvelope | undefined;
-  try {
-    envelope = decodeEnvelope(r.e);
-  } catch {
-    envelope = undefined;
-  }
-  return {
-    id,
-    group: r.g,
-    event: r.n,
-    eventId: r.i,
-    envelope,
-    ...(envelope === undefined ? { raw: r.e } : {}),
-    reason: r.r,
-    attempts: r.a,
-    deadAt: new Date(r.t),
-  };
-}
 
 /**
  * Creates the `redis-streams` transport. Nothing connects until the bus connects.
