@@ -6,6 +6,7 @@
  */
 import type { HealthCheckResult } from '@blueprint/core';
 import { CacheError, isCacheError } from './errors.js';
+import type { CacheOutcome, OutcomeRecorder } from './instruments.js';
 import { cloneValue } from './internal/clone.js';
 import { type Duration, toMs } from './internal/options.js';
 import { type CacheEntry, type CacheStore, isPromiseLike, type LockLease } from './store.js';
@@ -79,8 +80,7 @@ export interface CachePolicy {
   readonly lock: boolean;
 }
 
-/** How a read-through call was answered. */
-type Outcome = 'hit' | 'miss' | 'stale';
+type Outcome = CacheOutcome;
 
 /** Set when a delete, set or invalidation overtakes a read or load of the key: its result is not stored. */
 interface Ticket {
@@ -93,6 +93,8 @@ interface Flight extends Ticket {
   /** How the flight was answered; joiners count the same. */
   kind: Outcome;
   promise: Promise<unknown>;
+  /** Where the leader's outcome is recorded (a decorated method's metrics). */
+  recorder: OutcomeRecorder | undefined;
 }
 
 interface Load extends Ticket {
@@ -302,20 +304,25 @@ export class Cache {
     return value;
   }
 
-  /** The read-through path after {@link tryHit} missed. @internal */
+  /**
+   * The read-through path after {@link tryHit} missed. `recorder` is told how the call was answered
+   * (`hit` from the store, `miss`, `stale`). @internal
+   */
   miss(
     key: string,
     loader: () => unknown,
     policy: CachePolicy,
     tagsOf: (() => readonly string[]) | undefined,
+    recorder?: OutcomeRecorder,
   ): Promise<unknown> {
     const flying = this.flights.get(key);
-    if (flying !== undefined) return flying.promise.then((value) => this.joined(flying, value));
+    if (flying !== undefined) return flying.promise.then((value) => this.joined(flying, value, recorder));
     const flight: Flight = {
       invalidated: false,
       storeFailed: false,
       kind: 'miss',
       promise: undefined as never,
+      recorder,
     };
     this.flights.set(key, flight);
     let read: Promise<CacheEntry | undefined>;
@@ -343,8 +350,9 @@ export class Cache {
     return flight.promise;
   }
 
-  private joined(flight: Flight, value: unknown): unknown {
+  private joined(flight: Flight, value: unknown, recorder: OutcomeRecorder | undefined): unknown {
     this.count(flight.kind);
+    recorder?.record(flight.kind);
     return cloneValue(value);
   }
 
@@ -352,6 +360,7 @@ export class Cache {
   private land(key: string, flight: Flight, kind: Outcome): void {
     flight.kind = kind;
     this.count(kind);
+    flight.recorder?.record(kind);
     if (this.flights.get(key) === flight) this.flights.delete(key);
   }
 

@@ -30,7 +30,8 @@ export {
   isCacheUnavailableError,
   type UnavailableReason,
 } from './errors.js';
-export { cacheInterceptor } from './interceptor.js';
+export { CACHE_METRICS, type CacheOutcome } from './instruments.js';
+export { type CacheInterceptorOptions, cacheInterceptor } from './interceptor.js';
 export type { BreakerState } from './internal/breaker.js';
 export type { Duration } from './internal/options.js';
 export { cacheKey } from './keys.js';

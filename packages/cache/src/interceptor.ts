@@ -3,7 +3,7 @@
  * (`local`) and providers. The cache plugin adds it; use it directly with core's `applyInterceptors`
  * to decorate an object outside an app.
  */
-import { getMethodMetadata, type Invocation, type MethodInterceptor } from '@blueprint/core';
+import { getMethodMetadata, type Invocation, type MethodInterceptor, type Telemetry } from '@blueprint/core';
 import type { Cache } from './cache.js';
 import {
   CACHED_METADATA,
@@ -11,8 +11,19 @@ import {
   type CacheInvalidateOptions,
   INVALIDATE_METADATA,
 } from './decorators.js';
+import { CacheInstruments, type MethodInstruments } from './instruments.js';
 import { argsKey, valueKey } from './keys.js';
 import { MISS } from './stores/memory-store.js';
+
+/** Options of {@link cacheInterceptor}. */
+export interface CacheInterceptorOptions {
+  /**
+   * Records `blueprint_cache_requests_total`, `blueprint_cache_loads_total` and
+   * `blueprint_cache_load_duration_seconds` per decorated method, and a `cache load` span around each
+   * loader run. The cache plugin passes the process's telemetry. Default: none (nothing recorded).
+   */
+  readonly telemetry?: Telemetry | undefined;
+}
 
 /**
  * Returns the interceptor that applies the cache decorators of an instance's methods through `cache`.
@@ -20,7 +31,9 @@ import { MISS } from './stores/memory-store.js';
  * @example
  * applyInterceptors(repository, [cacheInterceptor(cache)], { kind: 'provider', process: 'main' });
  */
-export function cacheInterceptor(cache: Cache): MethodInterceptor {
+export function cacheInterceptor(cache: Cache, options: CacheInterceptorOptions = {}): MethodInterceptor {
+  const instruments = options.telemetry === undefined ? undefined : new CacheInstruments(options.telemetry);
+  const recording = instruments?.active === true ? instruments : undefined;
   return {
     name: 'cache',
     intercept(target) {
@@ -34,10 +47,18 @@ export function cacheInterceptor(cache: Cache): MethodInterceptor {
       if (cached === undefined && invalidate === undefined) return undefined;
       const scope = target.contract?.name ?? target.className;
       const inputOnly = target.definition !== undefined;
+      const methodInstruments = cached === undefined ? undefined : recording?.forMethod(scope, target.method);
       return (next) => {
         let invocation = next;
         if (cached !== undefined) {
-          invocation = cachedInvocation(cache, cached, `${scope}:${target.method}:`, inputOnly, invocation);
+          invocation = cachedInvocation(
+            cache,
+            cached,
+            `${scope}:${target.method}:`,
+            inputOnly,
+            invocation,
+            methodInstruments,
+          );
         }
         if (invalidate !== undefined) invocation = invalidatingInvocation(cache, invalidate, invocation);
         return invocation;
@@ -52,6 +73,7 @@ function cachedInvocation(
   prefix: string,
   inputOnly: boolean,
   next: Invocation,
+  instruments: MethodInstruments | undefined,
 ): Invocation {
   const { policy, key, tags } = metadata;
   const tagsFor = (args: unknown[]) => (typeof tags === 'function' ? () => tags(...args) : undefined);
@@ -62,6 +84,10 @@ function cachedInvocation(
       : typeof key === 'function'
         ? (args) => key(...args)
         : (args) => keys.of(argsKey(args));
+  const loaderOf =
+    instruments === undefined
+      ? (args: unknown[]) => () => next(...args)
+      : (args: unknown[]) => () => instruments.load(() => next(...args));
   if (key === undefined && inputOnly) {
     return (input, context) => {
       let resolved: string;
@@ -71,8 +97,12 @@ function cachedInvocation(
         return Promise.reject(error);
       }
       const value = cache.tryHit(resolved);
-      if (value !== MISS) return Promise.resolve(value);
-      return cache.miss(resolved, () => next(input, context), policy, tagsFor([input, context]));
+      if (value !== MISS) {
+        if (instruments !== undefined) instruments.hit++;
+        return Promise.resolve(value);
+      }
+      const args = [input, context];
+      return cache.miss(resolved, loaderOf(args), policy, tagsFor(args), instruments);
     };
   }
   return (...args) => {
@@ -83,8 +113,11 @@ function cachedInvocation(
       return Promise.reject(error);
     }
     const value = cache.tryHit(resolved);
-    if (value !== MISS) return Promise.resolve(value);
-    return cache.miss(resolved, () => next(...args), policy, tagsFor(args));
+    if (value !== MISS) {
+      if (instruments !== undefined) instruments.hit++;
+      return Promise.resolve(value);
+    }
+    return cache.miss(resolved, loaderOf(args), policy, tagsFor(args), instruments);
   };
 }
 

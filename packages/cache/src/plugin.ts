@@ -11,6 +11,7 @@ import {
   createStoreFromTopology,
   DEFAULT_CACHE_TOPOLOGY,
 } from './config.js';
+import { storeErrorCounter } from './instruments.js';
 import { cacheInterceptor } from './interceptor.js';
 import type { CacheStore } from './store.js';
 
@@ -35,6 +36,9 @@ export interface CachePluginOptions {
 
 /**
  * The cache plugin. Without a `cache` section in the topology, each process gets a memory store.
+ * Decorated methods are measured in the process's metrics (`blueprint_cache_requests_total`,
+ * `blueprint_cache_loads_total`, `blueprint_cache_load_duration_seconds`, and
+ * `blueprint_cache_store_errors_total`) and each loader run is a `cache load` span.
  *
  * @example
  * export const app = defineApp({ name: 'shop', services: [...], plugins: [cachePlugin()] });
@@ -48,9 +52,18 @@ export function cachePlugin(options: CachePluginOptions = {}): Plugin<CacheTopol
       const config = context.config ?? DEFAULT_CACHE_TOPOLOGY;
       const build = options.store ?? createStoreFromTopology;
       const store = build(config, { appName: context.app.name });
-      const cache = new Cache({ store, onError: options.onError });
+      const countError = storeErrorCounter(context.telemetry);
+      const userOnError = options.onError;
+      const onError: CacheOptions['onError'] =
+        countError === undefined
+          ? userOnError
+          : (error, where) => {
+              countError(error, where);
+              userOnError?.(error, where);
+            };
+      const cache = new Cache({ store, onError });
       context.container.register(CacheToken, { useValue: cache });
-      context.addInterceptor(cacheInterceptor(cache));
+      context.addInterceptor(cacheInterceptor(cache, { telemetry: context.telemetry }));
       context.onStart(() => cache.connect());
       context.onStop(() => cache.close());
       if (store.health !== undefined) context.addHealthCheck('redis:cache', () => cache.health());

@@ -77,6 +77,7 @@ export {
   DURATION_BUCKETS,
   type GaugeOptions,
   type HistogramOptions,
+  type MetricOptions,
   type Metrics,
 } from './observability/metrics.js';
 export {

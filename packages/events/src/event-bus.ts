@@ -2,7 +2,7 @@
  * The event bus: typed publishing, subscriptions with the delivery rules, dead letters, draining.
  * It runs on any {@link EventTransport}; the plugin builds one per process from the topology.
  */
-import { type HealthCheckResult, parseOrThrow } from '@blueprint/core';
+import { type HealthCheckResult, parseOrThrow, type SpanHandle, type Telemetry } from '@blueprint/core';
 import { type Backoff, toBackoffFunction } from './backoff.js';
 import { type AnyEvent, isEventDefinition, type PayloadInput } from './define-event.js';
 import { type EventHeaders, LocalEnvelope, NO_HEADERS } from './envelope.js';
@@ -10,6 +10,7 @@ import { EventsError } from './errors.js';
 import { createEventId, EVENT_ID } from './event-id.js';
 import { GroupConsumer, type SubscriptionStats } from './group-consumer.js';
 import { type EventHandler, type EventMeta, GROUP_NAME, type SubscribeOptions } from './handler.js';
+import { type EventsInstruments, eventsInstrumentsOf, type PublishInstruments } from './instruments.js';
 import { durationOption, wholeNumberOption } from './option-values.js';
 import type { DeadLetterStore, EventTransport, GroupBinding } from './transport.js';
 
@@ -100,6 +101,13 @@ export interface EventBusOptions {
   readonly groups?: readonly GroupBinding[];
   /** Called for handler failures and background transport errors. Default: nothing (see `stats()`). */
   readonly onError?: (error: unknown, context: BusErrorContext) => void;
+  /**
+   * Logs, metrics and traces (the plugin passes the process's; `createTelemetry()` from
+   * `@blueprint/core` makes one for a bus without an app): the `blueprint_events_*` metrics, a producer
+   * span per publish whose `traceparent` travels in the envelope's headers, a consumer span around each
+   * handler run, and one log line per handled event. Default: none (nothing recorded).
+   */
+  readonly telemetry?: Telemetry;
 }
 
 /** The bus. */
@@ -193,6 +201,7 @@ class Bus implements EventBus {
   private readonly drainTimeout: number;
   private readonly groups: readonly GroupBinding[];
   private readonly onError: (error: unknown, context: BusErrorContext) => void;
+  private readonly instruments: EventsInstruments | undefined;
   private readonly countFailure = (error: unknown): never => {
     this.publishFailed++;
     throw error;
@@ -212,6 +221,10 @@ class Bus implements EventBus {
         // A failing error reporter must not break delivery.
       }
     };
+    if (options.telemetry !== undefined) {
+      this.instruments = eventsInstrumentsOf(options.telemetry);
+      this.instruments.watchPending(this.transport, () => this.consumers);
+    }
     const store = this.transport.deadLetters;
     const connected =
       <A, R>(call: (arg: A) => Promise<R>) =>
@@ -250,6 +263,14 @@ class Bus implements EventBus {
     if (this.state !== 'open') {
       return this.connect().then(() => this.publish(event, payload, options));
     }
+    if (this.instruments !== undefined) {
+      return this.publishObserved(
+        event,
+        payload,
+        options,
+        this.instruments.publish(event.name, this.transport),
+      );
+    }
     let envelope: LocalEnvelope;
     try {
       envelope = this.envelope(event, payload, options?.id, options?.key, options?.headers, Date.now());
@@ -267,6 +288,50 @@ class Bus implements EventBus {
     }, this.countFailure);
   }
 
+  /** {@link publish} with a producer span whose context travels in the headers, and counted. */
+  private publishObserved(
+    event: AnyEvent,
+    payload: unknown,
+    options: PublishOptions | undefined,
+    instruments: PublishInstruments,
+  ): Promise<string> {
+    let headers = options?.headers;
+    let span: SpanHandle | undefined;
+    if (this.instruments!.tracing) {
+      span = instruments.startSpan(headers);
+      if (span?.recording === true) headers = span.inject({ ...headers });
+    }
+    let envelope: LocalEnvelope;
+    try {
+      envelope = this.envelope(event, payload, options?.id, options?.key, headers, Date.now());
+    } catch (error) {
+      instruments.failed(error);
+      span?.end(error);
+      return Promise.reject(error);
+    }
+    if (span?.recording === true) span.setAttribute('messaging.message.id', envelope.id);
+    const stored = this.transport.publish(envelope);
+    if (stored === undefined) {
+      this.published++;
+      instruments.results.ok++;
+      span?.end();
+      return Promise.resolve(envelope.id);
+    }
+    return stored.then(
+      () => {
+        this.published++;
+        instruments.results.ok++;
+        span?.end();
+        return envelope.id;
+      },
+      (error: unknown) => {
+        instruments.failed(error);
+        span?.end(error);
+        return this.countFailure(error);
+      },
+    );
+  }
+
   async publishMany<E extends AnyEvent>(
     event: E,
     payloads: readonly PayloadInput<E>[],
@@ -280,13 +345,31 @@ class Bus implements EventBus {
       );
     }
     if (payloads.length === 0) return [];
-    const now = Date.now();
-    const envelopes = payloads.map((payload, index) =>
-      this.envelope(event, payload, options.ids?.[index], options.key, options.headers, now, index),
-    );
-    await this.transport.publishMany(envelopes).catch(this.countFailure);
-    this.published += envelopes.length;
-    return envelopes.map((e) => e.id);
+    const instruments = this.instruments?.publish(event.name, this.transport);
+    let headers = options.headers;
+    let span: SpanHandle | undefined;
+    if (instruments !== undefined && this.instruments!.tracing) {
+      span = instruments.startSpan(headers);
+      if (span?.recording === true) {
+        span.setAttribute('messaging.batch.message_count', payloads.length);
+        headers = span.inject({ ...headers });
+      }
+    }
+    try {
+      const now = Date.now();
+      const envelopes = payloads.map((payload, index) =>
+        this.envelope(event, payload, options.ids?.[index], options.key, headers, now, index),
+      );
+      await this.transport.publishMany(envelopes).catch(this.countFailure);
+      this.published += envelopes.length;
+      if (instruments !== undefined) instruments.results.ok += envelopes.length;
+      span?.end();
+      return envelopes.map((e) => e.id);
+    } catch (error) {
+      for (let i = 0; i < payloads.length; i++) instruments?.failed(error);
+      span?.end(error);
+      throw error;
+    }
   }
 
   async subscribe<E extends AnyEvent>(
@@ -346,6 +429,7 @@ class Bus implements EventBus {
       ),
       backoff: toBackoffFunction(options.backoff ?? d.backoff),
       onHandlerError: (error, meta) => this.onError(error, { kind: 'handler', group, event: name, meta }),
+      instruments: this.instruments?.subscription(name, group, this.transport),
     });
     const concurrency = wholeNumberOption(
       options.concurrency,

@@ -7,6 +7,7 @@ import type { BackoffFunction } from './backoff.js';
 import type { AnyEvent } from './define-event.js';
 import { parsedPayload } from './envelope.js';
 import type { EventHandler, EventMeta } from './handler.js';
+import type { HandlerInstruments } from './instruments.js';
 import type { DeadLetterReason, Delivery, TransportSubscription } from './transport.js';
 
 /** Counters of one subscription. */
@@ -40,6 +41,8 @@ export interface GroupConsumerSettings {
   readonly maxAttempts: number;
   readonly backoff: BackoffFunction;
   readonly onHandlerError: HandlerErrorReporter;
+  /** Metrics, spans and log lines of this subscription; undefined for a bus without telemetry. */
+  readonly instruments?: HandlerInstruments | undefined;
 }
 
 /** The message, code and details of an error; details the codec cannot encode are left out (dead letters are stored encoded). */
@@ -77,6 +80,7 @@ export class GroupConsumer {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffFunction;
   private readonly onHandlerError: HandlerErrorReporter;
+  private readonly instruments: HandlerInstruments | undefined;
   private idle: (() => void) | undefined;
 
   constructor(settings: GroupConsumerSettings) {
@@ -88,6 +92,7 @@ export class GroupConsumer {
     this.maxAttempts = settings.maxAttempts;
     this.backoff = settings.backoff;
     this.onHandlerError = settings.onHandlerError;
+    this.instruments = settings.instruments;
   }
 
   /** Handles one delivery; given to the transport as its `deliver` callback. Never throws. */
@@ -155,6 +160,10 @@ export class GroupConsumer {
       group: this.group,
     };
     this.inFlight++;
+    if (this.instruments !== undefined) {
+      this.deliverObserved(delivery, meta, payload, this.instruments);
+      return;
+    }
     let result: unknown;
     try {
       result = this.handler(payload, meta);
@@ -169,6 +178,37 @@ export class GroupConsumer {
       );
     } else this.succeed(delivery);
   };
+
+  /** Runs the handler inside a consumer span, timing it and logging the outcome. */
+  private deliverObserved(
+    delivery: Delivery,
+    meta: EventMeta,
+    payload: unknown,
+    instruments: HandlerInstruments,
+  ): void {
+    const started = performance.now();
+    const span = instruments.startSpan(meta);
+    const failed = (error: unknown) => {
+      instruments.failed(meta, started, span, error, meta.attempt >= this.maxAttempts);
+      this.fail(delivery, meta, error);
+    };
+    let result: unknown;
+    try {
+      result = span.run(() => this.handler(payload, meta));
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      (result as PromiseLike<unknown>).then(() => {
+        instruments.succeeded(meta, started, span);
+        this.succeed(delivery);
+      }, failed);
+    } else {
+      instruments.succeeded(meta, started, span);
+      this.succeed(delivery);
+    }
+  }
 
   /** Resolves once no handler runs, or after `timeout` ms; resolves `false` on timeout. */
   whenIdle(timeout: number): Promise<boolean> {
@@ -219,6 +259,7 @@ export class GroupConsumer {
       });
     } else {
       this.retried++;
+      if (this.instruments !== undefined) this.instruments.retried++;
       delivery.retry(this.backoff(meta.attempt));
     }
     this.settled();
@@ -226,6 +267,18 @@ export class GroupConsumer {
 
   private deadLetter(delivery: Delivery, reason: DeadLetterReason): void {
     this.deadLettered++;
+    if (this.instruments !== undefined) {
+      if (reason.kind === 'max-attempts') this.instruments.deadLettered++;
+      else {
+        const envelope = delivery.envelope;
+        this.instruments.refused(
+          envelope === undefined
+            ? undefined
+            : { id: envelope.id, attempt: delivery.attempt, headers: envelope.headers },
+          reason,
+        );
+      }
+    }
     delivery.deadLetter(reason);
   }
 

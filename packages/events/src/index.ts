@@ -51,8 +51,9 @@ export {
 export { createEventId } from './event-id.js';
 export type { SubscriptionStats } from './group-consumer.js';
 export type { EventHandler, EventMeta, HandlerOptions, SubscribeOptions } from './handler.js';
+export { EVENTS_METRICS } from './instruments.js';
 export { eventHandlersOf, type HandlerDeclaration, OnEvent, type OnEventOptions } from './on-event.js';
-export { EventBusToken, type EventsPluginOptions, eventsPlugin } from './plugin.js';
+export { describeEvents, EventBusToken, type EventsPluginOptions, eventsPlugin } from './plugin.js';
 export {
   type DeadLetter,
   type DeadLetterFilter,

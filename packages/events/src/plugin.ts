@@ -8,8 +8,19 @@
  * - `onReady`: subscribe the handlers of the services hosted in this process, one group per service;
  * - `onDrain`: stop taking events, let running handlers finish, ack them;
  * - `onStop`: close connections (services may still publish in their own `onStop`).
+ *
+ * The bus records the process's `blueprint_events_*` metrics, traces publishes and handler runs, and
+ * logs one line per handled event; `describe(app)` gives `blueprint graph` the events and their handlers.
  */
-import { type InjectionToken, type Plugin, type PluginContext, TopologyError } from '@blueprint/core';
+import {
+  type AppDefinition,
+  type EventDescription,
+  type InjectionToken,
+  type Plugin,
+  type PluginContext,
+  type PluginDescription,
+  TopologyError,
+} from '@blueprint/core';
 import {
   createTransportFromConfig,
   type EventsConfig,
@@ -75,6 +86,7 @@ function setupEvents(ctx: PluginContext<EventsConfig>, options: EventsPluginOpti
     drainTimeout: config?.drainTimeout ?? ctx.topology.shutdownTimeout,
     ...(config?.inboxRetention === undefined ? {} : { inboxRetention: config.inboxRetention }),
     onError,
+    telemetry: ctx.telemetry,
   });
   ctx.container.register(EventBusToken, { useValue: bus });
   ctx.addHealthCheck('events', () => bus.health());
@@ -95,6 +107,28 @@ function setupEvents(ctx: PluginContext<EventsConfig>, options: EventsPluginOpti
 }
 
 /**
+ * The events of an app for `blueprint graph`: each event some service handles, with its subscribers
+ * (the services with an `@OnEvent` handler for it). Publishers are not declared anywhere, so they are
+ * left unknown.
+ */
+export function describeEvents(app: AppDefinition): PluginDescription {
+  const subscribers = new Map<string, string[]>();
+  for (const { contract, implementation } of app.services) {
+    for (const handler of eventHandlersOf(implementation)) {
+      const event = handler.events[0]!.name;
+      const list = subscribers.get(event);
+      if (list === undefined) subscribers.set(event, [contract.name]);
+      else if (!list.includes(contract.name)) list.push(contract.name);
+    }
+  }
+  const events: EventDescription[] = [...subscribers].map(([event, services]) => ({
+    event,
+    subscribers: services,
+  }));
+  return { events };
+}
+
+/**
  * The events plugin. Add it to the app's plugins and an `events` section to the topology.
  *
  * @example
@@ -106,5 +140,6 @@ export function eventsPlugin(options: EventsPluginOptions = {}): Plugin<EventsCo
     name: 'events',
     section: { key: 'events', schema: eventsSectionSchema },
     setup: (ctx) => setupEvents(ctx, options),
+    describe: describeEvents,
   };
 }

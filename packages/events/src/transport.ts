@@ -188,6 +188,12 @@ export interface EventTransport {
   /** Transport counters (dropped entries, claims, reconnects...), for `bus.stats()`. */
   stats(): Record<string, number>;
   /**
+   * The consumer lag of a group: its events not yet settled (published and not yet delivered, delivered
+   * and not acked, waiting for a retry), or `undefined` when the transport cannot tell now. Read on
+   * every scrape of `blueprint_events_pending`; answer within the transport's command timeout. Optional.
+   */
+  pending?(binding: GroupBinding): Promise<number | undefined>;
+  /**
    * Closes every connection and timer. Subscriptions still open are closed (their unsettled deliveries
    * abandoned). Safe to call twice.
    */

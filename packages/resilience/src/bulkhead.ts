@@ -26,6 +26,11 @@ export interface BulkheadPolicy extends Policy {
   readonly active: number;
   /** Calls waiting for a slot. */
   readonly queued: number;
+  /**
+   * Calls `listener` with the error of every call the bulkhead rejects (full, waited past `maxWait`,
+   * or queued when it was disposed); returns a function that removes it.
+   */
+  onReject(listener: (error: BulkheadRejectedError) => void): () => void;
   /** Rejects the queued calls (`BULKHEAD_REJECTED`) and clears their timers. */
   dispose(): void;
 }
@@ -61,6 +66,7 @@ class BulkheadPolicyImpl implements BulkheadPolicy {
   private readonly maxQueue: number;
   private readonly maxWait: number | undefined;
   private readonly waiting: Waiter[] = [];
+  private rejectListeners: ((error: BulkheadRejectedError) => void)[] = [];
   private readonly release = () => {
     this.active--;
     this.drain();
@@ -87,6 +93,13 @@ class BulkheadPolicyImpl implements BulkheadPolicy {
     }
     if (this.waiting.length < this.maxQueue) return this.enqueue(fn, context);
     return Promise.reject(this.rejection('full'));
+  }
+
+  onReject(listener: (error: BulkheadRejectedError) => void): () => void {
+    this.rejectListeners = [...this.rejectListeners, listener];
+    return () => {
+      this.rejectListeners = this.rejectListeners.filter((l) => l !== listener);
+    };
   }
 
   dispose(): void {
@@ -166,11 +179,19 @@ class BulkheadPolicyImpl implements BulkheadPolicy {
         : reason === 'max-wait'
           ? `the call waited ${this.maxWait} ms for a slot (maxWait)`
           : 'the bulkhead was disposed (its app stopped)';
-    return new BulkheadRejectedError(
+    const error = new BulkheadRejectedError(
       `bulkhead "${this.name}" rejected the call: ${what}. Raise maxConcurrent or maxQueue, or shed load upstream`,
       {
         details: { bulkhead: this.name, maxConcurrent: this.maxConcurrent, maxQueue: this.maxQueue, reason },
       },
     );
+    for (const listener of this.rejectListeners) {
+      try {
+        listener(error);
+      } catch {
+        // A listener's bug must not break the bulkhead.
+      }
+    }
+    return error;
   }
 }

@@ -102,6 +102,11 @@ export interface CircuitBreakerPolicy extends Policy {
   stats(): CircuitBreakerStats;
   /** Calls `listener` on every state change; returns a function that removes it. */
   onStateChange(listener: (change: CircuitStateChange) => void): () => void;
+  /**
+   * Calls `listener` with the error of every call rejected without running (open, or half-open with
+   * the probe in flight); returns a function that removes it.
+   */
+  onReject(listener: (error: BrokenCircuitError) => void): () => void;
   /** Stops the breaker's timer and leaves the registry. Calls made afterwards are rejected. */
   dispose(): void;
 }
@@ -159,6 +164,7 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
   private lastError: unknown;
   private lastFailure: CircuitBreakerStats['lastFailure'];
   private listeners: ((change: CircuitStateChange) => void)[] = [];
+  private rejectListeners: ((error: BrokenCircuitError) => void)[] = [];
   private unregister: (() => void) | undefined;
   private disposed = false;
 
@@ -263,6 +269,13 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
     };
   }
 
+  onReject(listener: (error: BrokenCircuitError) => void): () => void {
+    this.rejectListeners = [...this.rejectListeners, listener];
+    return () => {
+      this.rejectListeners = this.rejectListeners.filter((l) => l !== listener);
+    };
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -313,6 +326,13 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
       cause: this.lastError,
     });
     if (!this.disposed) this.breaker.emit('reject', error);
+    for (const listener of this.rejectListeners) {
+      try {
+        listener(error);
+      } catch {
+        // A listener's bug must not break the breaker.
+      }
+    }
     return error;
   }
 

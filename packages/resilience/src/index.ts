@@ -44,6 +44,7 @@ export {
   TimeoutError,
 } from './errors.js';
 export { type FallbackHandler, type FallbackOptions, fallback } from './fallback.js';
+export { BREAKER_STATE_VALUES, RESILIENCE_METRICS } from './instruments.js';
 export { type RemoteFallback, type ResiliencePluginOptions, resiliencePlugin } from './plugin.js';
 export {
   breakerConfigSchema,

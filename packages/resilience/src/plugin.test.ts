@@ -2,6 +2,7 @@ import {
   type AnyContract,
   applyInterceptors,
   type CallContext,
+  createTelemetry,
   defineApp,
   defineService,
   type HealthCheck,
@@ -66,6 +67,12 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
   const checks = new Map<string, HealthCheck>();
   const stops: LifecycleHook[] = [];
   const registered = new Map<unknown, unknown>();
+  const logs: Record<string, unknown>[] = [];
+  const telemetry = createTelemetry({
+    app: 'shop',
+    process: 'front',
+    logDestination: { write: (line) => logs.push(JSON.parse(line)) },
+  });
   // Only what the plugin uses; the cast keeps this fake independent of context members it ignores.
   const context = {
     app,
@@ -82,6 +89,7 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
     onDrain: () => undefined,
     onStop: (hook: LifecycleHook) => stops.push(hook),
     hostedServices: () => [],
+    telemetry,
   };
   await plugin.setup(context as unknown as PluginContext<PoliciesConfig>);
   const registry = registered.get(ResilienceTokens.BreakerRegistry) as BreakerRegistry;
@@ -101,7 +109,18 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
   const stop = async () => {
     for (const hook of stops) await hook();
   };
-  return { registry, checks, client, stop };
+  return { registry, checks, client, stop, telemetry, logs };
+}
+
+/** The value of the sample `name{labels}` in Prometheus text; undefined when there is none. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
 }
 
 const unavailable = () => Promise.reject(new RemoteUnavailableError('catalog is down'));
@@ -246,6 +265,67 @@ describe('resiliencePlugin: remote calls', () => {
     await results;
     expect(get).toHaveBeenCalledTimes(4);
     expect(list).toHaveBeenCalledTimes(1);
+    await stop();
+  });
+
+  it('measures breaker state, rejections and retries, and logs when a breaker opens and closes', async () => {
+    const { client, stop, telemetry, logs } = await setup({
+      default: { retry: { maxAttempts: 2, baseDelay: '1ms' } },
+      services: { products: { breaker: { consecutiveFailures: 3, halfOpenAfter: '1s' } } },
+    });
+    let down = true;
+    const get: Next = () => (down ? unavailable() : Promise.resolve('p'));
+    const products = client(Products, { get, list: get, reserve: get });
+    const text = () => telemetry.metrics.text();
+    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBe(0);
+
+    const failed = products.get!({ id: 'a' }).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await failed).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    await expect(products.reserve!({ id: 'a' })).rejects.toMatchObject({ code: 'REMOTE_UNAVAILABLE' });
+    await expect(products.reserve!({ id: 'a' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    await expect(products.reserve!({ id: 'a' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+
+    const open = await text();
+    expect(sample(open, 'blueprint_breaker_state', { service: 'products' })).toBe(2);
+    expect(sample(open, 'blueprint_breaker_rejections_total', { service: 'products' })).toBe(2);
+    expect(sample(open, 'blueprint_retries_total', { service: 'products', method: 'get' })).toBe(1);
+    const opened = logs.find((line) => line.msg === 'circuit breaker "products" opened: calls fail fast');
+    expect(opened).toMatchObject({
+      level: 40,
+      component: 'resilience',
+      breaker: 'products',
+      from: 'closed',
+      to: 'open',
+      retryAfterMs: 1_000,
+      err: { code: 'REMOTE_UNAVAILABLE' },
+    });
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    down = false;
+    await expect(products.get!({ id: 'a' })).resolves.toBe('p');
+    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBe(0);
+    expect(
+      logs.find((line) => line.msg === 'circuit breaker "products" closed: calls flow again'),
+    ).toMatchObject({ level: 30, breaker: 'products', from: 'half-open', to: 'closed' });
+    await stop();
+    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBeUndefined();
+  });
+
+  it('counts bulkhead rejections per service', async () => {
+    const { client, stop, telemetry } = await setup({
+      services: { products: { bulkhead: { maxConcurrent: 1 } } },
+    });
+    let release!: () => void;
+    const get: Next = () => new Promise((resolve) => (release = () => resolve('ok')));
+    const products = client(Products, { get, list: get, reserve: get });
+    const first = products.get!({ id: 'a' });
+    await expect(products.list!(undefined)).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED' });
+    await expect(products.list!(undefined)).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED' });
+    release();
+    await first;
+    const text = await telemetry.metrics.text();
+    expect(sample(text, 'blueprint_bulkhead_rejections_total', { service: 'products' })).toBe(2);
     await stop();
   });
 

@@ -5,6 +5,7 @@
  */
 import { definePlugin, type Plugin } from '@blueprint/core';
 import { BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
+import { ResilienceInstruments } from './instruments.js';
 import { type RemoteFallbackHandler, ResilienceRuntime } from './internal/runtime.js';
 import {
   checkFallbackKeys,
@@ -41,7 +42,10 @@ export interface ResiliencePluginOptions {
  * - **Decorated methods** (`local` service implementations and `provider` classes): the policies of
  *   `@CircuitBreaker`, `@Retry`, `@Timeout`, `@Bulkhead`, `@Fallback`, one set per instance and method.
  * - **Operators**: `app.resolve(ResilienceTokens.BreakerRegistry)` lists every breaker; readiness has a
- *   `breaker:<name>` check per breaker.
+ *   `breaker:<name>` check per breaker; the process's metrics have `blueprint_breaker_state`,
+ *   `blueprint_breaker_rejections_total`, `blueprint_retries_total` and
+ *   `blueprint_bulkhead_rejections_total`; a breaker that opens logs a `warn` line, one that closes an
+ *   `info` line.
  *
  * @example
  * export const app = defineApp({ name: 'shop', services: [...], plugins: [resiliencePlugin()] });
@@ -61,6 +65,7 @@ export function resiliencePlugin(options: ResiliencePluginOptions = {}): Plugin<
         config: ctx.config,
         registry,
         fallbacks,
+        instruments: new ResilienceInstruments(ctx.telemetry, registry),
         addHealthCheck:
           options.readinessChecks === false ? undefined : (name, check) => ctx.addHealthCheck(name, check),
       });

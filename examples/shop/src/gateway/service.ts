@@ -9,6 +9,7 @@ import {
   injectable,
   type OnStart,
   type OnStop,
+  type Telemetry,
   Tokens,
 } from '@blueprint/core';
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +31,7 @@ export class GatewayService implements ImplementationOf<typeof Gateway>, OnStart
     @inject(Orders.token) private readonly orders: ClientOf<typeof Orders>,
     @inject(Tokens.Settings) private readonly settings: Settings,
     @inject(Tokens.Health) private readonly health: HealthRegistry,
+    @inject(Tokens.Telemetry) private readonly telemetry: Telemetry,
   ) {}
 
   async onStart(): Promise<void> {
@@ -37,6 +39,7 @@ export class GatewayService implements ImplementationOf<typeof Gateway>, OnStart
       products: this.products,
       orders: this.orders,
       readiness: () => this.health.readiness(),
+      telemetry: this.telemetry,
     });
     const host = typeof this.settings.host === 'string' ? this.settings.host : '127.0.0.1';
     this.url = await server.listen({ port: httpPortOf(this.settings), host });

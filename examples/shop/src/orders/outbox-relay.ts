@@ -1,6 +1,7 @@
 /**
  * Publishes the orders outbox: right after an order is stored, and again on a timer for whatever a
- * broker outage left behind. Each entry keeps its event id, so a republished event is the same event.
+ * broker outage left behind. Each entry keeps its event id, so a republished event is the same event,
+ * and the headers of the request that placed the order (correlation id, trace context).
  */
 import type { EventBus } from '@blueprint/events';
 import { OrderPlaced } from './events.js';
@@ -40,7 +41,9 @@ export class OutboxRelay {
   private async publishPending(): Promise<void> {
     for (const entry of this.repository.pendingEvents()) {
       if (entry.event !== OrderPlaced.name) continue;
-      await this.bus.publish(OrderPlaced, JSON.parse(entry.payload), { id: entry.id });
+      const headers =
+        entry.headers === null ? undefined : (JSON.parse(entry.headers) as Record<string, string>);
+      await this.bus.publish(OrderPlaced, JSON.parse(entry.payload), { id: entry.id, headers });
       this.repository.markPublished(entry.id);
     }
   }

@@ -20,6 +20,11 @@ export interface OutboxEntry {
   readonly id: string;
   readonly event: string;
   readonly payload: string;
+  /**
+   * Headers to publish the event with, as JSON: the request's correlation id and trace context, so
+   * the handlers of the event log the same correlation id and join the request's trace.
+   */
+  readonly headers: string | null;
 }
 
 const toOrder = (row: OrderRow): Order => ({
@@ -43,9 +48,14 @@ export class OrdersRepository {
         status TEXT NOT NULL, created_at INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS outbox (
-        id TEXT PRIMARY KEY, event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL
+        id TEXT PRIMARY KEY, event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,
+        headers TEXT
       );
     `);
+    const columns = this.db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[];
+    if (!columns.some((column) => column.name === 'headers')) {
+      this.db.exec('ALTER TABLE outbox ADD COLUMN headers TEXT');
+    }
   }
 
   /** Stores a new order and its outgoing event in one transaction. */
@@ -64,8 +74,8 @@ export class OrdersRepository {
           order.createdAt.getTime(),
         );
       this.db
-        .prepare('INSERT INTO outbox (id, event, payload, created_at) VALUES (?, ?, ?, ?)')
-        .run(event.id, event.event, event.payload, Date.now());
+        .prepare('INSERT INTO outbox (id, event, payload, created_at, headers) VALUES (?, ?, ?, ?, ?)')
+        .run(event.id, event.event, event.payload, Date.now(), event.headers);
     })();
   }
 
@@ -86,7 +96,7 @@ export class OrdersRepository {
   /** The oldest outbox entries. */
   pendingEvents(limit = 100): OutboxEntry[] {
     return this.db
-      .prepare('SELECT id, event, payload FROM outbox ORDER BY created_at LIMIT ?')
+      .prepare('SELECT id, event, payload, headers FROM outbox ORDER BY created_at LIMIT ?')
       .all(limit) as OutboxEntry[];
   }
 

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   type OnStart,
   type OnStop,
+  type Telemetry,
   Tokens,
 } from '@blueprint/core';
 import {
@@ -45,6 +46,7 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
     @inject(EventBusToken) bus: EventBus,
     @inject(Tokens.Settings) settings: Settings,
     @inject(Tokens.Health) health: HealthRegistry,
+    @inject(Tokens.Telemetry) private readonly telemetry: Telemetry,
   ) {
     this.db = openDatabaseFor('orders', settings, health);
     this.repository = new OrdersRepository(this.db);
@@ -83,10 +85,15 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
       quantity,
       totalCents: order.totalCents,
     };
+    const correlationId = context?.headers?.['x-correlation-id'];
+    const headers = this.telemetry.injectHeaders<Record<string, string>>(
+      correlationId === undefined ? {} : { 'x-correlation-id': correlationId },
+    );
     this.repository.insertWithEvent(order, {
       id: createEventId(),
       event: OrderPlaced.name,
       payload: JSON.stringify(payload),
+      headers: Object.keys(headers).length === 0 ? null : JSON.stringify(headers),
     });
     await this.outbox.flush().catch(() => undefined);
     return this.repository.find(id) ?? order;

@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BlueprintApp, createApp } from '@blueprint/core';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BlueprintApp, createApp, type LogDestination } from '@blueprint/core';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
 import { app } from '../../src/app.js';
 
@@ -41,6 +41,14 @@ export interface ShopUnderTest {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startMonolith}. */
+export interface MonolithOptions {
+  /** Where the app's log lines go (one JSON line per write). Default: kept for `output()`. */
+  readonly logDestination?: LogDestination;
+  /** Extra environment variables for the topology (`LOG_LEVEL`, ...). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** A response of the public API. */
 export interface ShopResponse {
   readonly status: number;
@@ -72,17 +80,26 @@ async function request(
 }
 
 /** Starts the monolith in this process, with in-memory databases and a free port. */
-export async function startMonolith(): Promise<ShopUnderTest & { readonly app: BlueprintApp }> {
+export async function startMonolith(options: MonolithOptions = {}): Promise<
+  ShopUnderTest & {
+    readonly app: BlueprintApp;
+    /** The log lines written so far (when no `logDestination` was given). */
+    output(): string;
+  }
+> {
   const port = await getFreePort();
+  const lines: string[] = [];
   const shop = await createApp(app, {
     topology: TOPOLOGY.monolith,
-    env: { ...process.env, PORT: String(port), DATA_DIR: ':memory:' },
+    env: { ...process.env, ...options.env, PORT: String(port), DATA_DIR: ':memory:' },
+    logDestination: options.logDestination ?? { write: (line) => void lines.push(line) },
   });
   await shop.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     topology: 'monolith',
     app: shop,
+    output: () => lines.join(''),
     baseUrl,
     request: (method, url, body, headers) => request(baseUrl, method, url, body, headers),
     stop: () => shop.stop(),
@@ -97,15 +114,30 @@ export interface SplitShop extends ShopUnderTest {
   restart(name: SplitProcess): Promise<void>;
   /** Sends SIGTERM to a process and resolves to its exit code. */
   terminate(name: SplitProcess): Promise<number | null>;
-  /** Output of a process so far (for failure messages). */
+  /** Output of a process so far: its standard output (log lines) and error. */
   output(name: SplitProcess): string;
+  /** The URL of a process's `GET /metrics`: the gateway's public port, or the RPC server of the others. */
+  metricsUrl(name: SplitProcess): string;
+}
+
+/** Options of {@link startSplit}. */
+export interface SplitOptions {
+  /** Extra environment variables, for every process or by process. */
+  readonly env?:
+    | Readonly<Record<string, string>>
+    | ((name: SplitProcess) => Readonly<Record<string, string>>);
+  /**
+   * Modules each process imports before anything else (`node --import`), e.g. an OpenTelemetry SDK
+   * bootstrap. Paths or URLs.
+   */
+  readonly imports?: readonly string[];
 }
 
 /**
  * Starts the four processes of the split topology through the `blueprint` CLI, with their own data
  * directory, free ports and the given Redis, and waits until the gateway reports ready.
  */
-export async function startSplit(redisUrl: string): Promise<SplitShop> {
+export async function startSplit(redisUrl: string, options: SplitOptions = {}): Promise<SplitShop> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'blueprint-shop-'));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -137,11 +169,21 @@ export async function startSplit(redisUrl: string): Promise<SplitShop> {
     }
   };
 
+  const imports = (options.imports ?? []).flatMap((module) => [
+    '--import',
+    module.includes('://') ? module : pathToFileURL(path.resolve(module)).href,
+  ]);
+  const envOf = (name: SplitProcess) => ({
+    ...env,
+    ...(typeof options.env === 'function' ? options.env(name) : options.env),
+  });
+
   const launch = async (name: SplitProcess) => {
     outputs.set(name, outputs.get(name) ?? '');
-    const child = spawn(process.execPath, [CLI, 'start', '--topology', TOPOLOGY.split, '--process', name], {
+    const args = [...imports, CLI, 'start', '--topology', TOPOLOGY.split, '--process', name];
+    const child = spawn(process.execPath, args, {
       cwd: repositoryRoot,
-      env,
+      env: envOf(name),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk: Buffer) => outputs.set(name, (outputs.get(name) ?? '') + chunk.toString());
@@ -179,6 +221,8 @@ export async function startSplit(redisUrl: string): Promise<SplitShop> {
       return exited(child);
     },
     output: (name) => outputs.get(name) ?? '',
+    metricsUrl: (name) =>
+      name === 'gateway' ? `${baseUrl}/metrics` : `http://127.0.0.1:${rpcPorts[name]}/metrics`,
     async stop() {
       await Promise.all(
         [...children.values()].map(async (child) => {

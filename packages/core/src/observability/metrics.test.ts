@@ -81,6 +81,27 @@ describe('metrics helpers', () => {
     expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
   });
 
+  it("runs a counter's collect on every scrape, so a hot path can tally in plain numbers", async () => {
+    const metrics = metricsOf();
+    let tallied = 0;
+    let flushed = 0;
+    metrics.counter({
+      name: 'blueprint_tallied_total',
+      help: 'Tallied.',
+      labelNames: ['result'],
+      collect() {
+        this.inc({ result: 'hit' }, tallied - flushed);
+        flushed = tallied;
+      },
+    });
+    const scraped = async () =>
+      parsePrometheusText(await metrics.text()).find((s) => s.name === 'blueprint_tallied_total')?.value;
+    tallied += 3;
+    expect(await scraped()).toBe(3);
+    tallied += 2;
+    expect(await scraped()).toBe(5);
+  });
+
   it('keeps one registry per process: the same name in two processes counts separately', async () => {
     const a = metricsOf('a');
     const b = metricsOf('b');

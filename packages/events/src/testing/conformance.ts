@@ -427,6 +427,29 @@ export function describeTransportConformance(name: string, harness: ConformanceH
       expect(peak).toBeGreaterThan(1);
     });
 
+    it('reports the events a group has not settled (its lag), when it implements pending()', async () => {
+      const consumer = await newBus();
+      const { transport } = consumer;
+      if (transport.pending === undefined) return;
+      const binding = { event: Ping.name, group: 'lag' };
+      const waiting: (() => void)[] = [];
+      await consumer.subscribe(Ping, () => new Promise<void>((resolve) => waiting.push(resolve)), {
+        group: 'lag',
+        concurrency: 1,
+      });
+      const publisher = await newBus();
+      await publisher.publishMany(Ping, [ping(1), ping(2), ping(3)]);
+      await waitFor(() => waiting.length === 1, 'the first event to reach the handler');
+      await waitFor(async () => (await transport.pending!(binding)) === 3, '3 events pending');
+      waiting[0]!();
+      await waitFor(() => waiting.length === 2, 'the second event to reach the handler');
+      await waitFor(async () => (await transport.pending!(binding)) === 2, '2 events pending');
+      waiting[1]!();
+      await waitFor(() => waiting.length === 3, 'the third event to reach the handler');
+      waiting[2]!();
+      await waitFor(async () => (await transport.pending!(binding)) === 0, 'no event pending');
+    });
+
     it('publishMany validates every payload first and stores nothing when one fails', async () => {
       const consumer = await newBus();
       const seen: number[] = [];

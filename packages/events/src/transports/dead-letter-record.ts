@@ -67,3 +67,9 @@ export function decodeDeadLetterRecord(id: string, text: string): DeadLetter {
     deadAt: new Date(r.t),
   };
 }
+
+/** Dead letters as `DeadLetterStore.list` returns them: oldest first, at most `limit` (default 1,000). */
+export function oldestDeadLetters(letters: DeadLetter[], limit = 1000): DeadLetter[] {
+  letters.sort((a, b) => a.deadAt.getTime() - b.deadAt.getTime());
+  return letters.slice(0, limit);
+}

@@ -495,6 +495,18 @@ export class MemoryBroker {
     return { queued, retries, waitingPublishers, deadLetters: this.dead.size, unrouted: this.unrouted };
   }
 
+  /**
+   * Events of group `group` of `event` not yet settled: queued, handed to a consumer and not settled,
+   * or waiting for a retry; `undefined` for a group that does not exist.
+   */
+  pending(event: string, group: string): number | undefined {
+    const found = this.topics.get(event)?.groups.find((g) => g.name === group);
+    if (found === undefined) return undefined;
+    let inFlight = 0;
+    for (const consumer of found.consumers) inFlight += consumer.inFlight;
+    return found.queue.length + found.scheduledRetries + inFlight;
+  }
+
   /** Drops every queued event and timer; waiting publishers reject with `EVENTS_BUS_CLOSED`. */
   close(): void {
     if (this.closed) return;
@@ -571,6 +583,10 @@ class MemoryTransport implements EventTransport {
 
   stats(): Record<string, number> {
     return this.broker.stats();
+  }
+
+  async pending(binding: GroupBinding): Promise<number | undefined> {
+    return this.broker.pending(binding.event, binding.group);
   }
 
   forget(consumer: MemoryConsumer): void {

@@ -1,8 +1,10 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { decodeEnvelope, type EventEnvelope } from '../envelope.js';
 import type { DeadLetterReason, Delivery, SubscriptionSpec, TransportSubscription } from '../transport.js';
+import { BrokerDelivery, type DeliverySettler, decodeDelivered } from './broker-delivery.js';
 import { encodeDeadLetterRecord } from './dead-letter-record.js';
 import type { NatsNames } from './nats-names.js';
+import { PendingWrites } from './pending-writes.js';
 
 /** Timings a consumer uses, in ms. */
 export interface NatsConsumerSettings {
@@ -131,13 +133,11 @@ class Source {
 }
 
 /** One delivery of a JetStream message. */
-class NatsDelivery implements Delivery {
-  settled = false;
-  startedAt = 0;
+class NatsDelivery extends BrokerDelivery<NatsDelivery> {
   duplicate = false;
 
   constructor(
-    private readonly consumer: NatsConsumer,
+    consumer: NatsConsumer,
     readonly source: SourceIndex,
     readonly seq: number,
     public reply: string,
@@ -145,34 +145,24 @@ class NatsDelivery implements Delivery {
     readonly envelope: EventEnvelope | undefined,
     readonly malformed: string | undefined,
     readonly attempt: number,
-  ) {}
+  ) {
+    super(consumer);
+  }
 
   get key(): string {
     return `${this.source}:${this.seq}`;
   }
-
-  ack(): void {
-    if (!this.settled) this.consumer.ack(this);
-  }
-
-  retry(delayMs: number): void {
-    if (!this.settled) this.consumer.retry(this, delayMs);
-  }
-
-  deadLetter(reason: DeadLetterReason): void {
-    if (!this.settled) this.consumer.deadLetter(this, reason);
-  }
 }
 
 /** One subscription on NATS JetStream. */
-export class NatsConsumer implements TransportSubscription {
+export class NatsConsumer implements TransportSubscription, DeliverySettler<NatsDelivery> {
   private readonly sources: readonly [Source, Source];
   private readonly threshold: number;
   private inFlight = 0;
   private accepting = 0;
   private backlog: NatsDelivery[] = [];
   private readonly held = new Map<string, NatsDelivery>();
-  private readonly writes = new Set<Promise<unknown>>();
+  private readonly writes = new PendingWrites((error) => this.spec.onError(error));
   private advisories: Subscription[] = [];
   private tick: NodeJS.Timeout | undefined;
   private recovering = false;
@@ -254,16 +244,7 @@ export class NatsConsumer implements TransportSubscription {
     if (this.tick !== undefined) clearInterval(this.tick);
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
-    if (this.writes.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.writes]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, this.host.settings.writeTimeout);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.writes.settled(this.host.settings.writeTimeout);
     for (const delivery of this.held.values()) this.release(delivery);
     this.held.clear();
     this.host.forget(this);
@@ -340,7 +321,7 @@ export class NatsConsumer implements TransportSubscription {
           delay = Math.min(delay * 2, RECOVER_MAX_MS);
         },
       );
-      this.write(task);
+      this.writes.add(task);
     };
     attempt();
   }
@@ -398,17 +379,6 @@ export class NatsConsumer implements TransportSubscription {
     this.respond(delivery, NAK);
   }
 
-  private write(promise: Promise<unknown>): void {
-    this.writes.add(promise);
-    promise.then(
-      () => this.writes.delete(promise),
-      (error: unknown) => {
-        this.writes.delete(promise);
-        this.spec.onError(error);
-      },
-    );
-  }
-
   private onMessage(source: Source, error: Error | null, msg: Msg): void {
     if (error !== null) {
       this.spec.onError(error);
@@ -436,13 +406,7 @@ export class NatsConsumer implements TransportSubscription {
       return;
     }
     const text = msg.string();
-    let envelope: EventEnvelope | undefined;
-    let malformed: string | undefined;
-    try {
-      envelope = decodeEnvelope(text);
-    } catch (e) {
-      malformed = `message ${info.seq} of stream ${source.stream} cannot be decoded: ${(e as Error).message}`;
-    }
+    const { envelope, malformed } = decodeDelivered(text, `message ${info.seq} of stream ${source.stream}`);
     const delivery = new NatsDelivery(
       this,
       source.index,
@@ -637,6 +601,6 @@ export class NatsConsumer implements TransportSubscription {
         deliveries,
       );
     });
-    this.write(task);
+    this.writes.add(task);
   }
 }

@@ -14,7 +14,7 @@
  * `nats` is an optional peer dependency, imported only when this transport connects.
  */
 import { hostname } from 'node:os';
-import { type HealthCheckResult, jsonCodec, parseByteSize, parseDuration } from '@blueprint/core';
+import { type HealthCheckResult, jsonCodec, parseByteSize } from '@blueprint/core';
 import type {
   ConnectionOptions,
   ConsumerConfig,
@@ -28,18 +28,25 @@ import type {
 } from 'nats';
 import { type EventEnvelope, encodeEnvelope } from '../envelope.js';
 import { EventsError } from '../errors.js';
+import { choiceOption, durationOption, wholeNumberOption } from '../option-values.js';
 import {
   type DeadLetter,
   type DeadLetterFilter,
   type DeadLetterStore,
   type Delivery,
+  deadLetterNotFound,
   type EventTransport,
   type GroupBinding,
   parseDeadLetterId,
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
-import { type DeadLetterRecord, decodeDeadLetterRecord } from './dead-letter-record.js';
+import { withTimeout } from '../with-timeout.js';
+import { brokerUnavailable, publishTimedOut, redactUrl, transportNotOpen } from './broker-errors.js';
+import { notOpenHealth, roundLatency } from './broker-health.js';
+import { type DeadLetterRecord, decodeDeadLetterRecord, oldestDeadLetters } from './dead-letter-record.js';
+import { driverLoader } from './driver-loader.js';
+import { ThrottledErrorReporter } from './error-reporter.js';
 import { NatsConsumer, type NatsConsumerHost, type NatsConsumerSettings } from './nats-consumer.js';
 import { checkEventName, checkStreamName, decodeIdToken, NatsNames } from './nats-names.js';
 
@@ -136,7 +143,6 @@ export const NATS_DEFAULTS = {
   connectTimeout: 5_000,
 } as const;
 
-const ERROR_REPEAT_MS = 5_000;
 const RECONNECT_WAIT_MS = 250;
 const PING_INTERVAL_MS = 10_000;
 const STREAM_NOT_FOUND = 10059;
@@ -145,51 +151,9 @@ const DEAD_LETTER_LIST_PARALLEL = 32;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 type NatsModule = typeof import('nats');
-let natsModule: Promise<NatsModule> | undefined;
 
-function loadNats(): Promise<NatsModule> {
-  natsModule ??= import('nats').catch((error: unknown) => {
-    natsModule = undefined;
-    throw new EventsError(
-      'EVENTS_DRIVER_MISSING',
-      'the nats transport needs the "nats" package: npm install nats',
-      {
-        cause: error,
-      },
-    );
-  });
-  return natsModule;
-}
-
-function ms(value: number | string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const parsed = parseDuration(value);
-  if (parsed === undefined) {
-    throw new EventsError(
-      'EVENTS_CONFIG_INVALID',
-      `invalid ${what} ${JSON.stringify(value)}: use milliseconds or a string like "500ms", "30s", "24h"`,
-    );
-  }
-  return parsed;
-}
-
-function whole(
-  value: number | undefined,
-  fallback: number,
-  what: string,
-  min: number,
-  allowed?: number,
-): number {
-  const n = value ?? fallback;
-  if (!Number.isInteger(n) || (n < min && n !== allowed)) {
-    const also = allowed === undefined ? '' : ` (or ${allowed})`;
-    throw new EventsError(
-      'EVENTS_CONFIG_INVALID',
-      `invalid ${what} ${JSON.stringify(n)}: use a whole number >= ${min}${also}`,
-    );
-  }
-  return n;
-}
+/** Imports nats on first use, so apps on other transports never load it. */
+const loadNats = driverLoader('nats', 'nats', () => import('nats'));
 
 function nanos(millis: number): number {
   return Math.round(millis) * 1_000_000;
@@ -204,27 +168,7 @@ function errorCode(error: unknown): string {
   return String((error as { code?: unknown } | null)?.code ?? '');
 }
 
-function withTimeout<T>(promise: Promise<T>, timeout: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeout} ms`)), timeout);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 const decoder = new TextDecoder();
-
-function notFound(id: string): EventsError {
-  return new EventsError(
-    'EVENTS_DEAD_LETTER_NOT_FOUND',
-    `no dead letter "${id}"; list them with bus.deadLetters.list()`,
-    {
-      details: { id },
-    },
-  );
-}
 
 class NatsTransport implements EventTransport, NatsConsumerHost {
   readonly kind = 'nats';
@@ -257,7 +201,6 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
   private readonly inboxTtls = new Map<string, number>();
   private streamsReady: Promise<void> | undefined;
   private streamsSettled = false;
-  private lastError = { message: '', at: 0 };
   private readonly servers: string[];
   private readonly storage: 'file' | 'memory';
   private readonly replicas: number;
@@ -271,7 +214,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
   private readonly inboxTtl: number | undefined;
   private readonly clientName: string;
   private readonly natsOptions: Partial<ConnectionOptions>;
-  private readonly reportError: ((error: unknown) => void) | undefined;
+  private readonly reporter: ThrottledErrorReporter;
   private readonly rejectPublish = (error: unknown): never => {
     throw this.publishError(error);
   };
@@ -292,22 +235,10 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
     const stream = options.stream ?? d.stream;
     checkStreamName(stream);
     this.names = new NatsNames(stream);
-    this.storage = options.storage ?? d.storage;
-    if (this.storage !== 'file' && this.storage !== 'memory') {
-      throw new EventsError(
-        'EVENTS_CONFIG_INVALID',
-        `invalid storage ${JSON.stringify(this.storage)}: use "file" or "memory"`,
-      );
-    }
-    this.retention = options.retention ?? d.retention;
-    if (this.retention !== 'interest' && this.retention !== 'limits') {
-      throw new EventsError(
-        'EVENTS_CONFIG_INVALID',
-        `invalid retention ${JSON.stringify(this.retention)}: use "interest" or "limits"`,
-      );
-    }
-    this.replicas = whole(options.replicas, d.replicas, 'replicas', 1);
-    this.maxAge = ms(options.maxAge, d.maxAge, 'maxAge');
+    this.storage = choiceOption(options.storage, d.storage, 'storage', ['file', 'memory']);
+    this.retention = choiceOption(options.retention, d.retention, 'retention', ['interest', 'limits']);
+    this.replicas = wholeNumberOption(options.replicas, d.replicas, 'replicas', 1);
+    this.maxAge = durationOption(options.maxAge, d.maxAge, 'maxAge');
     const maxBytes =
       options.maxBytes === undefined || options.maxBytes === -1 ? -1 : parseByteSize(options.maxBytes);
     if (maxBytes === undefined || maxBytes === 0) {
@@ -317,33 +248,47 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
       );
     }
     this.maxBytes = maxBytes;
-    this.duplicateWindow = ms(options.duplicateWindow, d.duplicateWindow, 'duplicateWindow');
+    this.duplicateWindow = durationOption(options.duplicateWindow, d.duplicateWindow, 'duplicateWindow');
     if (this.maxAge > 0 && this.duplicateWindow > this.maxAge) {
       throw new EventsError(
         'EVENTS_CONFIG_INVALID',
         `duplicateWindow (${this.duplicateWindow} ms) must not be longer than maxAge (${this.maxAge} ms): JetStream refuses it`,
       );
     }
-    const ackWait = ms(options.ackWait, d.ackWait, 'ackWait');
+    const ackWait = durationOption(options.ackWait, d.ackWait, 'ackWait');
     if (ackWait < 100) {
       throw new EventsError(
         'EVENTS_CONFIG_INVALID',
         `invalid ackWait ${ackWait} ms: use at least "100ms" (handlers renew it while they run)`,
       );
     }
-    this.maxAckPending = whole(options.maxAckPending, d.maxAckPending, 'maxAckPending', 1);
-    this.publishTimeout = Math.max(1, ms(options.publishTimeout, d.publishTimeout, 'publishTimeout'));
-    this.connectTimeout = Math.max(1, ms(options.connectTimeout, d.connectTimeout, 'connectTimeout'));
-    this.inboxTtl = options.inboxTtl === undefined ? undefined : ms(options.inboxTtl, 0, 'inboxTtl');
+    this.maxAckPending = wholeNumberOption(options.maxAckPending, d.maxAckPending, 'maxAckPending', 1);
+    this.publishTimeout = Math.max(
+      1,
+      durationOption(options.publishTimeout, d.publishTimeout, 'publishTimeout'),
+    );
+    this.connectTimeout = Math.max(
+      1,
+      durationOption(options.connectTimeout, d.connectTimeout, 'connectTimeout'),
+    );
+    this.inboxTtl =
+      options.inboxTtl === undefined ? undefined : durationOption(options.inboxTtl, 0, 'inboxTtl');
     this.settings = {
       ackWait,
-      maxDeliver: whole(options.maxDeliver, d.maxDeliver, 'maxDeliver', 1, -1),
-      pullExpires: Math.max(100, ms(options.pullExpires, d.pullExpires, 'pullExpires')),
+      maxDeliver: wholeNumberOption(
+        options.maxDeliver,
+        d.maxDeliver,
+        'maxDeliver',
+        1,
+        'EVENTS_CONFIG_INVALID',
+        -1,
+      ),
+      pullExpires: Math.max(100, durationOption(options.pullExpires, d.pullExpires, 'pullExpires')),
       writeTimeout: this.publishTimeout,
     };
     this.clientName = options.name ?? `blueprint-events-${hostname()}-${process.pid}`;
     this.natsOptions = options.natsOptions ?? {};
-    this.reportError = options.onError;
+    this.reporter = new ThrottledErrorReporter(options.onError, this.counters);
     this.deadLetters = {
       list: (filter) => this.listDeadLetters(filter),
       get: (id) => this.getDeadLetter(id),
@@ -488,8 +433,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
 
   async health(): Promise<HealthCheckResult> {
     const nc = this.nc;
-    if (nc === undefined || this.closed)
-      return { ok: false, details: { status: this.closed ? 'closed' : 'not connected' } };
+    if (nc === undefined || this.closed) return notOpenHealth(this.closed);
     if (!this.up) return { ok: false, details: { status: 'reconnecting', server: nc.getServer() } };
     try {
       const rtt = await withTimeout(nc.rtt(), Math.min(this.publishTimeout, 1_000), 'NATS ping');
@@ -498,7 +442,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
         details: {
           status: 'connected',
           server: nc.getServer(),
-          latencyMs: Math.round(rtt * 100) / 100,
+          latencyMs: roundLatency(rtt),
           consumers: this.consumers.size,
         },
       };
@@ -512,6 +456,27 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
 
   stats(): Record<string, number> {
     return { ...this.counters };
+  }
+
+  /**
+   * The group's messages not yet delivered (`num_pending`) and delivered but not acked, retries waiting
+   * for their delay included (`num_ack_pending`), on the events stream and the replay stream.
+   * `undefined` while NATS does not answer (within the publish timeout, at most 1 s).
+   */
+  async pending({ event, group }: GroupBinding): Promise<number | undefined> {
+    const jsm = this.jsm;
+    if (jsm === undefined || this.closed || !this.up) return undefined;
+    const durable = this.names.durable(group, event);
+    const read = async (stream: string) => {
+      const info = await jsm.consumers.info(stream, durable);
+      return info.num_pending + info.num_ack_pending;
+    };
+    const [main, replay] = await withTimeout(
+      Promise.all([read(this.names.stream), read(this.names.replayStream)]),
+      Math.min(this.publishTimeout, 1_000),
+      'NATS consumer info',
+    );
+    return main + replay;
   }
 
   async close(): Promise<void> {
@@ -756,8 +721,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
         if (letter !== undefined) letters.push(letter);
       }
     }
-    letters.sort((a, b) => a.deadAt.getTime() - b.deadAt.getTime());
-    return letters.slice(0, filter.limit ?? 1000);
+    return oldestDeadLetters(letters, filter.limit);
   }
 
   private async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
@@ -768,7 +732,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
   private async replayDeadLetter(id: string): Promise<void> {
     const entry = await this.deadEntry(id);
     const letter = entry === undefined ? undefined : this.toDeadLetter(entry);
-    if (entry === undefined || letter === undefined) throw notFound(id);
+    if (entry === undefined || letter === undefined) throw deadLetterNotFound(id);
     const record = jsonCodec.decode(entry.string()) as DeadLetterRecord;
     // The id includes the record's revision: a replay retried after a lost reply is stored once, a later
     // dead letter of the same event can still be replayed.
@@ -785,7 +749,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
 
   private async discardDeadLetter(id: string): Promise<void> {
     const entry = await this.deadEntry(id);
-    if (entry === undefined) throw notFound(id);
+    if (entry === undefined) throw deadLetterNotFound(id);
     const kv = await this.bucket(this.names.deadBucket);
     await kv.delete(entry.key);
   }
@@ -816,13 +780,7 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
     if (error instanceof EventsError) return error;
     const code = errorCode(error);
     const message = String((error as Error)?.message);
-    if (code === 'TIMEOUT') {
-      return new EventsError(
-        'EVENTS_PUBLISH_TIMEOUT',
-        `JetStream did not confirm the event within ${this.publishTimeout} ms; it may have been stored: publish again with the same id`,
-        { cause: error, details: { maybeStored: true, timeout: this.publishTimeout } },
-      );
-    }
+    if (code === 'TIMEOUT') return publishTimedOut('JetStream', this.publishTimeout, error);
     if (code === '503') {
       // No stream listens on the subject (the server lost it, or JetStream is restarting): make it again.
       if (!batch) this.ensureStreams(true).catch((e: unknown) => this.report(e));
@@ -853,41 +811,19 @@ class NatsTransport implements EventTransport, NatsConsumerHost {
   }
 
   private unavailable(why: string, maybeStored: boolean, cause?: unknown): EventsError {
-    return new EventsError(
-      'EVENTS_BROKER_UNAVAILABLE',
-      `${why}${maybeStored ? '; it may have been stored: publish again with the same id' : '; nothing was stored'}`,
-      { cause, details: { servers: this.servers.map(redact), maybeStored } },
-    );
+    return brokerUnavailable(why, maybeStored, { servers: this.servers.map(redactUrl) }, cause);
   }
 
   private notOpen(): EventsError {
-    return this.closed
-      ? new EventsError(
-          'EVENTS_BUS_CLOSED',
-          'the nats transport was closed; create a new bus to publish again',
-        )
-      : this.unavailable('the nats transport is not connected: call bus.connect() first', false);
+    return transportNotOpen(this.kind, this.closed, { servers: this.servers.map(redactUrl) });
   }
 
   private report(error: unknown): void {
-    this.counters.errors!++;
-    const message = String((error as Error)?.message ?? error);
-    const now = Date.now();
-    if (message === this.lastError.message && now - this.lastError.at < ERROR_REPEAT_MS) return;
-    this.lastError = { message, at: now };
-    try {
-      this.reportError?.(error);
-    } catch {
-      // A failing reporter must not break the transport.
-    }
+    this.reporter.report(error);
   }
 }
 
 function noop(): void {}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
 
 /**
  * Creates the `nats` transport (NATS JetStream). Nothing connects until the bus connects.

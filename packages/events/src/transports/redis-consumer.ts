@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeEnvelope, type EventEnvelope } from '../envelope.js';
+import type { EventEnvelope } from '../envelope.js';
 import {
   type DeadLetterReason,
   type Delivery,
@@ -7,7 +7,9 @@ import {
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
+import { BrokerDelivery, type DeliverySettler, decodeDelivered } from './broker-delivery.js';
 import { encodeDeadLetterRecord } from './dead-letter-record.js';
+import { PendingWrites } from './pending-writes.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   ackWithInboxScript,
@@ -71,13 +73,11 @@ function isBusyGroup(error: unknown): boolean {
 }
 
 /** One delivery of a stream entry. */
-class RedisDelivery implements Delivery {
-  settled = false;
+class RedisDelivery extends BrokerDelivery<RedisDelivery> {
   tracked = false;
-  startedAt = 0;
 
   constructor(
-    private readonly consumer: RedisConsumer,
+    consumer: RedisConsumer,
     readonly source: Source,
     readonly entryId: string,
     readonly text: string,
@@ -85,23 +85,13 @@ class RedisDelivery implements Delivery {
     readonly malformed: string | undefined,
     readonly attempt: number,
     public duplicate: boolean,
-  ) {}
-
-  ack(): void {
-    if (!this.settled) this.consumer.ack(this);
-  }
-
-  retry(delayMs: number): void {
-    if (!this.settled) this.consumer.retry(this, delayMs);
-  }
-
-  deadLetter(reason: DeadLetterReason): void {
-    if (!this.settled) this.consumer.deadLetter(this, reason);
+  ) {
+    super(consumer);
   }
 }
 
 /** One subscription on Redis Streams. */
-export class RedisConsumer implements TransportSubscription {
+export class RedisConsumer implements TransportSubscription, DeliverySettler<RedisDelivery> {
   private blocking: Redis | undefined;
   private clientId: number | undefined;
   private readonly streamKeys: readonly [string, string];
@@ -126,7 +116,7 @@ export class RedisConsumer implements TransportSubscription {
   private ackIds: [string[], string[]] = [[], []];
   private flushing: string[][] = [];
   private flushScheduled = false;
-  private readonly writes = new Set<Promise<unknown>>();
+  private readonly writes = new PendingWrites((error) => this.spec.onError(error));
   private claimTimer: NodeJS.Timeout | undefined;
   private moverTimer: NodeJS.Timeout | undefined;
   private moverAt = Number.POSITIVE_INFINITY;
@@ -200,7 +190,7 @@ export class RedisConsumer implements TransportSubscription {
     if (this.claimTimer !== undefined) clearTimeout(this.claimTimer);
     if (this.moverTimer !== undefined) clearTimeout(this.moverTimer);
     this.flush();
-    await Promise.allSettled([...this.writes]);
+    await this.writes.settled();
     await this.release([...this.handed.values(), ...this.backlog]);
     this.handed.clear();
     this.backlog = [];
@@ -220,7 +210,7 @@ export class RedisConsumer implements TransportSubscription {
     this.settle(delivery);
     if (this.closed) return;
     const delay = Math.max(1, Math.round(delayMs));
-    this.write(
+    this.writes.add(
       this.host.run(
         retryScript,
         [this.streamKeys[delivery.source], this.delayedKey],
@@ -242,7 +232,7 @@ export class RedisConsumer implements TransportSubscription {
       reason,
       attempts: delivery.attempt,
     });
-    this.write(
+    this.writes.add(
       this.host.run(
         deadLetterScript,
         [this.streamKeys[delivery.source], this.deadKey],
@@ -395,16 +385,10 @@ export class RedisConsumer implements TransportSubscription {
     for (const entry of fetched) {
       const text = field(entry.fields, 'e');
       const prior = entry.source === 1 ? Number(field(entry.fields, 'a') ?? 0) || 0 : 0;
-      let envelope: EventEnvelope | undefined;
-      let malformed: string | undefined;
-      if (text === undefined) malformed = `stream entry ${entry.id} has no "e" field`;
-      else {
-        try {
-          envelope = decodeEnvelope(text);
-        } catch (error) {
-          malformed = `stream entry ${entry.id} cannot be decoded: ${(error as Error).message}`;
-        }
-      }
+      const { envelope, malformed } =
+        text === undefined
+          ? { envelope: undefined, malformed: `stream entry ${entry.id} has no "e" field` }
+          : decodeDelivered(text, `stream entry ${entry.id}`);
       const delivery = new RedisDelivery(
         this,
         entry.source,
@@ -522,7 +506,7 @@ export class RedisConsumer implements TransportSubscription {
               [this.spec.group, ids.length, ...ids, ...eventIds],
             )
           : command.xack(key, this.spec.group, ...ids);
-        this.write(
+        this.writes.add(
           written.then(
             () => this.flushing.splice(this.flushing.indexOf(keys), 1),
             (error: unknown) => {
@@ -538,17 +522,6 @@ export class RedisConsumer implements TransportSubscription {
         );
       }
     }
-  }
-
-  private write(promise: Promise<unknown>): void {
-    this.writes.add(promise);
-    promise.then(
-      () => this.writes.delete(promise),
-      (error: unknown) => {
-        this.writes.delete(promise);
-        this.spec.onError(error);
-      },
-    );
   }
 
   /** Makes unsettled entries claimable by other replicas at once (their idle time is set past the visibility timeout). */

@@ -19,7 +19,7 @@ import type { HealthCheckResult } from '@blueprint/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import { type EventEnvelope, encodeEnvelope } from '../envelope.js';
 import { EventsError } from '../errors.js';
-import { durationOption, wholeNumberOption } from '../option-values.js';
+import { choiceOption, durationOption, wholeNumberOption } from '../option-values.js';
 import {
   type DeadLetter,
   type DeadLetterFilter,
@@ -32,7 +32,12 @@ import {
   type SubscriptionSpec,
   type TransportSubscription,
 } from '../transport.js';
-import { decodeDeadLetterRecord } from './dead-letter-record.js';
+import { withTimeout } from '../with-timeout.js';
+import { brokerUnavailable, publishTimedOut, redactUrl, transportNotOpen } from './broker-errors.js';
+import { notOpenHealth, roundLatency } from './broker-health.js';
+import { decodeDeadLetterRecord, oldestDeadLetters } from './dead-letter-record.js';
+import { driverLoader } from './driver-loader.js';
+import { ThrottledErrorReporter } from './error-reporter.js';
 import { RedisConsumer, type RedisConsumerHost, type RedisConsumerSettings } from './redis-consumer.js';
 import { RedisKeys } from './redis-keys.js';
 import {
@@ -108,29 +113,11 @@ export const REDIS_STREAMS_DEFAULTS = {
 const RECONNECT_MAX_DELAY = 1_000;
 /** Events per script call in `publishMany`; bigger batches send several calls in one MULTI. */
 const PUBLISH_CHUNK = 1_000;
-const ERROR_REPEAT_MS = 5_000;
-
-type RedisClass = typeof import('ioredis').Redis;
-let ioredis: Promise<RedisClass> | undefined;
 
 /** Imports ioredis on first use, so apps on other transports never load it. */
-function loadIoredis(): Promise<RedisClass> {
-  const loading =
-    ioredis ??
-    import('ioredis').then(
-      (module) => module.Redis,
-      (error: unknown) => {
-        ioredis = undefined;
-        throw new EventsError(
-          'EVENTS_DRIVER_MISSING',
-          'the redis-streams transport needs the "ioredis" package: npm install ioredis',
-          { cause: error },
-        );
-      },
-    );
-  ioredis = loading;
-  return loading;
-}
+const loadIoredis = driverLoader('redis-streams', 'ioredis', () =>
+  import('ioredis').then((module) => module.Redis),
+);
 
 interface ScriptWithSha extends RedisScript {
   readonly sha: string;
@@ -163,6 +150,23 @@ function whenReady(connection: Redis, timeout: number): Promise<void> {
   });
 }
 
+/** `pending` and `lag` of `group` in an `XINFO GROUPS` reply; `lag` undefined when Redis reports none. */
+function groupInfo(reply: unknown, group: string): { pending: number; lag: number | undefined } | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  for (const entry of reply) {
+    if (!Array.isArray(entry)) continue;
+    const fields = new Map<string, unknown>();
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
+    if (String(fields.get('name')) !== group) continue;
+    const lag = fields.get('lag');
+    return {
+      pending: Number(fields.get('pending') ?? 0),
+      lag: lag === null || lag === undefined ? undefined : Number(lag),
+    };
+  }
+  return undefined;
+}
+
 class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
   readonly kind = 'redis-streams';
   readonly keys: RedisKeys;
@@ -186,7 +190,6 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
   private trimTimer: NodeJS.Timeout | undefined;
   private trimming = false;
   private closed = false;
-  private lastError = { message: '', at: 0 };
   private readonly url: string;
   private readonly maxLen: number;
   private readonly capped: boolean;
@@ -194,7 +197,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
   private readonly publishTimeout: number;
   private readonly connectTimeout: number;
   private readonly redisOptions: RedisOptions;
-  private readonly reportError: ((error: unknown) => void) | undefined;
+  private readonly reporter: ThrottledErrorReporter;
   private readonly rejectPublish = (error: unknown): never => {
     throw this.publishError(error);
   };
@@ -217,14 +220,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     }
     this.keys = new RedisKeys(prefix);
     this.maxLen = wholeNumberOption(options.maxLen, d.maxLen, 'maxLen', 0);
-    const trim = options.trim ?? d.trim;
-    if (trim !== 'safe' && trim !== 'capped') {
-      throw new EventsError(
-        'EVENTS_CONFIG_INVALID',
-        `invalid trim ${JSON.stringify(trim)}: use "safe" or "capped"`,
-      );
-    }
-    this.capped = trim === 'capped';
+    this.capped = choiceOption(options.trim, d.trim, 'trim', ['safe', 'capped']) === 'capped';
     this.trimInterval = Math.max(1, durationOption(options.trimInterval, d.trimInterval, 'trimInterval'));
     this.publishTimeout = Math.max(
       1,
@@ -264,7 +260,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     this.consumerName =
       options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.redisOptions = options.redisOptions ?? {};
-    this.reportError = options.onError;
+    this.reporter = new ThrottledErrorReporter(options.onError, this.counters);
     this.deadLetters = {
       list: (filter) => this.listDeadLetters(filter),
       get: (id) => this.getDeadLetter(id),
@@ -378,8 +374,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
 
   async health(): Promise<HealthCheckResult> {
     const cmd = this.cmd;
-    if (cmd === undefined || this.closed)
-      return { ok: false, details: { status: this.closed ? 'closed' : 'not connected' } };
+    if (cmd === undefined || this.closed) return notOpenHealth(this.closed);
     const started = performance.now();
     try {
       await cmd.ping();
@@ -387,7 +382,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
         ok: true,
         details: {
           status: cmd.status,
-          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+          latencyMs: roundLatency(performance.now() - started),
           consumers: this.consumers.size,
         },
       };
@@ -400,6 +395,45 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     return { ...this.counters };
   }
 
+  /**
+   * The group's entries not yet delivered (`lag`) and delivered but not acked (`pending`), on the event's
+   * stream and the group's retry stream, plus its retries waiting for their time. `undefined` while
+   * Redis does not answer, or when Redis cannot tell the lag (it is unknown after entries were deleted
+   * from the middle of the stream).
+   */
+  async pending({ event, group }: GroupBinding): Promise<number | undefined> {
+    const cmd = this.cmd;
+    if (cmd === undefined || this.closed || cmd.status !== 'ready') return undefined;
+    const results = await cmd
+      .pipeline()
+      .xinfo('GROUPS', this.keys.stream(event))
+      .xinfo('GROUPS', this.keys.retry(event, group))
+      .zcard(this.keys.delayed(event, group))
+      .exec();
+    if (results === null) return undefined;
+    let total = 0;
+    for (const [index, [error, reply]] of results.entries()) {
+      if (index === 2) {
+        if (error !== null) return undefined;
+        total += Number(reply);
+        continue;
+      }
+      if (error !== null) {
+        // A retry stream that was never written does not exist yet: nothing waits there.
+        if (index === 1 && /no such key/i.test((error as Error).message)) continue;
+        return undefined;
+      }
+      const found = groupInfo(reply, group);
+      if (found === undefined) {
+        if (index === 1) continue;
+        return undefined;
+      }
+      if (found.lag === undefined) return undefined;
+      total += found.pending + found.lag;
+    }
+    return total;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -407,10 +441,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     const cmd = this.cmd ?? (await this.opening?.catch(() => undefined));
     if (cmd !== undefined) {
-      await Promise.race([
-        cmd.quit().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, this.publishTimeout)),
-      ]);
+      await withTimeout(cmd.quit(), this.publishTimeout, 'Redis QUIT').catch(() => undefined);
       cmd.disconnect();
     }
   }
@@ -443,7 +474,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
     } catch (error) {
       cmd.disconnect();
       throw this.unavailable(
-        `cannot reach Redis at ${this.redactedUrl()}: ${(error as Error).message}`,
+        `cannot reach Redis at ${redactUrl(this.url)}: ${(error as Error).message}`,
         false,
         error,
       );
@@ -510,8 +541,7 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
         if (filter.group === undefined || letter.group === filter.group) letters.push(letter);
       }
     }
-    letters.sort((a, b) => a.deadAt.getTime() - b.deadAt.getTime());
-    return letters.slice(0, filter.limit ?? 1000);
+    return oldestDeadLetters(letters, filter.limit);
   }
 
   private async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
@@ -542,49 +572,21 @@ class RedisStreamsTransport implements EventTransport, RedisConsumerHost {
   private publishError(error: unknown): EventsError {
     if (error instanceof EventsError) return error;
     const message = String((error as Error)?.message);
-    if (message.includes('timed out')) {
-      return new EventsError(
-        'EVENTS_PUBLISH_TIMEOUT',
-        `Redis did not confirm the event within ${this.publishTimeout} ms; it may have been stored: publish again with the same id`,
-        { cause: error, details: { maybeStored: true, timeout: this.publishTimeout } },
-      );
-    }
+    if (message.includes('timed out')) return publishTimedOut('Redis', this.publishTimeout, error);
     const notSent = message.includes("isn't writeable");
     return this.unavailable(`Redis refused the event: ${message}`, !notSent, error);
   }
 
   private unavailable(why: string, maybeStored: boolean, cause?: unknown): EventsError {
-    return new EventsError(
-      'EVENTS_BROKER_UNAVAILABLE',
-      `${why}${maybeStored ? '; it may have been stored: publish again with the same id' : '; nothing was stored'}`,
-      { cause, details: { url: this.redactedUrl(), maybeStored } },
-    );
+    return brokerUnavailable(why, maybeStored, { url: redactUrl(this.url) }, cause);
   }
 
   private notOpen(): EventsError {
-    return this.closed
-      ? new EventsError(
-          'EVENTS_BUS_CLOSED',
-          'the redis-streams transport was closed; create a new bus to publish again',
-        )
-      : this.unavailable('the redis-streams transport is not connected: call bus.connect() first', false);
-  }
-
-  private redactedUrl(): string {
-    return this.url.replace(/\/\/[^@/]*@/, '//***@');
+    return transportNotOpen(this.kind, this.closed, { url: redactUrl(this.url) });
   }
 
   private report(error: unknown): void {
-    this.counters.errors!++;
-    const message = String((error as Error)?.message);
-    const now = Date.now();
-    if (message === this.lastError.message && now - this.lastError.at < ERROR_REPEAT_MS) return;
-    this.lastError = { message, at: now };
-    try {
-      this.reportError?.(error);
-    } catch {
-      // A failing reporter must not break the transport.
-    }
+    this.reporter.report(error);
   }
 }
 

@@ -15,6 +15,7 @@ import { type BulkheadPolicy, bulkhead } from '../bulkhead.js';
 import { type CircuitBreakerPolicy, circuitBreaker } from '../circuit-breaker.js';
 import { type DecoratedPolicies, getDecoratedPolicies } from '../decorators.js';
 import { shouldFallback } from '../errors.js';
+import type { ResilienceInstruments } from '../instruments.js';
 import { type PoliciesConfig, resolveMethodPolicies, resolveServicePolicies } from '../policies-config.js';
 import { type Policy, wrap } from '../policy.js';
 import { retry } from '../retry.js';
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   readonly fallbacks: Readonly<Record<string, RemoteFallbackHandler>>;
   /** Adds a readiness check; undefined when readiness checks are off. */
   readonly addHealthCheck: PluginContext['addHealthCheck'] | undefined;
+  /** Metrics of the policies built; undefined outside an app. */
+  readonly instruments?: ResilienceInstruments | undefined;
 }
 
 /** Per-process state of the plugin. */
@@ -73,6 +76,7 @@ export class ResilienceRuntime {
   dispose(): void {
     for (const policy of this.owned.splice(0)) policy.dispose?.();
     this.services.clear();
+    this.options.instruments?.dispose();
   }
 
   private own<P extends Policy>(policy: P): P {
@@ -98,20 +102,25 @@ export class ResilienceRuntime {
               registry: this.options.registry,
             }),
           );
-    if (breaker !== undefined) this.addBreakerCheck(breaker);
+    if (breaker !== undefined) {
+      this.addBreakerCheck(breaker);
+      this.options.instruments?.breaker(breaker);
+    }
+    const limit =
+      resolved.bulkhead === false
+        ? undefined
+        : this.own(
+            bulkhead({
+              name: service,
+              maxConcurrent: resolved.bulkhead.maxConcurrent,
+              maxQueue: resolved.bulkhead.maxQueue,
+              ...(resolved.bulkhead.maxWait === undefined ? {} : { maxWait: resolved.bulkhead.maxWait }),
+            }),
+          );
+    if (limit !== undefined) this.options.instruments?.bulkhead(limit, service);
     const created: ServicePolicies = {
       breaker,
-      bulkhead:
-        resolved.bulkhead === false
-          ? undefined
-          : this.own(
-              bulkhead({
-                name: service,
-                maxConcurrent: resolved.bulkhead.maxConcurrent,
-                maxQueue: resolved.bulkhead.maxQueue,
-                ...(resolved.bulkhead.maxWait === undefined ? {} : { maxWait: resolved.bulkhead.maxWait }),
-              }),
-            ),
+      bulkhead: limit,
       budget: resolved.budget === false ? undefined : retryBudget(resolved.budget),
     };
     this.services.set(service, created);
@@ -134,7 +143,9 @@ export class ResilienceRuntime {
     if (resolved.deadline !== false)
       chain.push(this.own(timeout(resolved.deadline, { name: `${subject} (deadline)` })));
     if (resolved.retry !== false && resolved.retry.maxAttempts > 1) {
-      chain.push(this.own(retry({ name: subject, ...resolved.retry, budget: service.budget ?? false })));
+      const retries = this.own(retry({ name: subject, ...resolved.retry, budget: service.budget ?? false }));
+      this.options.instruments?.retry(retries, contract.name, method);
+      chain.push(retries);
     }
     if (service.breaker) chain.push(service.breaker);
     if (resolved.timeout !== false) chain.push(this.own(timeout(resolved.timeout, { name: subject })));
@@ -162,13 +173,23 @@ export class ResilienceRuntime {
   ): ((next: Invocation) => Invocation) | undefined {
     const subject = `${target.className}.${target.method}`;
     const chain: Policy[] = [];
-    if (decorated.bulkhead) chain.push(this.own(bulkhead({ name: subject, ...decorated.bulkhead })));
-    if (decorated.retry) chain.push(this.own(retry({ name: subject, ...decorated.retry })));
+    const instruments = this.options.instruments;
+    if (decorated.bulkhead) {
+      const limit = this.own(bulkhead({ name: subject, ...decorated.bulkhead }));
+      instruments?.bulkhead(limit, subject);
+      chain.push(limit);
+    }
+    if (decorated.retry) {
+      const retries = this.own(retry({ name: subject, ...decorated.retry }));
+      instruments?.retry(retries, target.className, target.method);
+      chain.push(retries);
+    }
     if (decorated.breaker) {
       const breaker = this.own(
         circuitBreaker({ name: subject, ...decorated.breaker, registry: this.options.registry }),
       );
       this.addBreakerCheck(breaker);
+      instruments?.breaker(breaker);
       chain.push(breaker);
     }
     const hasTimeout = decorated.timeout !== undefined;
