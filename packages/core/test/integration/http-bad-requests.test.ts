@@ -56,6 +56,7 @@ beforeAll(async () => {
     topology: {
       app: './bank.js',
       rpc: { type: 'http', bodyLimit: BODY_LIMIT },
+      observability: { logLevel: 'silent' },
       processes: { main: { services: ['accounts'], address: 'http://127.0.0.1:0' } },
     },
   });
