@@ -329,7 +329,17 @@ describe('observability: split', () => {
       timeout: 20_000,
       message: 'orders to log the handled payment',
     });
-    await waitFor(() => linesOf('payments').length > 0, { timeout: 5_000, message: 'payments to log' });
+    // Log lines reach stdout in chunks (at the latest 100 ms after they were written): wait for each process.
+    for (const name of ['gateway', 'products', 'payments'] as const) {
+      await waitFor(() => linesOf(name).length > 0, {
+        timeout: 5_000,
+        message: `${name} to log the request`,
+      });
+    }
+    await waitFor(() => linesOf('products').length >= 2, {
+      timeout: 5_000,
+      message: 'products to log both calls',
+    });
 
     expect(linesOf('gateway')).toEqual([
       expect.objectContaining({ process: 'gateway', msg: 'http request', method: 'POST', status: 201 }),
