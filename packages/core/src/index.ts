@@ -128,9 +128,11 @@ export {
   parseTopology,
   processSchema,
   type RpcTopology,
+  readTopologyFile,
   readTopologyJson,
   rpcSchema,
   type Topology,
+  type TopologyFile,
   type TopologyIssue,
   transportUnion,
 } from './topology.js';

@@ -363,6 +363,23 @@ export function loadTopologyFile(
   file: string,
   options: Omit<ParseTopologyOptions, 'baseDir' | 'source'> = {},
 ): Topology {
+  const { file: absolute, raw } = readTopologyFile(file);
+  return parseTopology(raw, { ...options, baseDir: path.dirname(absolute), source: absolute });
+}
+
+/** A topology file read as JSON, not yet validated. */
+export interface TopologyFile {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** The parsed JSON value. */
+  readonly raw: unknown;
+}
+
+/**
+ * Reads a topology file and parses its JSON, without validating it (the CLI reads `app` from it before
+ * the app's plugins are known). Throws {@link TopologyError} for a missing file or malformed JSON.
+ */
+export function readTopologyFile(file: string): TopologyFile {
   const absolute = path.resolve(file);
   let text: string;
   try {
@@ -376,11 +393,7 @@ export function loadTopologyFile(
       details: { source: absolute, issues: [{ path: 'topology', message }] },
     });
   }
-  return parseTopology(readTopologyJson(text, absolute), {
-    ...options,
-    baseDir: path.dirname(absolute),
-    source: absolute,
-  });
+  return { file: absolute, raw: readTopologyJson(text, absolute) };
 }
 
 /**

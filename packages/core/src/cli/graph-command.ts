@@ -2,11 +2,11 @@
  * `blueprint graph`: prints the services of a topology, the process hosting each, and the calls and
  * events between them, as text or Mermaid; with `--metrics` it adds measured calls.
  */
-import { checkTopologyAgainstApp, loadTopologyFile } from '../topology.js';
+import { checkTopologyAgainstApp } from '../topology.js';
 import { annotateGraph, type Scrape, scrape } from './graph-metrics.js';
 import { buildGraph } from './graph-model.js';
 import { renderMermaid, renderText } from './graph-render.js';
-import { loadApp, readRawTopology } from './load-app.js';
+import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { ExitCode } from './usage.js';
 
@@ -37,7 +37,7 @@ export async function graphCommand(options: GraphCommandOptions): Promise<number
   try {
     const raw = readRawTopology(options.topology);
     const { app } = await loadApp(raw, { typescriptRegistered: options.typescriptRegistered ?? false });
-    const topology = loadTopologyFile(raw.file, { plugins: app.plugins });
+    const topology = validateRawTopology(raw, app);
     checkTopologyAgainstApp(topology, app);
     let graph = buildGraph(app, topology);
     const urls = options.metrics ?? [];

@@ -2,12 +2,12 @@
  * Reads a topology file far enough to find its app module, and imports that module. A `.ts` entry is
  * compiled on the fly by tsx, with the nearest `tsconfig.json` (so `experimentalDecorators` applies).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AppDefinition, isAppDefinition } from '../app.js';
 import { AppDefinitionError, TopologyError } from '../errors.js';
-import { interpolateEnv, readTopologyJson } from '../topology.js';
+import { interpolateEnv, parseTopology, readTopologyFile, type Topology } from '../topology.js';
 
 /** A topology file as JSON, before validation. */
 export interface RawTopology {
@@ -19,17 +19,7 @@ export interface RawTopology {
 
 /** Reads and JSON-parses a topology file. Throws {@link TopologyError} naming the file. */
 export function readRawTopology(file: string): RawTopology {
-  const absolute = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    throw new TopologyError(
-      `cannot read topology file ${absolute}: ${(error as Error).message}; check the --topology path`,
-      { cause: error },
-    );
-  }
-  const raw = readTopologyJson(text, absolute);
+  const { file: absolute, raw } = readTopologyFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalid(
       absolute,
@@ -38,6 +28,15 @@ export function readRawTopology(file: string): RawTopology {
     );
   }
   return { file: absolute, raw: raw as Record<string, unknown> };
+}
+
+/** Validates a topology read by {@link readRawTopology} for its app (the app's plugins own sections). */
+export function validateRawTopology(topology: RawTopology, app: AppDefinition): Topology {
+  return parseTopology(topology.raw, {
+    plugins: app.plugins,
+    baseDir: path.dirname(topology.file),
+    source: topology.file,
+  });
 }
 
 function invalid(file: string, at: string, message: string): TopologyError {

@@ -3,7 +3,7 @@
  * SIGTERM / SIGINT.
  */
 import { type BlueprintApp, createApp } from '../create-app.js';
-import { loadApp, readRawTopology } from './load-app.js';
+import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { ExitCode } from './usage.js';
 
@@ -52,7 +52,7 @@ export async function startCommand(options: StartCommandOptions): Promise<number
     const topology = readRawTopology(options.topology);
     const loaded = await loadApp(topology, { typescriptRegistered: options.typescriptRegistered ?? false });
     app = await createApp(loaded.app, {
-      topology: topology.file,
+      topology: validateRawTopology(topology, loaded.app),
       ...(options.process === undefined ? {} : { process: options.process }),
     });
   } catch (error) {
