@@ -3,7 +3,7 @@
  * own: `GET /metrics`, `GET /health/live`, `GET /health/ready`.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { answerOperatorRoute, listen } from '../internal/operator-http.js';
 import type { HealthCheckResult } from '../plugin.js';
 
 /** Options of {@link startMetricsServer}. */
@@ -34,33 +34,12 @@ function send(response: ServerResponse, status: number, contentType: string, bod
 /** Starts the metrics server and resolves once it listens. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const json = 'application/json';
+  const fail = (response: ServerResponse, error: unknown) =>
+    send(response, 500, json, JSON.stringify({ error: { code: 'INTERNAL', message: String(error) } }));
+  const routes = { readiness: options.readiness, metrics: options.metrics, send, fail };
   const server = createServer({ keepAliveTimeout: 4_000 }, (request, response) => {
     request.resume();
-    const fail = (error: unknown) =>
-      send(response, 500, json, JSON.stringify({ error: { code: 'INTERNAL', message: String(error) } }));
-    if (request.method === 'GET' && request.url === '/metrics') {
-      options.metrics().then(({ contentType, text }) => send(response, 200, contentType, text), fail);
-      return;
-    }
-    if (request.method === 'GET' && request.url === '/health/live') {
-      send(response, 200, json, '{"status":"ok"}');
-      return;
-    }
-    if (request.method === 'GET' && request.url === '/health/ready') {
-      options
-        .readiness()
-        .then(
-          (report) =>
-            send(
-              response,
-              report.ok ? 200 : 503,
-              json,
-              JSON.stringify({ status: report.ok ? 'ok' : 'fail', ...report }),
-            ),
-          fail,
-        );
-      return;
-    }
+    if (answerOperatorRoute(request, response, routes)) return;
     send(
       response,
       404,
@@ -73,18 +52,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       }),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listen(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

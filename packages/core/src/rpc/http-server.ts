@@ -3,7 +3,6 @@
  * (`POST /rpc/<service>/<method>`), plus `/health/live`, `/health/ready` and (when given) `/metrics`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Codec, jsonCodec } from '../codec.js';
 import type { CallContext } from '../contract.js';
 import {
@@ -14,6 +13,7 @@ import {
   serializeError,
   TimeoutError,
 } from '../errors.js';
+import { answerOperatorRoute, listen, type OperatorRoutes } from '../internal/operator-http.js';
 import type { RpcDispatcher, RpcServer } from './types.js';
 
 /** Request headers copied into the call context (lower-case). */
@@ -103,9 +103,15 @@ function readHeaders(request: IncomingMessage): Record<string, string> {
   return out;
 }
 
-function send(response: ServerResponse, status: number, body: string, closing: boolean): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  closing: boolean,
+  contentType = 'application/json',
+): void {
   response.writeHead(status, {
-    'content-type': 'application/json',
+    'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     ...(closing ? { connection: 'close' } : {}),
   });
@@ -160,6 +166,13 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
       text = JSON.stringify({ error: { code: body.code, message: body.message } });
     }
     finish(response, status, text);
+  };
+  const operatorRoutes: OperatorRoutes = {
+    readiness: () => dispatcher.readiness(),
+    metrics: options.metrics,
+    draining: () => draining,
+    send: (response, status, contentType, body) => send(response, status, body, draining, contentType),
+    fail,
   };
   const done = () => {
     inFlight--;
@@ -312,36 +325,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
         }
       }
       request.resume();
-      if (request.method === 'GET' && url === '/health/live') {
-        finish(response, 200, '{"status":"ok"}');
-        return;
-      }
-      if (request.method === 'GET' && url === '/health/ready') {
-        dispatcher.readiness().then(
-          (report) =>
-            finish(
-              response,
-              report.ok && !draining ? 200 : 503,
-              JSON.stringify({ status: report.ok && !draining ? 'ok' : 'fail', ...report }),
-            ),
-          (error: unknown) => fail(response, error),
-        );
-        return;
-      }
-      if (request.method === 'GET' && url === '/metrics' && options.metrics !== undefined) {
-        options.metrics().then(
-          ({ contentType, text }) => {
-            response.writeHead(200, {
-              'content-type': contentType,
-              'content-length': Buffer.byteLength(text),
-              ...(draining ? { connection: 'close' } : {}),
-            });
-            response.end(text);
-          },
-          (error: unknown) => fail(response, error),
-        );
-        return;
-      }
+      if (answerOperatorRoute(request, response, operatorRoutes)) return;
       fail(
         response,
         refusal(
@@ -358,19 +342,11 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
     },
   );
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listen(server, options.port, options.host);
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     get inFlight() {
       return inFlight;
     },
