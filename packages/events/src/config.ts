@@ -153,6 +153,24 @@ function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }
 
+/** Keys of a broker section that configure the bus and its handlers, not the transport. */
+const BUS_KEYS = [
+  'type',
+  'maxAttempts',
+  'concurrency',
+  'backoff',
+  'inbox',
+  'inboxRetention',
+  'drainTimeout',
+] as const;
+
+/** A broker section without `type` and the bus-level keys, undefined values dropped: the transport's options. */
+function transportOptionsOf<C extends object>(config: C) {
+  const options = { ...config } as Record<string, unknown>;
+  for (const key of BUS_KEYS) delete options[key];
+  return defined(options as Omit<C, (typeof BUS_KEYS)[number]>);
+}
+
 /** What the plugin knows besides the section. */
 export interface TransportContext {
   /** App name, for the default key prefix. */
@@ -169,35 +187,17 @@ export function createTransportFromConfig(config: EventsConfig, context: Transpo
       return createMemoryTransport(defined({ maxQueue, onFull, publishTimeout, serialize }));
     }
     case 'redis-streams': {
-      const {
-        type: _,
-        maxAttempts,
-        concurrency,
-        backoff,
-        inbox,
-        inboxRetention,
-        drainTimeout,
-        ...redis
-      } = config;
+      const redis = transportOptionsOf(config);
       return createRedisStreamsTransport({
-        ...defined(redis),
+        ...redis,
         prefix: redis.prefix ?? `bp:${context.appName}`,
         onError: context.onError,
       });
     }
     case 'nats': {
-      const {
-        type: _,
-        maxAttempts,
-        concurrency,
-        backoff,
-        inbox,
-        inboxRetention,
-        drainTimeout,
-        ...nats
-      } = config;
+      const nats = transportOptionsOf(config);
       return createNatsTransport({
-        ...defined(nats),
+        ...nats,
         stream: nats.stream ?? `bp_${context.appName.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64),
         onError: context.onError,
       });
