@@ -1,3 +1,4 @@
+import secureJson from 'secure-json-parse';
 import { describe, expect, it } from 'vitest';
 import { CODEC_TAG, jsonCodec, parseJsonSafely, roundTrip } from './codec.js';
 import { CodecError } from './errors.js';
@@ -154,5 +155,36 @@ describe('pollution and malformed input', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     expect(codecError(() => jsonCodec.encode(cycle)).message).toContain('value cannot be encoded');
+  });
+});
+
+describe('the plain-JSON shortcut of the safe parser', () => {
+  it('parses text that cannot spell a polluting key exactly as secure-json-parse does', () => {
+    const values = [
+      1,
+      'text',
+      null,
+      { id: 'p1', list: [1, 'a', null], nested: { ok: true } },
+      { at: new Date(0), big: 5n, m: new Map([[1, 2]]), s: new Set([1]) },
+      [undefined, 1],
+      { text: 'quote " and \\ and é and ✓' },
+    ];
+    for (const value of values) {
+      const text = jsonCodec.encode(value);
+      expect(parseJsonSafely(text)).toEqual(secureJson.parse(text));
+    }
+  });
+
+  it('still refuses __proto__ (also escaped), constructor.prototype, malformed text and bad tags', () => {
+    for (const text of [
+      '{"__proto__":{"polluted":true}}',
+      '{"\\u005f_proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      '{"a":',
+      `{"${CODEC_TAG}":"nope","v":1}`,
+    ]) {
+      expect(() => jsonCodec.decode(text)).toThrow(expect.objectContaining({ code: 'CODEC_INVALID' }));
+    }
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 });

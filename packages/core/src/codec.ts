@@ -128,9 +128,16 @@ function reviveTagged(tag: unknown, v: unknown): unknown {
 /**
  * Parses JSON text safely: refuses `__proto__` keys and `constructor.prototype`, and throws a
  * {@link CodecError} (never a bare `SyntaxError`) for malformed text.
+ *
+ * Text that cannot spell either key (neither word, and no `\u` escape that could spell them) parses
+ * to exactly what `JSON.parse` returns, so it skips secure-json-parse's scans: the common case on
+ * every RPC body, event and cached value.
  */
 export function parseJsonSafely(text: string): unknown {
   try {
+    if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
+      return JSON.parse(text);
+    }
     return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

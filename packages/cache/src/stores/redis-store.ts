@@ -8,12 +8,11 @@
  * tag set `p` + `t:` + tag holds keys; lock `p` + `l:` + key holds a token.
  */
 import { randomUUID } from 'node:crypto';
-import type { HealthCheckResult } from '@blueprint/core';
+import { type HealthCheckResult, jsonCodec } from '@blueprint/core';
 import type { Command, Redis } from 'ioredis';
 import { CacheError, type UnavailableReason } from '../errors.js';
 import { Breaker, type BreakerState } from '../internal/breaker.js';
 import { Deadlines } from '../internal/deadlines.js';
-import { decodeStored } from '../internal/decode.js';
 import { type Duration, encodeValue, toCount, toMs } from '../internal/options.js';
 import {
   classifyRedisError,
@@ -231,7 +230,7 @@ export class RedisStore implements CacheStore {
   /** Decodes a value read by {@link getRaw}. @internal */
   decode(key: string, encoded: string): unknown {
     try {
-      return decodeStored(encoded);
+      return jsonCodec.decode(encoded);
     } catch (error) {
       throw new CacheError(
         'CACHE_ENTRY_CORRUPT',
