@@ -145,10 +145,46 @@ export function parseJsonSafely(text: string): unknown {
   }
 }
 
+/** Deeper values are not checked for {@link isPlainJson}; they take the codec's replacer. */
+const MAX_PLAIN_DEPTH = 32;
+
+/**
+ * True when `JSON.stringify(value)` gives what the replacer would give: only strings, booleans, finite
+ * numbers, null, arrays and plain objects without the reserved key or a `toJSON`. Anything else (dates,
+ * bigints, maps, undefined, ...) answers false. Checking is cheaper than a replacer call per value.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > MAX_PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      for (const key in value) {
+        if (key === CODEC_TAG || key === 'toJSON') return false;
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** The default codec: tagged JSON as described in the module doc. */
 export const jsonCodec: Codec = {
   contentType: 'application/json',
   encode(value: unknown): string {
+    if (isPlainJson(value, 0)) return JSON.stringify(value);
     try {
       return JSON.stringify(value, replacer) as string;
     } catch (error) {

@@ -80,49 +80,11 @@ export function parsedPayload(envelope: EventEnvelope, event: AnyEvent): { value
 }
 
 const PLAIN = /^[A-Za-z0-9._~-]+$/;
-const MAX_PLAIN_DEPTH = 32;
-
-/**
- * True when `JSON.stringify(value)` gives what `jsonCodec.encode(value)` gives: only strings, booleans,
- * finite numbers, null, arrays and plain objects without the codec's reserved key or a `toJSON`. Anything
- * else (dates, bigints, maps, undefined...) answers false and goes through the codec.
- */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object': {
-      if (value === null) return true;
-      if (depth > MAX_PLAIN_DEPTH) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
-        return true;
-      }
-      const prototype = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) return false;
-      for (const key in value) {
-        if (key === CODEC_TAG || key === 'toJSON') return false;
-        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-/** `jsonCodec.encode(value)`, skipping the codec's replacer when plain `JSON.stringify` gives the same text. */
-function encodeValue(value: unknown): string {
-  return isPlainJson(value, 0) ? JSON.stringify(value) : jsonCodec.encode(value);
-}
 
 /**
  * Encodes an envelope to text in core's `jsonCodec` format (what `jsonCodec.encode(envelope)` gives, so
  * `jsonCodec.decode` reads it). The frame is written directly; the payload and any headers go through
- * the codec (plain JSON values skip its replacer). Throws `CodecError` for a payload the codec cannot encode.
+ * the codec. Throws `CodecError` for a payload the codec cannot encode.
  */
 export function encodeEnvelope(envelope: EventEnvelope): string {
   const { id, name, version, occurredAt, key, headers, payload } = envelope;
@@ -132,8 +94,8 @@ export function encodeEnvelope(envelope: EventEnvelope): string {
   }
   let text = `{"id":"${id}","name":"${name}","version":${version},"occurredAt":{"${CODEC_TAG}":"date","v":"${occurredAt.toISOString()}"}`;
   if (key !== undefined) text += `,"key":${JSON.stringify(key)}`;
-  text += `,"headers":${headers === NO_HEADERS ? '{}' : encodeValue(headers)}`;
-  return payload === undefined ? `${text}}` : `${text},"payload":${encodeValue(payload)}}`;
+  text += `,"headers":${headers === NO_HEADERS ? '{}' : jsonCodec.encode(headers)}`;
+  return payload === undefined ? `${text}}` : `${text},"payload":${jsonCodec.encode(payload)}}`;
 }
 
 /**
