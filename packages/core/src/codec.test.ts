@@ -188,3 +188,24 @@ describe('the plain-JSON shortcut of the safe parser', () => {
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 });
+
+describe('nesting depth', () => {
+  it('decodes 128 levels and refuses 129 with CODEC_INVALID', () => {
+    expect(jsonCodec.decode(`${'['.repeat(128)}${']'.repeat(128)}`)).toBeInstanceOf(Array);
+    const error = codecError(() => jsonCodec.decode(`${'['.repeat(129)}${']'.repeat(129)}`));
+    expect(error.message).toContain('nested deeper than 128 levels');
+    expect(error.details).toEqual({ maxDepth: 128 });
+  });
+
+  it('refuses 100,000 levels of tagged values with a coded error, not a RangeError', () => {
+    const depth = 100_000;
+    const text = `${'{"$bp":"set","v":['.repeat(depth)}${']}'.repeat(depth)}`;
+    codecError(() => jsonCodec.decode(text));
+    codecError(() => parseJsonSafely(`{"__proto__x":${'['.repeat(depth)}${']'.repeat(depth)}}`));
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    const text = JSON.stringify({ s: `${'['.repeat(500)}\\"${'{'.repeat(500)}`, t: ['"]]]"'] });
+    expect(jsonCodec.decode(text)).toEqual(JSON.parse(text));
+  });
+});

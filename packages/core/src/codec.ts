@@ -126,14 +126,52 @@ function reviveTagged(tag: unknown, v: unknown): unknown {
 }
 
 /**
- * Parses JSON text safely: refuses `__proto__` keys and `constructor.prototype`, and throws a
- * {@link CodecError} (never a bare `SyntaxError`) for malformed text.
+ * Deepest nesting of arrays and objects {@link parseJsonSafely} (and so every decode) accepts: 128 levels.
+ * Deeper text is refused with a coded error before it is parsed, so no recursive walk over a value
+ * (reviving tagged values, a schema, a logger) can overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when arrays and objects in `text` nest deeper than `limit`; strings are skipped. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  // Each level opens a bracket: shorter text cannot nest that deep.
+  if (text.length <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Jump to the closing quote: one not preceded by an odd number of backslashes.
+      for (;;) {
+        const quote = text.indexOf('"', i + 1);
+        if (quote === -1) return false;
+        let before = quote - 1;
+        while (text.charCodeAt(before) === 0x5c) before--;
+        i = quote;
+        if ((quote - 1 - before) % 2 === 0) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Parses JSON text safely: refuses `__proto__` keys and `constructor.prototype`, and nesting deeper
+ * than {@link MAX_JSON_DEPTH}, and throws a {@link CodecError} (never a bare `SyntaxError`) for
+ * malformed text.
  *
  * Text that cannot spell either key (neither word, and no `\u` escape that could spell them) parses
  * to exactly what `JSON.parse` returns, so it skips secure-json-parse's scans: the common case on
  * every RPC body, event and cached value.
  */
 export function parseJsonSafely(text: string): unknown {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new CodecError(
+      `JSON nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects; send a flatter value`,
+      { details: { maxDepth: MAX_JSON_DEPTH } },
+    );
+  }
   try {
     if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
       return JSON.parse(text);

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineApp, service } from './app.js';
+import { defineApp } from './app.js';
 import {
   type AnyContract,
   type ClientOf,
@@ -11,7 +11,8 @@ import {
   type OutputOf,
 } from './contract.js';
 import { AppDefinitionError, defineError } from './errors.js';
-import { definePlugin } from './plugin.js';
+import { definePlugin } from './plugin/define-plugin.js';
+import { service } from './service.js';
 
 const OutOfStockError = defineError('OUT_OF_STOCK', 409);
 const Products = defineService(

@@ -38,6 +38,11 @@ export interface CallContext {
   readonly timeout?: number | undefined;
   /** Propagated headers such as `x-correlation-id` and `traceparent` (lower-case names). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The process that made this call, as the RPC server verified its credential (`auth`); undefined for
+   * an in-process call or when calls are not authenticated.
+   */
+  readonly caller?: string | undefined;
 }
 
 /** The client a caller receives for a contract: the same methods, always async, parsed output. */
@@ -66,6 +71,21 @@ export interface ContractOptions {
   readonly errors?: readonly CodedErrorClass[];
   /** A sentence for documentation and `blueprint graph`. */
   readonly description?: string;
+  /**
+   * The contract's version, a whole number raised with each change, for the messages of a call between
+   * incompatible versions (`CONTRACT_MISMATCH` names both). Compatibility is decided by the schemas, not
+   * the number. Default: 1.
+   */
+  readonly version?: number;
+  /**
+   * The events this service publishes (anything with a `name`, such as `defineEvent(...)` results from
+   * `@blueprint/events`). `blueprint graph` draws an arrow from the service to each subscriber, and the
+   * events plugin warns when a process publishes an event none of its services declares. Default: none.
+   *
+   * @example
+   * defineService('orders', { ... }, { publishes: [OrderPlaced] })
+   */
+  readonly publishes?: readonly { readonly name: string }[];
 }
 
 /** A service contract made by {@link defineService}. */
@@ -85,6 +105,10 @@ export interface ServiceContract<N extends string = string, M extends MethodDefi
   readonly errors: readonly CodedErrorClass[];
   /** Description, if given. */
   readonly description: string | undefined;
+  /** Names of the events the service declares it publishes. */
+  readonly publishes: readonly string[];
+  /** The contract's version (default 1). */
+  readonly version: number;
   /** The DI token: inject it to receive the client, e.g. `@inject(Products.token)`. */
   readonly token: InjectionToken<ServiceClient<M>>;
 }
@@ -149,6 +173,8 @@ export function defineService<const N extends string, const M extends MethodDefi
     methodNames: Object.keys(methods),
     errors: Object.freeze([...(options.errors ?? [])]),
     description: options.description,
+    publishes: Object.freeze((options.publishes ?? []).map((event) => event.name)),
+    version: options.version ?? 1,
     token: Symbol.for(`blueprint:service:${name}`) as InjectionToken<ServiceClient<M>>,
   });
 }

@@ -69,30 +69,48 @@ export interface SerializedError {
 export class ServiceError extends BlueprintError {}
 
 /** A constructor of a coded error class made by {@link defineError} or written by hand. */
-export type CodedErrorClass = (new (
+export type CodedErrorClass<Code extends string = string> = (new (
   message: string,
   options?: ErrorOptions,
 ) => BlueprintError) & {
-  readonly code: string;
+  readonly code: Code;
   readonly status: number;
 };
 
+/** Options of {@link defineError} besides the code and status. */
+export interface DefineErrorOptions {
+  /** Class name, shown in stack traces and logs. Default: derived from the code (`OUT_OF_STOCK` → `OutOfStockError`). */
+  readonly name?: string;
+  /**
+   * The class to extend. Default: {@link ServiceError} (an error a service throws on purpose). Framework
+   * errors (timeouts, transport failures, configuration) extend {@link BlueprintError}.
+   */
+  readonly base?: typeof BlueprintError;
+}
+
 /**
- * Declares an application error class with a fixed code and HTTP status.
+ * Declares a coded error class with a fixed code and HTTP status. Every built-in error of every
+ * Blueprint package is made with it, in one table per package (its `errors.ts`).
  *
- * List it in a contract's `errors` so remote callers rebuild the same class.
+ * List an application error in a contract's `errors` so remote callers rebuild the same class.
  *
  * @example
  * export const OutOfStockError = defineError('OUT_OF_STOCK', 409);
  * throw new OutOfStockError('product p1 has 3 left, 5 requested', { details: { available: 3 } });
  */
-export function defineError(code: string, status = 400, name?: string): CodedErrorClass {
-  const className = name ?? toClassName(code);
-  const cls = class extends ServiceError {
+export function defineError<const Code extends string>(
+  code: Code,
+  status = 400,
+  nameOrOptions?: string | DefineErrorOptions,
+): CodedErrorClass<Code> {
+  const options = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
+  const className = options.name ?? toClassName(code);
+  const Base = (options.base ?? ServiceError) as typeof BlueprintError;
+  const cls = class extends Base {
     static readonly code = code;
     static readonly status = status;
-    constructor(message: string, options: ErrorOptions = {}) {
-      super(code, message, { ...options, status });
+    constructor(message: string, errorOptions: ErrorOptions = {}) {
+      super(code, message, { ...errorOptions, status });
       this.name = className;
     }
   };
@@ -109,14 +127,46 @@ function toClassName(code: string): string {
   return `${camel}Error`;
 }
 
-/** The resource asked for does not exist (`NOT_FOUND`, 404). */
-export const NotFoundError = defineError('NOT_FOUND', 404, 'NotFoundError');
-/** The request conflicts with the current state (`CONFLICT`, 409). */
-export const ConflictError = defineError('CONFLICT', 409, 'ConflictError');
-/** The caller is not authenticated (`UNAUTHORIZED`, 401). */
-export const UnauthorizedError = defineError('UNAUTHORIZED', 401, 'UnauthorizedError');
-/** The caller may not do this (`FORBIDDEN`, 403). */
-export const ForbiddenError = defineError('FORBIDDEN', 403, 'ForbiddenError');
+/**
+ * A type guard that compares codes, never classes, so errors from another installed copy of a package,
+ * or rebuilt from the wire, are recognised.
+ *
+ * @example
+ * export const isOutOfStockError = errorGuard(OutOfStockError);
+ */
+export function errorGuard(cls: { readonly code: string }): (error: unknown) => error is BlueprintError {
+  const { code } = cls;
+  return (error: unknown): error is BlueprintError => hasErrorCode(error, code);
+}
+
+/** The codes of an error table, as a union type: `CodesOf<typeof CACHE_ERRORS>`. */
+export type CodesOf<Table extends readonly { readonly code: string }[]> = Table[number]['code'];
+
+/**
+ * A guard over a package's error table: true for an error with one of its codes, or with `code` when
+ * given. Compares codes, never classes.
+ *
+ * @example
+ * export const isCacheError = errorTableGuard(CACHE_ERRORS);
+ * if (isCacheError(error, 'CACHE_STORE_UNAVAILABLE')) ...
+ */
+export function errorTableGuard<const Table extends readonly { readonly code: string }[]>(
+  table: Table,
+): (error: unknown, code?: CodesOf<Table>) => error is BlueprintError {
+  const codes = new Set<string>(table.map((cls) => cls.code));
+  return (error: unknown, code?: CodesOf<Table>): error is BlueprintError =>
+    code !== undefined ? hasErrorCode(error, code) : isBlueprintError(error) && codes.has(error.code);
+}
+
+/** The codes and statuses of a package's error table, for its README and tests. */
+export function errorCodesOf(
+  table: readonly { readonly code: string; readonly status: number }[],
+): Readonly<Record<string, number>> {
+  return Object.freeze(Object.fromEntries(table.map((cls) => [cls.code, cls.status])));
+}
+
+const framework = (code: string, status: number, name: string) =>
+  defineError(code, status, { name, base: BlueprintError });
 
 /** One problem found by a schema: where, and what. */
 export interface ValidationIssue {
@@ -125,124 +175,130 @@ export interface ValidationIssue {
   code: string;
 }
 
+/** The resource asked for does not exist (`NOT_FOUND`, 404). */
+export const NotFoundError = defineError('NOT_FOUND', 404, 'NotFoundError');
+/** The request conflicts with the current state (`CONFLICT`, 409). */
+export const ConflictError = defineError('CONFLICT', 409, 'ConflictError');
+/** The caller is not authenticated (`UNAUTHORIZED`, 401). */
+export const UnauthorizedError = defineError('UNAUTHORIZED', 401, 'UnauthorizedError');
+/**
+ * A call between services carries no valid credential: missing, malformed, expired, replayed or wrongly
+ * signed (`UNAUTHENTICATED`, 401). `details.reason` says which; the credential itself is never echoed.
+ */
+export const UnauthenticatedError = defineError('UNAUTHENTICATED', 401, {
+  name: 'UnauthenticatedError',
+  base: BlueprintError,
+});
+/** The caller may not do this (`FORBIDDEN`, 403). */
+export const ForbiddenError = defineError('FORBIDDEN', 403, 'ForbiddenError');
 /**
  * Input, output or payload did not match its schema (`VALIDATION_FAILED`, 400).
  * `details.issues` lists each problem with its path; `details.where` says which schema failed.
  */
-export class ValidationError extends ServiceError {
-  static readonly code = 'VALIDATION_FAILED';
-  static readonly status = 400;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('VALIDATION_FAILED', message, { ...options, status: 400 });
-  }
-}
-
-/** An unexpected failure inside a service; its message is kept, its stack stays on the server (`INTERNAL`). */
-export class InternalError extends BlueprintError {
-  static readonly code = 'INTERNAL';
-  static readonly status = 500;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('INTERNAL', message, { ...options, status: 500 });
-  }
-}
-
-/** A remote service could not be reached: refused, reset, DNS, closed pool (`REMOTE_UNAVAILABLE`, 503). */
-export class RemoteUnavailableError extends BlueprintError {
-  static readonly code = 'REMOTE_UNAVAILABLE';
-  static readonly status = 503;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('REMOTE_UNAVAILABLE', message, { ...options, status: 503 });
-  }
-}
-
-/** A call or operation took longer than allowed (`TIMEOUT`, 504). */
-export class TimeoutError extends BlueprintError {
-  static readonly code = 'TIMEOUT';
-  static readonly status = 504;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('TIMEOUT', message, { ...options, status: 504 });
-  }
-}
-
-/** The caller aborted the call through its `AbortSignal` (`ABORTED`, 499). */
-export class AbortedError extends BlueprintError {
-  static readonly code = 'ABORTED';
-  static readonly status = 499;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('ABORTED', message, { ...options, status: 499 });
-  }
-}
-
-/** A topology file is invalid: `details.issues` names each path and the fix (`TOPOLOGY_INVALID`). */
-export class TopologyError extends BlueprintError {
-  static readonly code = 'TOPOLOGY_INVALID';
-  static readonly status = 500;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('TOPOLOGY_INVALID', message, { ...options, status: 500 });
-  }
-}
-
-/** The app definition or its wiring is wrong (`APP_INVALID`). */
-export class AppDefinitionError extends BlueprintError {
-  static readonly code = 'APP_INVALID';
-  static readonly status = 500;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('APP_INVALID', message, { ...options, status: 500 });
-  }
-}
-
+export const ValidationError = defineError('VALIDATION_FAILED', 400, 'ValidationError');
 /**
- * An RPC request could not be accepted as sent. `code` is one of `RPC_BAD_REQUEST` (malformed JSON,
- * forbidden keys), `RPC_UNSUPPORTED_MEDIA_TYPE`, `RPC_PAYLOAD_TOO_LARGE`, `RPC_UNKNOWN_METHOD`.
+ * A service answered a value its contract's output schema refuses (`OUTPUT_INVALID`, 500): a server-side
+ * error, never blamed on the caller. `details` are those of a validation failure (`where: "output"`,
+ * `subject`, `issues`).
  */
-export class RpcRequestError extends BlueprintError {
-  constructor(code: RpcRequestErrorCode, message: string, options: ErrorOptions & { status: number }) {
-    super(code, message, options);
-  }
-}
-
-/** Codes of {@link RpcRequestError}. */
-export type RpcRequestErrorCode =
-  | 'RPC_BAD_REQUEST'
-  | 'RPC_UNSUPPORTED_MEDIA_TYPE'
-  | 'RPC_PAYLOAD_TOO_LARGE'
-  | 'RPC_UNKNOWN_METHOD';
-
-const RPC_REQUEST_STATUS: Readonly<Record<RpcRequestErrorCode, number>> = {
-  RPC_BAD_REQUEST: 400,
-  RPC_UNSUPPORTED_MEDIA_TYPE: 415,
-  RPC_PAYLOAD_TOO_LARGE: 413,
-  RPC_UNKNOWN_METHOD: 404,
-};
-
+export const OutputInvalidError = framework('OUTPUT_INVALID', 500, 'OutputInvalidError');
+/** An unexpected failure inside a service; its message is kept, its stack stays on the server (`INTERNAL`). */
+export const InternalError = framework('INTERNAL', 500, 'InternalError');
+/** A remote service could not be reached: refused, reset, DNS, closed pool (`REMOTE_UNAVAILABLE`, 503). */
+export const RemoteUnavailableError = framework('REMOTE_UNAVAILABLE', 503, 'RemoteUnavailableError');
+/** A call or operation took longer than allowed (`TIMEOUT`, 504). */
+export const TimeoutError = framework('TIMEOUT', 504, 'TimeoutError');
+/** The caller aborted the call through its `AbortSignal` (`ABORTED`, 499). */
+export const AbortedError = framework('ABORTED', 499, 'AbortedError');
+/** A topology file is invalid: `details.issues` names each path and the fix (`TOPOLOGY_INVALID`). */
+export const TopologyError = framework('TOPOLOGY_INVALID', 500, 'TopologyError');
+/** The app definition or its wiring is wrong (`APP_INVALID`). */
+export const AppDefinitionError = framework('APP_INVALID', 500, 'AppDefinitionError');
+/** An RPC request body is malformed JSON, or has `__proto__`/`constructor.prototype` keys (`RPC_BAD_REQUEST`, 400). */
+export const RpcBadRequestError = framework('RPC_BAD_REQUEST', 400, 'RpcBadRequestError');
+/** An RPC request's content type is not the codec's (`RPC_UNSUPPORTED_MEDIA_TYPE`, 415). */
+export const RpcUnsupportedMediaTypeError = framework(
+  'RPC_UNSUPPORTED_MEDIA_TYPE',
+  415,
+  'RpcUnsupportedMediaTypeError',
+);
+/** An RPC request or response body is over the limit (`RPC_PAYLOAD_TOO_LARGE`, 413). */
+export const RpcPayloadTooLargeError = framework('RPC_PAYLOAD_TOO_LARGE', 413, 'RpcPayloadTooLargeError');
+/** No hosted service has the method an RPC request names (`RPC_UNKNOWN_METHOD`, 404). */
+export const RpcUnknownMethodError = framework('RPC_UNKNOWN_METHOD', 404, 'RpcUnknownMethodError');
 /** A value could not be encoded or decoded by the codec (`CODEC_INVALID`). */
-export class CodecError extends BlueprintError {
-  static readonly code = 'CODEC_INVALID';
-  static readonly status = 400;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('CODEC_INVALID', message, { ...options, status: 400 });
-  }
-}
+export const CodecError = framework('CODEC_INVALID', 400, 'CodecError');
+/** An option given in code is invalid; the message names the option and what is allowed (`OPTIONS_INVALID`). */
+export const OptionsError = framework('OPTIONS_INVALID', 500, 'OptionsError');
+
+/*
+ * Each class is also a type of the same name, so `catch (error) { ... (error as TimeoutError) }` and
+ * `function f(): NotFoundError` read as they would with hand-written classes.
+ */
+/** An instance of {@link NotFoundError}. */
+export type NotFoundError = BlueprintError;
+/** An instance of {@link ConflictError}. */
+export type ConflictError = BlueprintError;
+/** An instance of {@link UnauthorizedError}. */
+export type UnauthorizedError = BlueprintError;
+/** An instance of {@link UnauthenticatedError}. */
+export type UnauthenticatedError = BlueprintError;
+/** An instance of {@link ForbiddenError}. */
+export type ForbiddenError = BlueprintError;
+/** An instance of {@link ValidationError}. */
+export type ValidationError = BlueprintError;
+/** An instance of {@link OutputInvalidError}. */
+export type OutputInvalidError = BlueprintError;
+/** An instance of {@link InternalError}. */
+export type InternalError = BlueprintError;
+/** An instance of {@link RemoteUnavailableError}. */
+export type RemoteUnavailableError = BlueprintError;
+/** An instance of {@link TimeoutError}. */
+export type TimeoutError = BlueprintError;
+/** An instance of {@link AbortedError}. */
+export type AbortedError = BlueprintError;
+/** An instance of {@link TopologyError}. */
+export type TopologyError = BlueprintError;
+/** An instance of {@link AppDefinitionError}. */
+export type AppDefinitionError = BlueprintError;
+/** An instance of {@link RpcBadRequestError}. */
+export type RpcBadRequestError = BlueprintError;
+/** An instance of {@link RpcUnsupportedMediaTypeError}. */
+export type RpcUnsupportedMediaTypeError = BlueprintError;
+/** An instance of {@link RpcPayloadTooLargeError}. */
+export type RpcPayloadTooLargeError = BlueprintError;
+/** An instance of {@link RpcUnknownMethodError}. */
+export type RpcUnknownMethodError = BlueprintError;
+/** An instance of {@link CodecError}. */
+export type CodecError = BlueprintError;
+/** An instance of {@link OptionsError}. */
+export type OptionsError = BlueprintError;
+
+/** The error table of this package: every class, so a remote caller can rebuild any of them by code. */
+export const CORE_ERRORS: readonly CodedErrorClass[] = Object.freeze([
+  NotFoundError,
+  ConflictError,
+  UnauthorizedError,
+  UnauthenticatedError,
+  ForbiddenError,
+  ValidationError,
+  OutputInvalidError,
+  InternalError,
+  RemoteUnavailableError,
+  TimeoutError,
+  AbortedError,
+  TopologyError,
+  AppDefinitionError,
+  RpcBadRequestError,
+  RpcUnsupportedMediaTypeError,
+  RpcPayloadTooLargeError,
+  RpcUnknownMethodError,
+  CodecError,
+  OptionsError,
+]);
 
 /** Every error code defined by this package, with its HTTP status. Documented in the README. */
-export const CORE_ERROR_CODES = {
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  VALIDATION_FAILED: 400,
-  INTERNAL: 500,
-  REMOTE_UNAVAILABLE: 503,
-  TIMEOUT: 504,
-  ABORTED: 499,
-  TOPOLOGY_INVALID: 500,
-  APP_INVALID: 500,
-  RPC_BAD_REQUEST: 400,
-  RPC_UNSUPPORTED_MEDIA_TYPE: 415,
-  RPC_PAYLOAD_TOO_LARGE: 413,
-  RPC_UNKNOWN_METHOD: 404,
-  CODEC_INVALID: 400,
-} as const;
+export const CORE_ERROR_CODES = errorCodesOf(CORE_ERRORS);
 
 /**
  * True when `error` is a coded Blueprint error, made by this or any other installed copy of the package.
@@ -263,31 +319,13 @@ export function hasErrorCode(error: unknown, code: string): error is BlueprintEr
 }
 
 /** True for `NOT_FOUND`. */
-export const isNotFoundError = (error: unknown): error is BlueprintError => hasErrorCode(error, 'NOT_FOUND');
+export const isNotFoundError = errorGuard(NotFoundError);
 /** True for `VALIDATION_FAILED`. */
-export const isValidationError = (error: unknown): error is BlueprintError =>
-  hasErrorCode(error, 'VALIDATION_FAILED');
+export const isValidationError = errorGuard(ValidationError);
 /** True for `REMOTE_UNAVAILABLE`. */
-export const isRemoteUnavailableError = (error: unknown): error is BlueprintError =>
-  hasErrorCode(error, 'REMOTE_UNAVAILABLE');
+export const isRemoteUnavailableError = errorGuard(RemoteUnavailableError);
 /** True for `TIMEOUT`. */
-export const isTimeoutError = (error: unknown): error is BlueprintError => hasErrorCode(error, 'TIMEOUT');
-
-/** Built-in error classes by code, used to rebuild errors that crossed the wire. */
-const BUILT_IN_ERRORS: readonly CodedErrorClass[] = [
-  NotFoundError,
-  ConflictError,
-  UnauthorizedError,
-  ForbiddenError,
-  ValidationError as unknown as CodedErrorClass,
-  InternalError as unknown as CodedErrorClass,
-  RemoteUnavailableError as unknown as CodedErrorClass,
-  TimeoutError as unknown as CodedErrorClass,
-  AbortedError as unknown as CodedErrorClass,
-  CodecError as unknown as CodedErrorClass,
-  TopologyError as unknown as CodedErrorClass,
-  AppDefinitionError as unknown as CodedErrorClass,
-];
+export const isTimeoutError = errorGuard(TimeoutError);
 
 /**
  * Rebuilds an error received over the wire into its class: first the contract's own `errors`, then the
@@ -298,13 +336,9 @@ export function reviveError(
   known: readonly CodedErrorClass[] = [],
   status?: number,
 ): BlueprintError {
-  const cls = known.find((c) => c.code === wire.code) ?? BUILT_IN_ERRORS.find((c) => c.code === wire.code);
+  const cls = known.find((c) => c.code === wire.code) ?? CORE_ERRORS.find((c) => c.code === wire.code);
   const options: ErrorOptions = wire.details === undefined ? {} : { details: wire.details };
   if (cls) return new cls(wire.message, options);
-  if (Object.hasOwn(RPC_REQUEST_STATUS, wire.code)) {
-    const code = wire.code as RpcRequestErrorCode;
-    return new RpcRequestError(code, wire.message, { ...options, status: RPC_REQUEST_STATUS[code] });
-  }
   return new ServiceError(wire.code, wire.message, { ...options, status: status ?? 500 });
 }
 
@@ -334,11 +368,42 @@ export function relayedFrom(error: unknown): RelayedFrom | undefined {
   return (error as { [RELAYED]?: RelayedFrom })[RELAYED];
 }
 
+/** Options of {@link serializeError}. */
+export interface SerializeErrorOptions {
+  /**
+   * For answers to callers in other processes: an uncoded error, or an `INTERNAL` one, is answered with
+   * a generic message naming this correlation id (also in `details.correlationId`) instead of its own
+   * message, which may carry internal text (file paths, SQL, host names). The server logs the detail
+   * under the same id. Default: none, the message is kept (the in-process path).
+   */
+  readonly hideInternal?: { readonly correlationId: string } | undefined;
+}
+
 /**
  * Turns anything thrown by a service into its wire form. Coded errors keep their code, message and
- * details; anything else becomes `INTERNAL` with its message.
+ * details; anything else becomes `INTERNAL` with its message, or with a generic one under
+ * `hideInternal`. Never a stack trace.
+ *
+ * @example
+ * serializeError(new Error('ENOENT /srv/data/x.db'), { hideInternal: { correlationId: 'c-1' } })
+ * // { status: 500, body: { code: 'INTERNAL', message: "internal error; see the server's logs, correlation id c-1", details: { correlationId: 'c-1' } } }
  */
-export function serializeError(error: unknown): { status: number; body: SerializedError } {
+export function serializeError(
+  error: unknown,
+  options: SerializeErrorOptions = {},
+): { status: number; body: SerializedError } {
+  const hidden = options.hideInternal;
+  if (hidden !== undefined && (!isBlueprintError(error) || error.code === 'INTERNAL')) {
+    const { correlationId } = hidden;
+    return {
+      status: 500,
+      body: {
+        code: 'INTERNAL',
+        message: `internal error; see the server's logs, correlation id ${correlationId}`,
+        details: { correlationId },
+      },
+    };
+  }
   if (isBlueprintError(error)) {
     const status = typeof error.status === 'number' ? error.status : 500;
     const body: SerializedError = { code: error.code, message: error.message };

@@ -4,18 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineApp, service } from './app.js';
+import { createApp } from './app/create-app.js';
+import { checkTopologyAgainstApp } from './app/placement.js';
+import { defineApp } from './app.js';
 import { defineService } from './contract.js';
-import { createApp } from './create-app.js';
 import { type BlueprintError, TopologyError } from './errors.js';
-import { definePlugin } from './plugin.js';
-import {
-  checkTopologyAgainstApp,
-  interpolateEnv,
-  loadTopologyFile,
-  parseTopology,
-  type TopologyIssue,
-} from './topology.js';
+import { definePlugin } from './plugin/define-plugin.js';
+import { service } from './service.js';
+import { interpolateEnv, loadTopologyFile, parseTopology, type TopologyIssue } from './topology.js';
 
 const Alpha = defineService('alpha', { ping: { input: z.void(), output: z.string() } });
 const Beta = defineService('beta', { ping: { input: z.void(), output: z.string() } });
@@ -92,6 +88,10 @@ describe('parseTopology', () => {
       bodyLimit: 1024 * 1024,
       connections: 64,
       keepAliveTimeout: 4_000,
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      maxConnections: 1024,
+      maxHeaderSize: 16 * 1024,
     });
   });
 
@@ -100,6 +100,7 @@ describe('parseTopology', () => {
       ...minimal,
       shutdownTimeout: '2s',
       rpc: { type: 'http', timeout: '250ms', bodyLimit: '64kb', connections: '8', serialize: 'true' },
+      auth: 'none',
       processes: { main: { services: ['alpha', 'beta'], listen: { host: '0.0.0.0', port: '4001' } } },
     });
     expect(topology.shutdownTimeout).toBe(2_000);
@@ -110,7 +111,7 @@ describe('parseTopology', () => {
   it('refuses an unknown key at the root, naming the path and the fix', () => {
     const error = topologyError(() => parseTopology({ ...minimal, procesess: {} }));
     expect(error.issues).toEqual([
-      { path: 'topology.procesess', message: 'unknown key "procesess"; remove it or fix its spelling' },
+      { path: 'topology.procesess', message: 'unknown key "procesess"; did you mean "processes"?' },
     ]);
   });
 
@@ -119,15 +120,16 @@ describe('parseTopology', () => {
       parseTopology({
         app: './app.js',
         rpc: { type: 'http', timeOut: '1s' },
+        auth: 'none',
         processes: { main: { services: ['alpha'], servics: ['beta'] } },
       }),
     );
     expect(error.issues).toEqual(
       expect.arrayContaining([
-        { path: 'topology.rpc.timeOut', message: 'unknown key "timeOut"; remove it or fix its spelling' },
+        { path: 'topology.rpc.timeOut', message: 'unknown key "timeOut"; did you mean "timeout"?' },
         {
           path: 'topology.processes.main.servics',
-          message: 'unknown key "servics"; remove it or fix its spelling',
+          message: 'unknown key "servics"; did you mean "services"?',
         },
       ]),
     );
@@ -158,11 +160,13 @@ describe('parseTopology', () => {
       section: { key: 'audit', schema: z.strictObject({ level: z.enum(['info', 'debug']) }) },
       setup() {},
     });
-    expect(parseTopology({ ...minimal, audit: { level: 'info' } }, { plugins: [plugin] }).sections).toEqual({
+    expect(
+      parseTopology({ ...minimal, audit: { level: 'info' } }, { sections: [plugin.section!] }).sections,
+    ).toEqual({
       audit: { level: 'info' },
     });
     const error = topologyError(() =>
-      parseTopology({ ...minimal, audit: { level: 'loud', extra: 1 } }, { plugins: [plugin] }),
+      parseTopology({ ...minimal, audit: { level: 'loud', extra: 1 } }, { sections: [plugin.section!] }),
     );
     expect(error.issues.map((issue) => issue.path).sort()).toEqual([
       'topology.audit.extra',
@@ -175,6 +179,7 @@ describe('parseTopology', () => {
       parseTopology({
         app: './app.js',
         rpc: { type: 'http' },
+        auth: 'none',
         processes: { one: { services: ['alpha', 'beta'] }, two: { services: ['beta'] } },
       }),
     );
@@ -207,6 +212,7 @@ describe('parseTopology', () => {
         ...minimal,
         shutdownTimeout: '10 secs',
         rpc: { type: 'http', bodyLimit: 'huge' },
+        auth: 'none',
         processes: {
           main: { services: ['alpha'], listen: { port: 70_000 } },
           side: { services: ['beta'], listen: { port: 'eighty' } },
@@ -253,9 +259,35 @@ describe('parseTopology', () => {
     ).toEqual([
       {
         path: 'topology.processes.main.address',
-        message: 'invalid address: use a URL like "http://127.0.0.1:4001"',
+        message: 'invalid address "localhost:4001": it has no scheme; write "http://localhost:4001"',
       },
     ]);
+  });
+
+  it('names the bad part of an address, and the bad value of a port or flag', () => {
+    const issue = (processes: Record<string, unknown>) =>
+      topologyError(() => parseTopology({ app: './app.js', processes })).issues[0]?.message;
+    expect(issue({ main: { services: [], address: 'http://127.0.0.1:99999' } })).toBe(
+      'invalid address "http://127.0.0.1:99999": port 99999 is out of range; use a port from 0 to 65535 (0 picks a free one)',
+    );
+    expect(issue({ main: { services: [], address: 'tcp://127.0.0.1:4001' } })).toBe(
+      'invalid address "tcp://127.0.0.1:4001": the scheme must be http:// or https://, not tcp://',
+    );
+    expect(issue({ main: { services: [], address: 'http://127.0.0.1:4001/rpc' } })).toBe(
+      'invalid address "http://127.0.0.1:4001/rpc": give the base URL only (no path, query or fragment)',
+    );
+    expect(issue({ main: { services: [], listen: { port: true } } })).toBe(
+      'invalid port true: use a whole number from 0 to 65535',
+    );
+    expect(
+      topologyError(() =>
+        parseTopology({
+          app: './app.js',
+          rpc: { type: 'local', serialize: 'yes' },
+          processes: { main: { services: [] } },
+        }),
+      ).issues[0]?.message,
+    ).toBe('invalid flag "yes": use true or false');
   });
 
   it('reports every problem of a file at once', () => {
@@ -276,6 +308,7 @@ describe('environment interpolation', () => {
   const withAddress = (address: string) => ({
     app: './app.js',
     rpc: { type: 'http', timeout: '${RPC_TIMEOUT:-2s}' },
+    auth: 'none',
     processes: { main: { services: ['alpha', 'beta'], address } },
   });
 
@@ -425,6 +458,7 @@ describe('topology against the app', () => {
     const split = {
       app: './app.js',
       rpc: { type: 'http' },
+      auth: 'none',
       processes: { one: { services: ['alpha'] }, two: { services: ['beta'] } },
     };
     const unknown = await createAppError(createApp(app, { topology: split, process: 'three' }));

@@ -6,14 +6,28 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AppDefinition } from './app.js';
 import { parseJsonSafely } from './codec.js';
 import { TopologyError } from './errors.js';
 import { type ObservabilityTopology, observabilitySchema } from './observability/config.js';
-import type { Plugin } from './plugin.js';
-import { byteSizeSchema, countSchema, durationSchema, flagSchema, portSchema } from './units.js';
+import { httpRpc } from './rpc/http/index.js';
+import { localRpc } from './rpc/local.js';
+import type { RpcDriver } from './rpc/types.js';
+import { closestName } from './suggest.js';
+import { type AdminTopology, adminSectionSchema } from './topology/admin-schema.js';
+import { crossKeyIssues, type TopologyIssue } from './topology/checks.js';
+import { type ProcessEntry, processSchema } from './topology/process-schema.js';
+import {
+  type AuthTopology,
+  authSectionSchema,
+  type TlsTopology,
+  tlsSectionSchema,
+} from './topology/security-schema.js';
+import { type AnyDriver, driverSectionSchema } from './transport/drivers.js';
+import { durationSchema, flagSchema } from './units.js';
 
-/** How calls that stay inside a process are checked. */
+/**
+ * Keys every `rpc` section has, whatever its `type`: how calls that stay inside a process are checked.
+ */
 const localCallsShape = {
   /**
    * Round-trip inputs and outputs of in-process calls through the codec, so a monolith cannot rely on
@@ -27,60 +41,31 @@ const localCallsShape = {
     .default({ input: true, output: true }),
 };
 
-/** `rpc` section, `type: "local"`: every service a process calls must be hosted in that process. */
-export const localRpcSchema = z.strictObject({ type: z.literal('local'), ...localCallsShape });
+/** The RPC drivers every app has: `local` and `http`. Plugins may add more (`Plugin.rpcDrivers`). */
+export const BUILT_IN_RPC_DRIVERS: readonly RpcDriver[] = Object.freeze([
+  localRpc as unknown as RpcDriver,
+  httpRpc as unknown as RpcDriver,
+]);
 
-/** `rpc` section, `type: "http"`: JSON over HTTP/1.1 with keep-alive pools. */
-export const httpRpcSchema = z.strictObject({
-  type: z.literal('http'),
-  ...localCallsShape,
-  /** Per-call timeout of remote calls when the caller gives none. Default: `"10s"`. */
-  timeout: durationSchema.optional().default(10_000),
-  /** Largest request or response body accepted. Default: `"1mb"`. */
-  bodyLimit: byteSizeSchema.optional().default(1024 * 1024),
-  /** Keep-alive connections per remote process. Default: 64. */
-  connections: countSchema.optional().default(64),
-  /** How long an idle keep-alive connection stays open. Default: `"4s"`. */
-  keepAliveTimeout: durationSchema.optional().default(4_000),
-});
-
-/** Builds a discriminated union whose error for an unknown `type` lists the allowed values. */
-export function transportUnion<const Options extends readonly [z.ZodObject<any>, ...z.ZodObject<any>[]]>(
-  what: string,
-  options: Options,
-) {
-  return z.discriminatedUnion('type', options as any, {
-    error: (issue) => {
-      if (issue.code !== 'invalid_union') return undefined;
-      const allowed = (issue as { options?: unknown[] }).options ?? [];
-      const input = issue.input as { type?: unknown } | undefined;
-      const given = input && typeof input === 'object' ? input.type : undefined;
-      return given === undefined
-        ? `missing "type" for ${what}; allowed: ${allowed.join(', ')}`
-        : `unknown ${what} ${JSON.stringify(given)}; allowed: ${allowed.join(', ')}`;
-    },
-  }) as unknown as z.ZodDiscriminatedUnion<[...Options]>;
+/** The schema of the `rpc` section: the union of the registered RPC drivers, plus the local-call keys. */
+export function rpcSectionSchema(drivers: readonly RpcDriver[] = BUILT_IN_RPC_DRIVERS): z.ZodType {
+  return driverSectionSchema('rpc transport', drivers as readonly AnyDriver[], localCallsShape);
 }
 
-/** The `rpc` section. */
-export const rpcSchema = transportUnion('rpc transport', [localRpcSchema, httpRpcSchema]);
+/** A topology section owned by a plugin: its top-level key and strict zod schema. */
+export interface TopologySection {
+  /** Top-level key in the topology file (e.g. `"cache"`). */
+  readonly key: string;
+  /** Strict zod schema of the section. */
+  readonly schema: z.ZodType;
+  /**
+   * Keys of the section that were renamed, old name → new name, so an old topology file gets an error
+   * naming the new key instead of "unknown key". Default: none.
+   */
+  readonly renamedKeys?: Readonly<Record<string, string>>;
+}
 
 const PROCESS_NAME = /^[a-z][a-z0-9-]*$/;
-
-/** One entry of `processes`. */
-export const processSchema = z.strictObject({
-  /** Names of the services this process hosts. */
-  services: z.array(z.string()),
-  /**
-   * Base URL other processes use to call this one (`http` RPC), e.g. `"http://127.0.0.1:${PRODUCTS_PORT:-4001}"`.
-   * Required for a process that hosts services with methods under `http` RPC.
-   */
-  address: z
-    .url({ protocol: /^https?$/, error: 'invalid address: use a URL like "http://127.0.0.1:4001"' })
-    .optional(),
-  /** Where the RPC server binds, when it differs from `address` (e.g. `{ "host": "0.0.0.0" }`). */
-  listen: z.strictObject({ host: z.string().optional(), port: portSchema.optional() }).optional(),
-});
 
 /** Core's own top-level keys. */
 const coreShape = {
@@ -90,12 +75,13 @@ const coreShape = {
   name: z.string().optional(),
   /** The app module, relative to the topology file. It must export the app as `app` or `default`. */
   app: z.string().min(1),
-  /** How services reach each other. Default: `{ "type": "local" }`. */
-  rpc: rpcSchema
-    .optional()
-    .default({ type: 'local', serialize: false, validate: { input: true, output: true } }),
   /** How long `stop()` waits for in-flight work. Default: `"10s"`. */
   shutdownTimeout: durationSchema.optional().default(10_000),
+  /**
+   * How long a process keeps serving after `stop()` (SIGTERM) while it reports not ready, so load
+   * balancers and Kubernetes endpoints stop sending it work before it stops accepting. Default: `"0s"`.
+   */
+  drainDelay: durationSchema.optional().default(0),
   /**
    * App settings by name (strings, numbers, booleans), e.g. `{ "dataDir": "${DATA_DIR:-.data/split}" }`.
    * Services read them through the `Tokens.Settings` injection token. Default: `{}`.
@@ -104,8 +90,22 @@ const coreShape = {
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
     .optional()
     .default({}),
-  /** Logs, metrics and traces: `{ logLevel?, metrics?: { enabled?, port?, host? }, tracing?: { enabled? } }`. */
+  /** Logs, metrics and traces: `{ logLevel?, metrics?: { enabled? }, tracing?: { enabled? } }`. */
   observability: observabilitySchema.optional(),
+  /** How calls between services are authenticated: `{ "secret": "${SERVICE_SECRET}" }`, or `"none"`. */
+  auth: authSectionSchema.optional(),
+  /** Certificates of `https://` addresses: `{ "ca", "cert", "key", "clientCert"?, "clientKey"? }`. */
+  tls: tlsSectionSchema.optional(),
+  /**
+   * What readiness requires: `{ "dependencies": "informational" }` (the default: the services and brokers
+   * a process calls are reported but do not take it out of rotation, so one dead process does not take
+   * every process out) or `"required"`.
+   */
+  readiness: z
+    .strictObject({ dependencies: z.enum(['informational', 'required']).optional().default('informational') })
+    .optional(),
+  /** The operator listener of each process: `{ "port": 9464 | { "<process>": 9465 }, "host"?, "token"? }`. */
+  admin: adminSectionSchema.optional(),
   /** Processes by name. */
   processes: z.record(
     z.string().regex(PROCESS_NAME, 'invalid process name: use lower-case letters, digits and dashes'),
@@ -114,9 +114,21 @@ const coreShape = {
 };
 
 /** A process of the topology. */
-export type ProcessTopology = z.output<typeof processSchema>;
-/** The parsed `rpc` section. */
-export type RpcTopology = z.output<typeof rpcSchema>;
+export type ProcessTopology = ProcessEntry;
+
+/** The parsed `rpc` section: the driver's `type` and options, and the local-call checks. */
+export interface RpcTopology {
+  /** The RPC driver, e.g. `"http"`. */
+  readonly type: string;
+  /** Round-trip in-process calls through the codec. */
+  readonly serialize: boolean;
+  /** Validation of in-process calls. */
+  readonly validate: { readonly input: boolean; readonly output: boolean };
+  /** The driver's own options. */
+  readonly [option: string]: unknown;
+}
+
+const DEFAULT_RPC: RpcTopology = { type: 'local', serialize: false, validate: { input: true, output: true } };
 
 /** A parsed, validated topology. Plugin sections are under their keys. */
 export interface Topology {
@@ -124,6 +136,8 @@ export interface Topology {
   readonly app: string;
   readonly rpc: RpcTopology;
   readonly shutdownTimeout: number;
+  /** How long a stopping process keeps serving while it reports not ready, in ms. */
+  readonly drainDelay: number;
   readonly processes: Readonly<Record<string, ProcessTopology>>;
   /** Directory of the topology file (or the working directory), used to resolve `app`. */
   readonly baseDir: string;
@@ -135,7 +149,21 @@ export interface Topology {
   readonly settings: Readonly<Record<string, string | number | boolean>>;
   /** The `observability` section, when the topology has one (defaults filled in). */
   readonly observability?: ObservabilityTopology | undefined;
+  /** The `auth` section, when the topology has one. */
+  readonly auth?: AuthTopology | undefined;
+  /** The top-level `tls` section, when the topology has one. */
+  readonly tls?: TlsTopology | undefined;
+  /** The `admin` section, when the topology has one. */
+  readonly admin?: AdminTopology | undefined;
+  /** The `readiness` section, when the topology has one. */
+  readonly readiness?: { readonly dependencies: 'informational' | 'required' } | undefined;
 }
+
+/** Core keys that moved, by their old path, so an old topology file gets an error naming the new key. */
+const CORE_RENAMED_KEYS: Readonly<Record<string, string>> = {
+  'topology.observability.metrics.port': 'admin.port',
+  'topology.observability.metrics.host': 'admin.host',
+};
 
 /** Sections of first-party plugins, to tell a user which plugin a section needs. */
 const SECTION_HINTS: Record<string, string> = {
@@ -199,13 +227,7 @@ function interpolateValue(
   return value;
 }
 
-/** One problem in a topology: where and how to fix it. */
-export interface TopologyIssue {
-  /** Path in the file, e.g. `topology.processes.products.services[1]`. */
-  readonly path: string;
-  /** What is wrong and what to do. */
-  readonly message: string;
-}
+export type { TopologyIssue };
 
 function formatPath(segments: readonly PropertyKey[]): string {
   let out = 'topology';
@@ -213,18 +235,69 @@ function formatPath(segments: readonly PropertyKey[]): string {
   return out;
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue, allowedRootKeys: readonly string[]): TopologyIssue[] {
+/** The object schemas a value at `path` of `schema` may have (unwrapping optionals, defaults, unions). */
+function objectsAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodObject[] {
+  const def = (schema as unknown as { def: Record<string, unknown> & { type: string } }).def;
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
+    case 'readonly':
+      return objectsAt(def.innerType as z.ZodType, path);
+    case 'pipe':
+      return objectsAt(def.in as z.ZodType, path);
+    case 'union':
+      return (def.options as z.ZodType[]).flatMap((option) => objectsAt(option, path));
+    case 'object': {
+      if (path.length === 0) return [schema as z.ZodObject];
+      const child = (schema as z.ZodObject).shape[String(path[0])];
+      return child === undefined ? [] : objectsAt(child as z.ZodType, path.slice(1));
+    }
+    case 'record':
+      return path.length === 0 ? [] : objectsAt(def.valueType as z.ZodType, path.slice(1));
+    case 'array':
+      return path.length === 0 ? [] : objectsAt(def.element as z.ZodType, path.slice(1));
+    default:
+      return [];
+  }
+}
+
+/** The keys an object at `path` of `schema` accepts. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  return [...new Set(objectsAt(schema, path).flatMap((object) => Object.keys(object.shape)))];
+}
+
+function describeZodIssue(
+  issue: z.core.$ZodIssue,
+  allowedRootKeys: readonly string[],
+  sections: readonly TopologySection[],
+  schema: z.ZodType,
+): TopologyIssue[] {
   const at = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
+    const section = sections.find((candidate) => candidate.key === issue.path[0]);
     return issue.keys.map((key) => {
       const keyPath = `${at}.${key}`;
+      const renamed = section?.renamedKeys?.[key] ?? CORE_RENAMED_KEYS[`${at}.${key}`];
+      if (renamed !== undefined) {
+        return { path: keyPath, message: `"${key}" was renamed: write "${renamed}" instead` };
+      }
       if (issue.path.length === 0 && SECTION_HINTS[key] && !allowedRootKeys.includes(key)) {
         return {
           path: keyPath,
           message: `section "${key}" needs a plugin: add ${SECTION_HINTS[key]} to the app's plugins`,
         };
       }
-      return { path: keyPath, message: `unknown key "${key}"; remove it or fix its spelling` };
+      const known = issue.path.length === 0 ? allowedRootKeys : keysAt(schema, issue.path);
+      const suggestion = closestName(key, known);
+      return {
+        path: keyPath,
+        message:
+          suggestion === undefined
+            ? `unknown key "${key}"; remove it or fix its spelling`
+            : `unknown key "${key}"; did you mean "${suggestion}"?`,
+      };
     });
   }
   return [{ path: at, message: issue.message }];
@@ -232,8 +305,10 @@ function describeZodIssue(issue: z.core.$ZodIssue, allowedRootKeys: readonly str
 
 /** Options of {@link parseTopology}. */
 export interface ParseTopologyOptions {
-  /** Plugins whose sections are allowed. Default: none. */
-  plugins?: readonly Plugin[];
+  /** Sections of the app's plugins, allowed besides core's keys. Default: none. */
+  sections?: readonly TopologySection[];
+  /** RPC drivers the `rpc` section may select. Default: {@link BUILT_IN_RPC_DRIVERS}. */
+  rpcDrivers?: readonly RpcDriver[];
   /** Directory that `app` is relative to. Default: the working directory. */
   baseDir?: string;
   /** Name of the source for messages (a file path). */
@@ -256,103 +331,43 @@ export function parseTopology(raw: unknown, options: ParseTopologyOptions = {}):
   const envIssues: TopologyIssue[] = [];
   const interpolated = interpolateValue(raw, options.env ?? process.env, 'topology', envIssues);
   if (envIssues.length > 0) fail(source, envIssues);
+  const sections = options.sections ?? [];
   const sectionShape: Record<string, z.ZodType> = {};
-  for (const plugin of options.plugins ?? []) {
-    if (plugin.section) sectionShape[plugin.section.key] = plugin.section.schema.optional();
-  }
-  const schema = z.strictObject({ ...coreShape, ...sectionShape });
+  for (const section of sections) sectionShape[section.key] = section.schema.optional();
+  /** How services reach each other. Default: `{ "type": "local" }`. */
+  const rpc = rpcSectionSchema(options.rpcDrivers ?? BUILT_IN_RPC_DRIVERS).optional();
+  const schema = z.strictObject({ ...coreShape, rpc, ...sectionShape });
   const result = schema.safeParse(interpolated);
   if (!result.success) {
-    const allowed = [...Object.keys(coreShape), ...Object.keys(sectionShape)];
+    const allowed = [...Object.keys(coreShape), 'rpc', ...Object.keys(sectionShape)];
     fail(
       source,
-      result.error.issues.flatMap((issue) => describeZodIssue(issue, allowed)),
+      result.error.issues.flatMap((issue) => describeZodIssue(issue, allowed, sections, schema)),
     );
   }
-  const data = result.data as Record<string, unknown> & z.output<z.ZodObject<typeof coreShape>>;
-  const issues: TopologyIssue[] = [];
-  const placement = new Map<string, string>();
-  for (const [processName, processTopology] of Object.entries(data.processes)) {
-    processTopology.services.forEach((service, index) => {
-      const previous = placement.get(service);
-      if (previous !== undefined) {
-        issues.push({
-          path: `topology.processes.${processName}.services[${index}]`,
-          message: `service "${service}" is already placed in process "${previous}"; a service runs in exactly one process, remove one of them`,
-        });
-      } else placement.set(service, processName);
-    });
-  }
-  const metricsPorts = data.observability?.metrics.port;
-  if (typeof metricsPorts === 'object') {
-    for (const name of Object.keys(metricsPorts)) {
-      if (!Object.hasOwn(data.processes, name)) {
-        issues.push({
-          path: `topology.observability.metrics.port.${name}`,
-          message: `unknown process "${name}"; the topology has: ${Object.keys(data.processes).join(', ')}`,
-        });
-      }
-    }
-  }
-  if (Object.keys(data.processes).length === 0) {
-    issues.push({
-      path: 'topology.processes',
-      message: 'no processes; add at least one, e.g. { "main": { "services": [...] } }',
-    });
-  }
+  const data = result.data as Record<string, unknown> &
+    z.output<z.ZodObject<typeof coreShape>> & { rpc?: RpcTopology };
+  const issues = crossKeyIssues(data);
   if (issues.length > 0) fail(source, issues);
-  const sections: Record<string, unknown> = {};
-  for (const key of Object.keys(sectionShape)) if (data[key] !== undefined) sections[key] = data[key];
+  const parsedSections: Record<string, unknown> = {};
+  for (const key of Object.keys(sectionShape)) if (data[key] !== undefined) parsedSections[key] = data[key];
   return {
     name: data.name,
     app: data.app,
-    rpc: data.rpc,
+    rpc: data.rpc ?? DEFAULT_RPC,
     shutdownTimeout: data.shutdownTimeout,
+    drainDelay: data.drainDelay,
     processes: data.processes,
     settings: data.settings,
     observability: data.observability,
+    auth: data.auth,
+    tls: data.tls,
+    admin: data.admin,
+    readiness: data.readiness,
     baseDir: options.baseDir ?? process.cwd(),
     source,
-    sections,
+    sections: parsedSections,
   };
-}
-
-/**
- * Checks a topology against an app: every service of the app is placed, no unknown service is placed,
- * and a multi-process topology uses a transport that crosses processes. (A process without an
- * `address` cannot be called; a caller that needs it fails at start with a message naming the key.)
- */
-export function checkTopologyAgainstApp(topology: Topology, app: AppDefinition): void {
-  const issues: TopologyIssue[] = [];
-  const known = new Set(app.services.map((s) => s.contract.name));
-  const placed = new Set<string>();
-  for (const [processName, processTopology] of Object.entries(topology.processes)) {
-    processTopology.services.forEach((service, index) => {
-      placed.add(service);
-      if (!known.has(service)) {
-        issues.push({
-          path: `topology.processes.${processName}.services[${index}]`,
-          message: `unknown service "${service}"; the app "${app.name}" has: ${[...known].join(', ')}`,
-        });
-      }
-    });
-  }
-  for (const service of known) {
-    if (!placed.has(service)) {
-      issues.push({
-        path: 'topology.processes',
-        message: `service "${service}" is placed nowhere; add it to the "services" of one process`,
-      });
-    }
-  }
-  if (topology.rpc.type === 'local' && Object.keys(topology.processes).length > 1) {
-    issues.push({
-      path: 'topology.rpc.type',
-      message:
-        'rpc "local" only reaches services in the same process, but this topology has several processes; use "http"',
-    });
-  }
-  if (issues.length > 0) fail(topology.source, issues);
 }
 
 /**

@@ -5,6 +5,12 @@
  */
 import { z } from 'zod';
 
+/**
+ * A duration as code and topology files write it: milliseconds as a number, or a string with a unit
+ * (`"250ms"`, `"2s"`, `"1.5m"`, `"1h"`). Every Blueprint option that is a duration takes this type.
+ */
+export type Duration = number | string;
+
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const DURATION_FACTORS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)$/i;
@@ -17,6 +23,20 @@ const SIZE_FACTORS: Record<string, number> = {
   gb: 1024 ** 3,
   gib: 1024 ** 3,
 };
+
+/** A number or a string; anything else is an error naming the value and what to write. */
+function numberOrText(what: string, hint: string) {
+  return z.union([z.number(), z.string()], {
+    error: (issue) => `invalid ${what} ${describeValue(issue.input)}: ${hint}`,
+  });
+}
+
+/** A short rendering of a bad value for a message. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
 
 /** Parses `"250ms"`, `"2s"`, `"1.5m"`, `"1h"` or a number of milliseconds. Returns undefined when invalid. */
 export function parseDuration(value: string | number): number | undefined {
@@ -39,7 +59,10 @@ export function parseByteSize(value: string | number): number | undefined {
 }
 
 /** Zod schema for a duration option; the parsed value is milliseconds. */
-export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const durationSchema = numberOrText(
+  'duration',
+  'write milliseconds as a number or a string like "250ms", "2s", "1m"',
+).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
     ctx.addIssue({
@@ -52,7 +75,10 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
 });
 
 /** Zod schema for a byte size option; the parsed value is bytes. */
-export const byteSizeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const byteSizeSchema = numberOrText(
+  'size',
+  'write bytes as a number or a string like "64kb", "1mb"',
+).transform((value, ctx) => {
   const bytes = parseByteSize(value);
   if (bytes === undefined) {
     ctx.addIssue({
@@ -65,32 +91,48 @@ export const byteSizeSchema = z.union([z.number(), z.string()]).transform((value
 });
 
 /** Zod schema for a TCP port that may come from an environment variable (`"${PORT:-3000}"`). */
-export const portSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid port ${JSON.stringify(value)}: use a whole number from 0 to 65535`,
-    });
-    return z.NEVER;
-  }
-  return port;
-});
+export const portSchema = numberOrText('port', 'use a whole number from 0 to 65535').transform(
+  (value, ctx) => {
+    const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid port ${JSON.stringify(value)}: use a whole number from 0 to 65535`,
+      });
+      return z.NEVER;
+    }
+    return port;
+  },
+);
 
-/** Zod schema for a positive whole number that may come from an environment variable. */
-export const countSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const count = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(count) || count < 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid count ${JSON.stringify(value)}: use a whole number >= 0`,
-    });
-    return z.NEVER;
-  }
-  return count;
-});
+/** Zod schema for a whole number >= 0 that may come from an environment variable. */
+export const countSchema = wholeNumberSchema(0);
+
+/**
+ * Zod schema for a whole number from `min` to `max` that may come from an environment variable; the
+ * error names the bad value and the range.
+ *
+ * @example
+ * maxAttempts: wholeNumberSchema(1, 100).optional()
+ */
+export function wholeNumberSchema(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  return numberOrText('count', `use a whole number ${range}`).transform((value, ctx) => {
+    const count = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(count) || count < min || count > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid count ${JSON.stringify(value)}: use a whole number ${range}`,
+      });
+      return z.NEVER;
+    }
+    return count;
+  });
+}
 
 /** Zod schema for a boolean that may come from an environment variable (`"true"`/`"false"`). */
 export const flagSchema = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
+  .union([z.boolean(), z.enum(['true', 'false'])], {
+    error: (issue) => `invalid flag ${describeValue(issue.input)}: use true or false`,
+  })
   .transform((value) => value === true || value === 'true');

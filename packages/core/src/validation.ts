@@ -2,7 +2,7 @@
  * Schema checks shared by every call path, so a local and a remote call fail with the same error.
  */
 import type { z } from 'zod';
-import { ValidationError, type ValidationIssue } from './errors.js';
+import { OutputInvalidError, ValidationError, type ValidationIssue } from './errors.js';
 
 /** Which value of a call or event failed its schema. */
 export type ValidationTarget = 'input' | 'output' | 'payload' | 'topology';
@@ -25,7 +25,8 @@ function describeIssues(issues: readonly ValidationIssue[]): string {
 
 /**
  * Parses `value` with `schema`, or throws a {@link ValidationError} naming the subject
- * (`products.get`), which value failed (`input`, `output`, `payload`) and each issue.
+ * (`products.get`), which value failed (`input`, `payload`, ...) and each issue. An output that fails is
+ * the service's fault, not the caller's: it throws {@link OutputInvalidError} (500) with the same details.
  */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
@@ -36,7 +37,12 @@ export function parseOrThrow<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = toValidationIssues(result.error.issues);
-  throw new ValidationError(`invalid ${target} for ${subject}: ${describeIssues(issues)}`, {
-    details: { where: target, subject, issues },
-  });
+  const details = { where: target, subject, issues };
+  if (target === 'output') {
+    throw new OutputInvalidError(
+      `invalid output of ${subject}: the service answered what its contract does not allow (${describeIssues(issues)})`,
+      { details },
+    );
+  }
+  throw new ValidationError(`invalid ${target} for ${subject}: ${describeIssues(issues)}`, { details });
 }

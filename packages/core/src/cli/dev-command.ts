@@ -1,12 +1,14 @@
 /**
  * `blueprint dev`: runs every process of a topology as a child (`blueprint start --process NAME`)
- * with prefixed logs, and stops them all together.
+ * with prefixed logs, and stops them all together. The children are the units of the deployment plan,
+ * the same plan `blueprint export` renders for containers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TopologyError } from '../errors.js';
-import { durationSchema } from '../units.js';
-import { readRawTopology } from './load-app.js';
+import { BLUEPRINT_COMMAND, planDeployment, type UnitPlan } from '../deploy/plan.js';
+import { wholeReference } from '../deploy/variables.js';
+import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { createLinePrefixer, formatPrefix, shouldColor } from './log-prefixer.js';
 import { prettyLogLine } from './pretty-log.js';
 import { formatError } from './report-error.js';
@@ -19,10 +21,11 @@ export interface DevCommandOptions {
   readonly topology: string;
   /** Pass `--verbose` to the children. Default: false. */
   readonly verbose?: boolean;
+  /** True when a TypeScript loader is already registered. Default: false. */
+  readonly typescriptRegistered?: boolean;
 }
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/blueprint.js', import.meta.url));
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 interface Child {
   readonly name: string;
@@ -38,33 +41,56 @@ interface Child {
 export async function devCommand(options: DevCommandOptions): Promise<number> {
   const verbose = options.verbose ?? false;
   let file: string;
-  let names: string[];
+  let units: UnitPlan[];
   let shutdownTimeout: number;
+  let env: Record<string, string | undefined>;
   try {
-    const topology = readRawTopology(options.topology);
-    file = topology.file;
-    const processes = topology.raw.processes;
-    if (typeof processes !== 'object' || processes === null || Object.keys(processes).length === 0) {
-      throw new TopologyError(
-        `invalid topology ${file}:\n  - topology.processes: no processes; add at least one, e.g. { "main": { "services": [...] } }`,
-      );
-    }
-    names = Object.keys(processes);
-    const timeout = durationSchema.safeParse(topology.raw.shutdownTimeout);
-    shutdownTimeout = timeout.success ? timeout.data : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const raw = readRawTopology(options.topology);
+    file = raw.file;
+    env = { ...process.env, ...generatedSecrets(raw.raw, process.env) };
+    const { app } = await loadApp(raw, { env, typescriptRegistered: options.typescriptRegistered ?? false });
+    const topology = validateRawTopology(raw, app, env);
+    const plan = planDeployment({ app, topology, raw: raw.raw, topologyFile: file });
+    units = plan.processes.flatMap((process) => process.units);
+    shutdownTimeout = plan.drain.drainDelay + plan.drain.shutdownTimeout;
   } catch (error) {
     process.stderr.write(`[dev] ${formatError(error, verbose)}\n`);
     return ExitCode.Failure;
   }
-  return supervise(file, names, shutdownTimeout, verbose);
+  return supervise(file, units, shutdownTimeout, verbose, env);
+}
+
+/**
+ * A secret the topology's `auth` section reads from an environment variable that is not set (or, with a
+ * `:-` default, empty): `blueprint dev` makes one up for the run, so `npm run start:split` works on a
+ * laptop with no setup. It is never printed.
+ */
+function generatedSecrets(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const auth = raw.auth;
+  if (typeof auth !== 'object' || auth === null) return {};
+  const name = wholeReference((auth as { secret?: unknown }).secret)?.name;
+  if (name === undefined || (env[name] ?? '') !== '') return {};
+  return { [name]: randomBytes(32).toString('base64url') };
+}
+
+/** The arguments of the launcher for a unit's command (`blueprint start ...`). */
+function launcherArgs(unit: UnitPlan, verbose: boolean): string[] {
+  const [program, ...args] = unit.command;
+  if (program !== BLUEPRINT_COMMAND) throw new Error(`unit ${unit.name} does not run ${BLUEPRINT_COMMAND}`);
+  return [LAUNCHER, ...args, ...(verbose ? ['--verbose'] : [])];
 }
 
 function supervise(
   file: string,
-  names: string[],
+  units: readonly UnitPlan[],
   shutdownTimeout: number,
   verbose: boolean,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  const names = units.map((unit) => unit.name);
   const color = shouldColor(process.stdout, process.env);
   const width = Math.max(5, ...names.map((name) => name.length + 2));
   const devPrefix = formatPrefix('dev', { width, color: false });
@@ -131,14 +157,13 @@ function supervise(
     process.on('SIGTERM', onSignal);
 
     say(`starting ${names.join(', ')} from ${file}`);
-    names.forEach((name, index) => {
-      const args = [LAUNCHER, 'start', '--topology', file, '--process', name];
-      if (verbose) args.push('--verbose');
+    units.forEach((unit, index) => {
+      const name = unit.name;
       // Own process group: a terminal's Ctrl-C reaches only `dev`, which forwards one SIGTERM.
-      const proc = spawn(process.execPath, args, {
+      const proc = spawn(process.execPath, launcherArgs(unit, verbose), {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         detached: true,
-        env: { ...process.env, [DEV_CHILD_ENV]: '1' },
+        env: { ...env, [DEV_CHILD_ENV]: '1' },
       });
       const child: Child = { name, process: proc, ready: false, exit: undefined };
       children.push(child);

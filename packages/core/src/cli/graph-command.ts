@@ -2,7 +2,8 @@
  * `blueprint graph`: prints the services of a topology, the process hosting each, and the calls and
  * events between them, as text or Mermaid; with `--metrics` it adds measured calls.
  */
-import { checkTopologyAgainstApp } from '../topology.js';
+import { checkDeclaredDependencies } from '../app/app-checks.js';
+import { checkTopologyAgainstApp } from '../app/placement.js';
 import { annotateGraph, type Scrape, scrape } from './graph-metrics.js';
 import { buildGraph } from './graph-model.js';
 import { renderMermaid, renderText } from './graph-render.js';
@@ -38,6 +39,7 @@ export async function graphCommand(options: GraphCommandOptions): Promise<number
     const raw = readRawTopology(options.topology);
     const { app } = await loadApp(raw, { typescriptRegistered: options.typescriptRegistered ?? false });
     const topology = validateRawTopology(raw, app);
+    checkDeclaredDependencies(app);
     checkTopologyAgainstApp(topology, app);
     let graph = buildGraph(app, topology);
     const urls = options.metrics ?? [];

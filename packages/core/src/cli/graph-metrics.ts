@@ -2,8 +2,9 @@
  * `blueprint graph --metrics URL...`: scrapes each process's `/metrics` and puts the measured call counts
  * on the graph's edges.
  */
+
+import { RPC_METRICS } from '../chain/observability-link.js';
 import { RemoteUnavailableError } from '../errors.js';
-import { RPC_METRICS } from '../observability/rpc-instrumentation.js';
 import type { AppGraph, CallEdge, MeasuredCalls, Traffic } from './graph-model.js';
 import { type PrometheusSample, parsePrometheusText } from './prometheus-text.js';
 

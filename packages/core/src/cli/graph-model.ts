@@ -4,7 +4,9 @@
  * the plugins' `describe` hooks). Nothing is created or started.
  */
 import 'reflect-metadata';
-import type { AppDefinition, Provider } from '../app.js';
+import { contractsReachedBy } from '../app/dependencies.js';
+import type { AppDefinition } from '../app.js';
+import type { Provider } from '../service.js';
 import type { Topology } from '../topology.js';
 
 /** A process of the graph. */
@@ -111,69 +113,6 @@ export interface AppGraph {
   readonly measured: boolean;
 }
 
-const SERVICE_TOKEN_PREFIX = 'blueprint:service:';
-
-/** The service name of a contract token (`Symbol.for('blueprint:service:<name>')`), or undefined. */
-export function serviceOfToken(token: unknown): string | undefined {
-  if (typeof token !== 'symbol') return undefined;
-  const key = Symbol.keyFor(token);
-  return key?.startsWith(SERVICE_TOKEN_PREFIX) ? key.slice(SERVICE_TOKEN_PREFIX.length) : undefined;
-}
-
-/** The tokens a class's constructor asks for: `@inject` tokens, else decorator-metadata types. */
-function constructorTokens(cls: Function): unknown[] {
-  const injected = Reflect.getOwnMetadata('injectionTokens', cls) as Record<number, unknown> | undefined;
-  const types = (Reflect.getMetadata('design:paramtypes', cls) as unknown[] | undefined) ?? [];
-  const count = Math.max(cls.length, types.length, ...Object.keys(injected ?? {}).map((i) => Number(i) + 1));
-  const tokens: unknown[] = [];
-  for (let index = 0; index < count; index++) {
-    let token = injected?.[index] ?? types[index];
-    // @injectAll / @injectWithTransform store `{ token, ... }`.
-    if (typeof token === 'object' && token !== null && 'token' in token) token = token.token;
-    if (token !== undefined) tokens.push(token);
-  }
-  return tokens;
-}
-
-/**
- * The services whose contracts `cls` injects, directly or through class providers and plain injectable
- * classes, each with the chain of providers it went through.
- */
-function contractsReachedBy(
-  cls: Function,
-  providers: ReadonlyMap<unknown, Provider>,
-): Map<string, readonly string[]> {
-  const found = new Map<string, readonly string[]>();
-  const seen = new Set<unknown>([cls]);
-  const visit = (current: Function, via: readonly string[]) => {
-    for (const token of constructorTokens(current)) {
-      const service = serviceOfToken(token);
-      if (service !== undefined) {
-        if (!found.has(service)) found.set(service, via);
-        continue;
-      }
-      if (seen.has(token)) continue;
-      seen.add(token);
-      const provider = providers.get(token);
-      const next =
-        provider !== undefined && 'useClass' in provider
-          ? provider.useClass
-          : provider === undefined && typeof token === 'function'
-            ? token
-            : undefined;
-      if (next !== undefined) visit(next, [...via, next.name || tokenName(token)]);
-    }
-  };
-  visit(cls, []);
-  return found;
-}
-
-function tokenName(token: unknown): string {
-  if (typeof token === 'function') return token.name || '(anonymous class)';
-  if (typeof token === 'symbol') return token.description ?? token.toString();
-  return String(token);
-}
-
 /**
  * Builds the graph of `app` placed by `topology`. Calls come from the contract tokens injected by each
  * implementation's constructor (and by the class providers it injects); events from each plugin's
@@ -204,9 +143,11 @@ export function buildGraph(app: AppDefinition, topology: Topology): AppGraph {
   }
 
   const events: EventEdge[] = [];
+  const declaredPublishers = (event: string) =>
+    app.services.filter((s) => s.contract.publishes.includes(event)).map((s) => s.contract.name);
   for (const plugin of app.plugins) {
     for (const description of plugin.describe?.(app).events ?? []) {
-      const publishers = description.publishers ?? [];
+      const publishers = description.publishers ?? declaredPublishers(description.event);
       for (const to of description.subscribers) {
         if (publishers.length === 0) {
           events.push({ event: description.event, from: undefined, to, remote: false });

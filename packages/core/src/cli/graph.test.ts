@@ -1,7 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { app } from '../../test/integration/cli/fixtures/graph-app.js';
-import { loadTopologyFile } from '../topology.js';
+import { topologyOptionsOf } from '../app/topology-source.js';
+import { defineApp } from '../app.js';
+import { defineService } from '../contract.js';
+import { definePlugin } from '../plugin/define-plugin.js';
+import { service } from '../service.js';
+import { loadTopologyFile, parseTopology } from '../topology.js';
 import { annotateGraph, type Scrape } from './graph-metrics.js';
 import { buildGraph } from './graph-model.js';
 import { renderMermaid, renderText } from './graph-render.js';
@@ -10,7 +16,7 @@ import { parsePrometheusText } from './prometheus-text.js';
 const topologyFile = fileURLToPath(
   new URL('../../test/integration/cli/fixtures/graph-topology.json', import.meta.url),
 );
-const graph = () => buildGraph(app, loadTopologyFile(topologyFile, { plugins: app.plugins, env: {} }));
+const graph = () => buildGraph(app, loadTopologyFile(topologyFile, { ...topologyOptionsOf(app), env: {} }));
 
 function scrapeOf(process: string, lines: string[], startedSecondsAgo = 100, at = 1_000_000): Scrape {
   const text = [
@@ -21,6 +27,40 @@ function scrapeOf(process: string, lines: string[], startedSecondsAgo = 100, at 
 }
 
 describe('blueprint graph: the model', () => {
+  it('draws an event from the services whose contract declares they publish it', () => {
+    const StockLow = { name: 'stock.low' };
+    const Stock = defineService(
+      'stock',
+      { level: { input: z.void(), output: z.number() } },
+      { publishes: [StockLow] },
+    );
+    const Buyer = defineService('buyer', { noop: { input: z.void(), output: z.void() } });
+    class Impl {
+      async level() {
+        return 1;
+      }
+      async noop() {}
+    }
+    const subscribers = definePlugin({
+      name: 'subscribers',
+      setup() {},
+      describe: () => ({ events: [{ event: 'stock.low', subscribers: ['buyer'] }] }),
+    });
+    const small = defineApp({
+      name: 'small',
+      services: [service(Stock, Impl), service(Buyer, Impl)],
+      plugins: [subscribers],
+    });
+    const topology = parseTopology({
+      app: './app.js',
+      rpc: { type: 'http' },
+      processes: { a: { services: ['stock'] }, b: { services: ['buyer'] } },
+    });
+    expect(buildGraph(small, topology).events).toEqual([
+      { event: 'stock.low', from: 'stock', to: 'buyer', remote: true },
+    ]);
+  });
+
   it('finds calls from injected contract tokens, through providers, and events from plugins', () => {
     const g = graph();
     expect(g.processes.map((p) => [p.name, p.services])).toEqual([

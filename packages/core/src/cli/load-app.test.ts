@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,5 +68,27 @@ describe('loadApp', () => {
     );
     const broken = await topologyFile('{ "app": ');
     expect(() => readRawTopology(broken)).toThrow(`topology ${broken} is not valid JSON`);
+  });
+
+  it('refuses an app module Node would load as CommonJS, naming the package.json and the fix', async () => {
+    const cjs = path.join(dir, 'cjs-app');
+    await mkdir(cjs, { recursive: true });
+    await writeFile(path.join(cjs, 'package.json'), '{ "name": "my-app", "type": "commonjs" }\n');
+    await writeFile(
+      path.join(cjs, 'app.js'),
+      "export default { name: 'plain', services: [], providers: [], plugins: [] };\n",
+    );
+    await writeFile(path.join(cjs, 'topology.json'), '{ "app": "app.js" }');
+    const error = await failure(loadApp(readRawTopology(path.join(cjs, 'topology.json'))));
+    expect(hasErrorCode(error, 'APP_INVALID')).toBe(true);
+    expect(error.message).toContain(
+      `${path.join(cjs, 'app.js')} (topology.app of ${path.join(cjs, 'topology.json')}) would load as CommonJS`,
+    );
+    expect(error.message).toContain(`${path.join(cjs, 'package.json')} has "type": "commonjs"`);
+    expect(error.message).toContain('set "type": "module"');
+
+    await writeFile(path.join(cjs, 'package.json'), '{ "name": "my-app", "type": "module" }\n');
+    const loaded = await loadApp(readRawTopology(path.join(cjs, 'topology.json')));
+    expect(loaded.app.name).toBe('plain');
   });
 });

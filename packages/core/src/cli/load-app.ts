@@ -2,9 +2,10 @@
  * Reads a topology file far enough to find its app module, and imports that module. A `.ts` entry is
  * compiled on the fly by tsx, with the nearest `tsconfig.json` (so `experimentalDecorators` applies).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { topologyOptionsOf } from '../app/topology-source.js';
 import { type AppDefinition, isAppDefinition } from '../app.js';
 import { AppDefinitionError, TopologyError } from '../errors.js';
 import { interpolateEnv, parseTopology, readTopologyFile, type Topology } from '../topology.js';
@@ -30,16 +31,24 @@ export function readRawTopology(file: string): RawTopology {
   return { file: absolute, raw: raw as Record<string, unknown> };
 }
 
-/** Validates a topology read by {@link readRawTopology} for its app (the app's plugins own sections). */
-export function validateRawTopology(topology: RawTopology, app: AppDefinition): Topology {
+/**
+ * Validates a topology read by {@link readRawTopology} for its app (the app's plugins own sections),
+ * interpolating `env` (default: `process.env`).
+ */
+export function validateRawTopology(
+  topology: RawTopology,
+  app: AppDefinition,
+  env?: Readonly<Record<string, string | undefined>>,
+): Topology {
   return parseTopology(topology.raw, {
-    plugins: app.plugins,
+    ...topologyOptionsOf(app),
     baseDir: path.dirname(topology.file),
     source: topology.file,
+    ...(env === undefined ? {} : { env }),
   });
 }
 
-function invalid(file: string, at: string, message: string): TopologyError {
+function invalid(file: string, at: string, message: string) {
   return new TopologyError(`invalid topology ${file}:\n  - ${at}: ${message}`, {
     details: { source: file, issues: [{ path: at, message }] },
   });
@@ -85,6 +94,7 @@ export async function loadApp(topology: RawTopology, options: LoadAppOptions = {
       `module ${entry} does not exist; fix the path (it is relative to the topology file)`,
     );
   }
+  checkModuleFormat(entry, file);
   if (TYPESCRIPT_ENTRY.test(entry) && !options.typescriptRegistered) await registerTypeScript(entry);
   const exports = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   const candidate = 'app' in exports ? exports.app : exports.default;
@@ -98,8 +108,53 @@ export async function loadApp(topology: RawTopology, options: LoadAppOptions = {
   return { app: candidate, entry };
 }
 
+/** The nearest `package.json` above `from`, with its `type`. */
+function nearestManifest(from: string): { file: string; type: unknown } | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      try {
+        return {
+          file: candidate,
+          type: (JSON.parse(readFileSync(candidate, 'utf8')) as { type?: unknown }).type,
+        };
+      } catch {
+        return { file: candidate, type: undefined };
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Refuses an app module Node would load as CommonJS (a `.ts`/`.js` file under a package.json without
+ * `"type": "module"`, as `npm init -y` writes it): Blueprint apps are ES modules, and loading one as
+ * CommonJS fails later with an error that names neither the cause nor the fix.
+ */
+function checkModuleFormat(entry: string, topologyFile: string): void {
+  if (/\.(?:mts|mjs)$/.test(entry) || !/\.(?:ts|tsx|js)$/.test(entry)) return;
+  const manifest = nearestManifest(path.dirname(entry));
+  if (manifest?.type === 'module') return;
+  const where =
+    manifest === undefined
+      ? 'no package.json was found above it'
+      : `${manifest.file} has ${manifest.type === undefined ? 'no "type"' : `"type": ${JSON.stringify(manifest.type)}`}`;
+  throw new AppDefinitionError(
+    `${entry} (topology.app of ${topologyFile}) would load as CommonJS: ${where}. Blueprint apps are ES modules: set "type": "module" in the app's package.json (or rename the file to .mts / .mjs)`,
+    { details: { entry, packageJson: manifest?.file } },
+  );
+}
+
 async function registerTypeScript(entry: string): Promise<void> {
-  const { register } = await import('tsx/esm/api');
+  let register: typeof import('tsx/esm/api')['register'];
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch (error) {
+    throw new AppDefinitionError(
+      `${entry} is TypeScript, which the CLI runs through tsx, but tsx cannot be loaded: npm install tsx (or build the app and point topology.app at the .js file)`,
+      { cause: error },
+    );
+  }
   const tsconfig = findTsconfig(path.dirname(entry));
   register(tsconfig === undefined ? {} : { tsconfig });
 }

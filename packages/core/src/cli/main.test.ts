@@ -37,7 +37,7 @@ describe('runCli', () => {
   it('exits 2 with a hint for a bad command line', async () => {
     expect(await runCli([])).toBe(2);
     expect(await runCli(['launch'])).toBe(2);
-    expect(stderr).toContain('unknown command "launch"; use start, dev or graph');
+    expect(stderr).toContain('unknown command "launch"; use start, dev, graph or export');
     expect(await runCli(['start'])).toBe(2);
     expect(stderr).toContain('start needs --topology FILE');
     expect(await runCli(['dev', '--topology', 't.json', '--process', 'web'])).toBe(2);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../units.js';
 import { devCommand } from './dev-command.js';
+import { EXPORT_TARGETS, type ExportTarget, exportCommand } from './export-command.js';
 import { GRAPH_FORMATS, graphCommand } from './graph-command.js';
 import { startCommand } from './start-command.js';
 import { ExitCode, HELP_TEXT } from './usage.js';
@@ -16,7 +17,7 @@ export interface RunCliOptions {
   readonly typescriptRegistered?: boolean;
 }
 
-const COMMANDS = new Set(['start', 'dev', 'graph']);
+const COMMANDS = new Set(['start', 'dev', 'graph', 'export']);
 
 class UsageError extends Error {}
 
@@ -27,16 +28,87 @@ function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
     strict: true,
     options: {
       topology: { type: 'string', short: 't' },
-      ...(command === 'start' ? { process: { type: 'string', short: 'p' } } : {}),
+      ...(command === 'start'
+        ? { process: { type: 'string', short: 'p' }, replica: { type: 'string', short: 'r' } }
+        : {}),
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (!values.help && typeof values.topology !== 'string') {
+  const parsed = values as {
+    topology?: string;
+    process?: string;
+    replica?: string;
+    verbose?: boolean;
+    help?: boolean;
+  };
+  // In a container image the topology and the process come from the environment (exec form has no shell).
+  const fromEnv = command === 'start' ? process.env : {};
+  const topology = parsed.topology ?? nonEmpty(fromEnv.BLUEPRINT_TOPOLOGY);
+  const processName = parsed.process ?? nonEmpty(fromEnv.BLUEPRINT_PROCESS);
+  if (!parsed.help && typeof topology !== 'string') {
     throw new UsageError(`${command} needs --topology FILE (e.g. --topology topology.json)`);
   }
-  return values as { topology?: string; process?: string; verbose?: boolean; help?: boolean };
+  return {
+    ...parsed,
+    ...(topology === undefined ? {} : { topology }),
+    ...(processName === undefined ? {} : { process: processName }),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function parseExport(args: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      topology: { type: 'string', short: 't' },
+      out: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
+      hpa: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const help = values.help ?? false;
+  const [target, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  if (!help) {
+    if (target === undefined) {
+      throw new UsageError(
+        `export needs a target: ${EXPORT_TARGETS.join(', ')} (e.g. blueprint export compose ...)`,
+      );
+    }
+    if (!(EXPORT_TARGETS as readonly string[]).includes(target)) {
+      throw new UsageError(`unknown export target "${target}"; use ${EXPORT_TARGETS.join(', ')}`);
+    }
+    if (typeof values.topology !== 'string') {
+      throw new UsageError('export needs --topology FILE (e.g. --topology topology/split.json)');
+    }
+    if (typeof values.out !== 'string') throw new UsageError('export needs --out DIR (e.g. --out deploy)');
+    if (values.hpa === true && target !== 'kubernetes')
+      throw new UsageError('--hpa applies to the kubernetes target only');
+  }
+  return {
+    target: target as ExportTarget,
+    topology: values.topology!,
+    out: values.out!,
+    force: values.force ?? false,
+    hpa: values.hpa ?? false,
+    verbose: values.verbose ?? false,
+    help,
+  };
+}
+
+function replicaOf(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,3}$/.test(text)) throw new UsageError(`--replica must be a whole number from 0, got "${text}"`);
+  return Number(text);
 }
 
 function parseGraph(args: readonly string[]) {
@@ -112,7 +184,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option "${first}"`
-          : `unknown command "${first}"; use start, dev or graph`,
+          : `unknown command "${first}"; use start, dev, graph or export`,
       );
     }
     if (first === 'graph') {
@@ -130,6 +202,18 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
         typescriptRegistered: options.typescriptRegistered ?? false,
       });
     }
+    if (first === 'export') {
+      const parsed = parseExport(rest);
+      if (parsed.help) {
+        process.stdout.write(HELP_TEXT);
+        return ExitCode.Ok;
+      }
+      const { help: _help, ...exportOptions } = parsed;
+      return await exportCommand({
+        ...exportOptions,
+        typescriptRegistered: options.typescriptRegistered ?? false,
+      });
+    }
     const command = first as 'start' | 'dev';
     const values = parseCommand(command, rest);
     if (values.help) {
@@ -138,10 +222,18 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     }
     const topology = values.topology!;
     const verbose = values.verbose ?? false;
-    if (command === 'dev') return await devCommand({ topology, verbose });
+    if (command === 'dev') {
+      return await devCommand({
+        topology,
+        verbose,
+        typescriptRegistered: options.typescriptRegistered ?? false,
+      });
+    }
+    const replica = replicaOf(values.replica ?? process.env.BLUEPRINT_REPLICA);
     return await startCommand({
       topology,
       process: values.process,
+      replica,
       verbose,
       typescriptRegistered: options.typescriptRegistered ?? false,
     });

@@ -2,7 +2,7 @@
  * `blueprint start`: builds one process of the topology, starts it, and stops it gracefully on
  * SIGTERM / SIGINT.
  */
-import { type BlueprintApp, createApp } from '../create-app.js';
+import { type BlueprintApp, createApp } from '../app/create-app.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { ExitCode } from './usage.js';
@@ -13,6 +13,8 @@ export interface StartCommandOptions {
   readonly topology: string;
   /** Process to run; may be left out when the topology has one process. */
   readonly process?: string | undefined;
+  /** Which replica of the process this is, from 0. Default: 0. */
+  readonly replica?: number | undefined;
   /** Print stack traces of coded errors too. Default: false. */
   readonly verbose?: boolean;
   /** True when a TypeScript loader is already registered. Default: false. */
@@ -54,6 +56,7 @@ export async function startCommand(options: StartCommandOptions): Promise<number
     app = await createApp(loaded.app, {
       topology: validateRawTopology(topology, loaded.app),
       ...(options.process === undefined ? {} : { process: options.process }),
+      ...(options.replica === undefined ? {} : { replica: options.replica }),
     });
   } catch (error) {
     err(`blueprint: ${formatError(error, verbose)}`);
@@ -97,10 +100,10 @@ function run(app: BlueprintApp, verbose: boolean): Promise<number> {
     const requestStop = (reason: string) => {
       stopRequested = true;
       out(`blueprint: stopping process=${name} reason=${reason}`);
-      const limit = app.topology.shutdownTimeout + STOP_MARGIN_MS;
+      const limit = app.topology.drainDelay + app.topology.shutdownTimeout + STOP_MARGIN_MS;
       forceTimer = setTimeout(() => {
         err(
-          `blueprint: process "${name}" did not stop within ${limit}ms (shutdownTimeout ${app.topology.shutdownTimeout}ms + ${STOP_MARGIN_MS}ms); exiting with code 1. Find the onStop hook or connection that hangs, or raise shutdownTimeout in the topology`,
+          `blueprint: process "${name}" did not stop within ${limit}ms (drainDelay ${app.topology.drainDelay}ms + shutdownTimeout ${app.topology.shutdownTimeout}ms + ${STOP_MARGIN_MS}ms); exiting with code 1. Find the onStop hook or connection that hangs, or raise shutdownTimeout in the topology`,
         );
         finish(ExitCode.Failure);
       }, limit);

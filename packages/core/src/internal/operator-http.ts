@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HealthCheckResult } from '../plugin.js';
+import type { ReadinessReport } from '../app/health.js';
+import { UnauthenticatedError } from '../errors.js';
 
 /** Listens on `port` (0 picks a free one) and `host`, and resolves to the server's URL. */
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
@@ -23,7 +24,7 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
 /** What the operator routes answer from, and how they write. */
 export interface OperatorRoutes {
   /** Readiness of the process, for `/health/ready`. */
-  readonly readiness: () => Promise<{ ok: boolean; checks: Record<string, HealthCheckResult> }>;
+  readonly readiness: () => Promise<ReadinessReport>;
   /** Prometheus text and its content type, for `/metrics`; no `/metrics` route when absent. */
   readonly metrics?: (() => Promise<{ readonly contentType: string; readonly text: string }>) | undefined;
   /** True while the server drains: readiness then answers 503. */
@@ -32,6 +33,11 @@ export interface OperatorRoutes {
   readonly send: (response: ServerResponse, status: number, contentType: string, body: string) => void;
   /** Answers a route whose source failed. */
   readonly fail: (response: ServerResponse, error: unknown) => void;
+  /**
+   * Whether `request` may see details: every check of `/health/ready`, and `/metrics`. Others get the
+   * bare status of the health probes, and 401 for `/metrics`. Default: every request may.
+   */
+  readonly authorized?: (request: IncomingMessage) => boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -50,23 +56,28 @@ export function answerOperatorRoute(
     case '/health/live':
       routes.send(response, 200, JSON_TYPE, '{"status":"ok"}');
       return true;
-    case '/health/ready':
+    case '/health/ready': {
+      const detailed = routes.authorized?.(request) ?? true;
       routes.readiness().then(
         (report) => {
           const ok = report.ok && !(routes.draining?.() ?? false);
-          routes.send(
-            response,
-            ok ? 200 : 503,
-            JSON_TYPE,
-            JSON.stringify({ status: ok ? 'ok' : 'fail', ...report }),
-          );
+          const body = detailed ? { status: ok ? 'ok' : 'fail', ...report } : { status: ok ? 'ok' : 'fail' };
+          routes.send(response, ok ? 200 : 503, JSON_TYPE, JSON.stringify(body));
         },
         (error: unknown) => routes.fail(response, error),
       );
       return true;
+    }
     case '/metrics': {
       const metrics = routes.metrics;
       if (metrics === undefined) return false;
+      if (!(routes.authorized?.(request) ?? true)) {
+        routes.fail(
+          response,
+          new UnauthenticatedError('the metrics need the admin token: authorization: Bearer <token>'),
+        );
+        return true;
+      }
       metrics().then(
         ({ contentType, text }) => routes.send(response, 200, contentType, text),
         (error: unknown) => routes.fail(response, error),

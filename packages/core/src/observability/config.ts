@@ -1,10 +1,10 @@
 /**
  * The `observability` section of the topology: log level, metrics and tracing switches. Optional; every
- * key has a default, so an app without the section logs at `info`, serves `/metrics` on its RPC server
+ * key has a default, so an app without the section logs at `info`, collects metrics (served by the admin listener)
  * and traces when the user registered an OpenTelemetry SDK.
  */
 import { z } from 'zod';
-import { flagSchema, portSchema } from '../units.js';
+import { flagSchema } from '../units.js';
 
 /** Log levels, from the most verbose; `silent` logs nothing. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -16,15 +16,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const metricsSchema = z.strictObject({
   /** Collect and serve metrics. Default: true. */
   enabled: flagSchema.optional().default(true),
-  /**
-   * A dedicated metrics server (`GET /metrics`, `/health/live`, `/health/ready`), for processes that serve
-   * no HTTP of their own: a port for every process (`9464`), or ports by process name for processes
-   * sharing a host (`{ "payments": 9465 }`); `0` picks a free port. Default: none (the RPC server serves
-   * `/metrics`).
-   */
-  port: z.union([portSchema, z.record(z.string(), portSchema)]).optional(),
-  /** Host the dedicated metrics server binds. Default: `"127.0.0.1"`. */
-  host: z.string().min(1).optional(),
 });
 
 /** `observability.tracing`. */

@@ -4,6 +4,11 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { AppDefinitionError } from '../errors.js';
+import {
+  type MetricRegistry,
+  registerTallyHistogram,
+  type TallyHistogramOptions,
+} from './tally-histogram.js';
 
 /** What every metric is declared with. */
 export interface MetricOptions<L extends string = string> {
@@ -59,6 +64,12 @@ export interface Metrics {
   gauge<L extends string = string>(options: GaugeOptions<L>): Gauge<L>;
   /** Gets or creates a histogram (see {@link Metrics.counter}). */
   histogram<L extends string = string>(options: HistogramOptions<L>): Histogram<L>;
+  /**
+   * Registers a histogram for hot paths: its series count into plain arrays ({@link HistogramTally},
+   * about 10 ns an observation where a prom-client `observe()` costs about 500 ns) and are written when
+   * the registry is scraped. A second registration of the same name adds its series to the first's.
+   */
+  tallyHistogram(options: TallyHistogramOptions): void;
   /**
    * The Prometheus text of this process's metrics followed by the Node.js process metrics
    * (`process_*`, `nodejs_*`). Empty when metrics are disabled.
@@ -189,6 +200,10 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
             registers: [registry],
           }),
       );
+    },
+    tallyHistogram(tally) {
+      checkLabels(tally.name, tally.labelNames);
+      registerTallyHistogram(registry as unknown as MetricRegistry, tally);
     },
     async text() {
       if (node === undefined) return '';

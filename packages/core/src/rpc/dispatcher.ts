@@ -1,50 +1,34 @@
 /**
- * Runs incoming calls against the services hosted in this process.
+ * The dispatcher of a process: the `serve` chains of its hosted services, by service and method, for
+ * the RPC server to call.
  */
+
+import type { Invocation } from '../chain/link.js';
 import type { AnyContract, CallContext } from '../contract.js';
-import { RpcRequestError } from '../errors.js';
-import type { HealthCheckResult } from '../plugin.js';
-import { parseOrThrow } from '../validation.js';
+import { unknownMethodError } from './errors.js';
 import type { RpcDispatcher } from './types.js';
 
-interface HostedEntry {
+/** A hosted service with the `serve` chain of each of its methods. */
+export interface ServedService {
   readonly contract: AnyContract;
-  readonly instance: () => Record<string, (input: unknown, context?: CallContext) => Promise<unknown>>;
+  readonly methods: Readonly<Record<string, Invocation>>;
 }
 
-/**
- * Builds a dispatcher over hosted services. `instance` is called lazily so the dispatcher can be
- * created before the services are.
- */
-export function createDispatcher(
-  hosted: readonly { contract: AnyContract; instance: () => object }[],
-  readiness: () => Promise<{ ok: boolean; checks: Record<string, HealthCheckResult> }>,
-): RpcDispatcher {
-  const entries = new Map<string, HostedEntry>();
-  for (const entry of hosted) entries.set(entry.contract.name, entry as HostedEntry);
-  const lookup = (service: string, method: string) => {
-    const entry = entries.get(service);
-    if (entry === undefined || !Object.hasOwn(entry.contract.methods, method)) return undefined;
-    return entry;
+/** Builds a dispatcher over the `serve` chains of the hosted services. */
+export function createDispatcher(served: readonly ServedService[]): RpcDispatcher {
+  const byService = new Map<string, ServedService>();
+  for (const entry of served) byService.set(entry.contract.name, entry);
+  const lookup = (service: string, method: string): Invocation | undefined => {
+    const entry = byService.get(service);
+    if (entry === undefined || !Object.hasOwn(entry.methods, method)) return undefined;
+    return entry.methods[method];
   };
   return {
     has: (service, method) => lookup(service, method) !== undefined,
-    async dispatch(service, method, input, context) {
-      const entry = lookup(service, method);
-      if (entry === undefined) {
-        throw new RpcRequestError(
-          'RPC_UNKNOWN_METHOD',
-          `no method "${method}" of service "${service}" is hosted here`,
-          {
-            status: 404,
-            details: { service, method },
-          },
-        );
-      }
-      const definition = entry.contract.methods[method]!;
-      const parsed = parseOrThrow(definition.input, input, `${service}.${method}`, 'input');
-      return entry.instance()[method]!(parsed, context);
+    dispatch(service: string, method: string, input: unknown, context: CallContext) {
+      const handler = lookup(service, method);
+      if (handler === undefined) return Promise.reject(unknownMethodError(service, method));
+      return handler(input, context) as Promise<unknown>;
     },
-    readiness,
   };
 }

@@ -4,9 +4,9 @@
  */
 
 export {
+  describeRpcConformance,
   type RpcConformanceOptions,
   type RpcConformanceTarget,
-  rpcConformanceSuite,
 } from './rpc-conformance.js';
 export {
   Conformance,
@@ -18,3 +18,4 @@ export {
   ConformanceValues,
   conformanceApp,
 } from './rpc-fixtures.js';
+export { type WaitForOptions, waitFor } from './wait-for.js';

@@ -1,5 +1,5 @@
-import { createApp } from '../create-app.js';
-import { conformanceApp, rpcConformanceSuite } from './index.js';
+import { createApp } from '../app/create-app.js';
+import { conformanceApp, describeRpcConformance } from './index.js';
 
 function localSetup(serialize: boolean) {
   return async () => {
@@ -15,5 +15,5 @@ function localSetup(serialize: boolean) {
   };
 }
 
-rpcConformanceSuite('local', localSetup(false), { byReference: true });
-rpcConformanceSuite('local with serialize: true', localSetup(true));
+describeRpcConformance('local', localSetup(false), { byReference: true });
+describeRpcConformance('local with serialize: true', localSetup(true));

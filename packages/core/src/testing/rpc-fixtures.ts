@@ -4,10 +4,12 @@
  * suite against them.
  */
 import { z } from 'zod';
-import { type AppDefinition, defineApp, service } from '../app.js';
+import { type AppDefinition, defineApp } from '../app.js';
 import { injectable } from '../container.js';
 import { type CallContext, defineService, type ImplementationOf } from '../contract.js';
 import { defineError, NotFoundError } from '../errors.js';
+import { service } from '../service.js';
+import { delay } from '../timing.js';
 
 /** An application error listed in the conformance contract's `errors` (`CONFORMANCE_REJECTED`, 422). */
 export const ConformanceRejectedError = defineError('CONFORMANCE_REJECTED', 422, 'ConformanceRejectedError');
@@ -96,25 +98,6 @@ export const Conformance = defineService(
   { errors: [ConformanceRejectedError], description: 'Fixture of the RPC conformance suite.' },
 );
 
-/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 interface Meeting {
   arrived: number;
   release: () => void;
@@ -194,7 +177,7 @@ export class ConformanceService implements ImplementationOf<typeof Conformance> 
     this.calls++;
     this.slowStarted++;
     try {
-      await wait(ms, context?.signal);
+      await delay(ms, context?.signal);
     } catch (error) {
       this.slowAborted++;
       throw error;

@@ -68,11 +68,13 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((a) => a.stop()));
 });
 
-async function pair(shutdownTimeout: string) {
+async function pair(shutdownTimeout: string, drainDelay = '0s') {
   const topology = {
     app: './drain.js',
     rpc: { type: 'http', timeout: '20s' },
+    auth: 'none',
     shutdownTimeout,
+    drainDelay,
     processes: { worker: { services: ['jobs'], address: 'http://127.0.0.1:0' }, caller: { services: [] } },
   };
   const worker = await createApp(app, { topology, process: 'worker' });
@@ -115,5 +117,26 @@ describe('stop() drains in-flight calls', () => {
     await waitFor(() => gates.aborted.has('stuck'), {
       message: 'the implementation to see its signal abort',
     });
+  });
+});
+
+describe('the drain delay', () => {
+  it('reports not ready at once and keeps serving new calls for the delay, then drains', async () => {
+    const { worker, jobs } = await pair('5s', '300ms');
+    expect((await fetch(`${worker.rpcUrl}/health/ready`)).status).toBe(200);
+    const began = Date.now();
+    const stopping = worker.stop();
+    expect(worker.state).toBe('draining');
+    expect((await worker.readiness()).ok).toBe(false);
+    expect((await fetch(`${worker.rpcUrl}/health/ready`)).status).toBe(503);
+    const during = jobs.run({ id: 'during-drain' });
+    await waitFor(() => gates.entered.has('during-drain'), {
+      message: 'the call made during the drain delay to run',
+    });
+    gates.release('during-drain');
+    expect(await during).toEqual({ id: 'during-drain', done: true });
+    await stopping;
+    expect(Date.now() - began).toBeGreaterThanOrEqual(290);
+    expect(worker.state).toBe('stopped');
   });
 });

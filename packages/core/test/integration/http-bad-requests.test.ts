@@ -232,13 +232,16 @@ describe('broken connections', () => {
 });
 
 describe('health routes', () => {
-  it('answers /health/live and /health/ready', async () => {
+  it('answers /health/live and /health/ready with the bare status, and serves no /metrics', async () => {
     const live = await pool.request({ path: '/health/live', method: 'GET' });
     expect(live.statusCode).toBe(200);
     expect(await live.body.json()).toEqual({ status: 'ok' });
     const ready = await pool.request({ path: '/health/ready', method: 'GET' });
     expect(ready.statusCode).toBe(200);
-    expect(await ready.body.json()).toEqual({ status: 'ok', ok: true, checks: {} });
+    expect(await ready.body.json()).toEqual({ status: 'ok' });
+    const metrics = await pool.request({ path: '/metrics', method: 'GET' });
+    expect(metrics.statusCode).toBe(404);
+    await metrics.body.text();
   });
 
   it('still serves calls after all of the above', async () => {

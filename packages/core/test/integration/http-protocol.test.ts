@@ -4,17 +4,15 @@ import {
   type BlueprintApp,
   type CallContext,
   createApp,
-  createHttpRpcClient,
   defineApp,
   defineService,
   type ImplementationOf,
   isRemoteUnavailableError,
   isTimeoutError,
   NotFoundError,
-  PROPAGATED_HEADERS,
   service,
-  TIMEOUT_HEADER,
 } from '@blueprint/core';
+import { createHttpRpcClient, PROPAGATED_HEADERS, TIMEOUT_HEADER } from '@blueprint/core/rpc';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -59,6 +57,7 @@ beforeAll(async () => {
     topology: {
       app: './probe.js',
       rpc: { type: 'http' },
+      auth: 'none',
       processes: { main: { services: ['probe'], address: 'http://127.0.0.1:0' } },
     },
   });

@@ -105,6 +105,7 @@ describe('blueprint start', () => {
     const file = await topology('two', {
       app: path.join(fixtures, 'crash-app.mjs'),
       rpc: { type: 'http' },
+      auth: 'none',
       processes: { steady: { services: ['steady'] }, broken: { services: ['broken'] } },
     });
     const cli = spawnCli(['start', '--topology', file]);
@@ -118,6 +119,7 @@ describe('blueprint dev', () => {
     const file = await topology('dev-crash', {
       app: path.join(fixtures, 'crash-app.mjs'),
       rpc: { type: 'http' },
+      auth: 'none',
       processes: { steady: { services: ['steady'] }, broken: { services: ['broken'] } },
     });
     const dev = spawnCli(['dev', '--topology', file]);
@@ -131,6 +133,7 @@ describe('blueprint dev', () => {
     const file = await topology('dev-orphans', {
       app: path.join(fixtures, 'pair-app.mjs'),
       rpc: { type: 'http' },
+      auth: 'none',
       processes: { left: { services: ['left'] }, right: { services: ['right'] } },
     });
     const dev = spawnCli(['dev', '--topology', file]);

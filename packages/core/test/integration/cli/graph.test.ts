@@ -51,7 +51,8 @@ describe('blueprint graph', () => {
       JSON.stringify({
         app: path.join(fixtures, 'graph-app.ts'),
         rpc: { type: 'http' },
-        observability: { metrics: { port: { edge: 0 } } },
+        auth: 'none',
+        admin: { port: { edge: 0, catalog: 0, checkout: 0 } },
         processes: {
           edge: { services: ['gateway'] },
           catalog: { services: ['products'], address: `http://127.0.0.1:${catalogPort}` },
@@ -73,9 +74,9 @@ describe('blueprint graph', () => {
       '--topology',
       topology,
       '--metrics',
-      `${edge.metricsUrl}/metrics`,
-      `${checkout.rpcUrl}/metrics`,
-      `${catalog.rpcUrl}/metrics`,
+      `${edge.adminUrl}/metrics`,
+      `${checkout.adminUrl}/metrics`,
+      `${catalog.adminUrl}/metrics`,
     ]);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     const out = cli.stdout();

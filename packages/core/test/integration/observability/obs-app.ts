@@ -68,14 +68,20 @@ export interface Pair {
 
 /** Starts the pair. `observability` is the topology section; `env` is given to both (e.g. LOG_LEVEL). */
 export async function startPair(
-  options: { observability?: Record<string, unknown>; env?: Record<string, string> } = {},
+  options: {
+    observability?: Record<string, unknown>;
+    admin?: Record<string, unknown>;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Pair> {
   // Each process calls the other: fixed free ports, so both addresses are known before either starts.
   const [frontPort, backPort] = [await getFreePort(), await getFreePort()];
   const topology = {
     app: './obs-app.js',
     rpc: { type: 'http', timeout: '5s' },
+    auth: 'none',
     ...(options.observability ? { observability: options.observability } : {}),
+    ...(options.admin ? { admin: options.admin } : {}),
     processes: {
       front: { services: ['stock'], address: `http://127.0.0.1:${frontPort}` },
       back: { services: ['orders'], address: `http://127.0.0.1:${backPort}` },

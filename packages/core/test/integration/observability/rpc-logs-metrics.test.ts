@@ -147,10 +147,11 @@ describe('metrics of RPC calls', () => {
     expect(seriesValue(front, 'blueprint_rpc_server_duration_seconds_count', level)).toBe(7);
   });
 
-  it('serves GET /metrics on the RPC server with the registry content type', async () => {
-    pair = await startPair();
+  it('serves GET /metrics on the admin listener, not on the RPC port, with the registry content type', async () => {
+    pair = await startPair({ admin: { port: { back: 0 } } });
     await pair.front.client(Orders).place({ sku: 'a' });
-    const response = await fetch(`${pair.back.rpcUrl}/metrics`);
+    expect((await fetch(`${pair.back.rpcUrl}/metrics`)).status).toBe(404);
+    const response = await fetch(`${pair.back.adminUrl}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await response.text();
@@ -162,25 +163,24 @@ describe('metrics of RPC calls', () => {
   });
 
   it('serves nothing and records nothing when metrics are disabled', async () => {
-    pair = await startPair({ observability: { metrics: { enabled: false } } });
+    pair = await startPair({ observability: { metrics: { enabled: false } }, admin: { port: { back: 0 } } });
     await pair.front.client(Orders).place({ sku: 'a' });
-    expect((await fetch(`${pair.back.rpcUrl}/metrics`)).status).toBe(404);
+    expect((await fetch(`${pair.back.adminUrl}/metrics`)).status).toBe(404);
     expect(await pair.front.metrics()).toBe('');
   });
 });
 
-describe('the dedicated metrics server', () => {
+describe('the admin listener', () => {
   it('serves /metrics and health for a process without RPC server, and closes with the app', async () => {
-    const before = process.getActiveResourcesInfo().filter((t) => t === 'TCPServerWrap').length;
     const topology = {
       app: './obs-app.js',
-      observability: { metrics: { port: { main: 0 } } },
+      admin: { port: { main: 0 } },
       processes: { main: { services: ['stock', 'orders'] } },
     };
     const app = await createApp(obsApp, { topology, logDestination: { write: () => undefined } });
     await app.start();
     await app.client(Orders).place({ sku: 'a' });
-    const url = app.metricsUrl!;
+    const url = app.adminUrl!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const metrics = await fetch(`${url}/metrics`);
     expect(metrics.headers.get('content-type')).toBe(app.telemetry.metrics.contentType);
@@ -189,19 +189,54 @@ describe('the dedicated metrics server', () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     await app.stop();
-    expect(process.getActiveResourcesInfo().filter((t) => t === 'TCPServerWrap').length).toBe(before);
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
   });
 
   it('refuses ports for processes the topology does not have', async () => {
     const topology = {
       app: './obs-app.js',
-      observability: { metrics: { port: { mian: 9464 } } },
+      admin: { port: { mian: 9464 } },
       processes: { main: { services: ['stock', 'orders'] } },
     };
     await expect(createApp(obsApp, { topology })).rejects.toThrow(
-      'topology.observability.metrics.port.mian: unknown process "mian"; the topology has: main',
+      'topology.admin.port.mian: unknown process "mian"; did you mean "main"?; the topology has: main',
     );
+  });
+
+  it('names the new key of an old topology that sets observability.metrics.port', async () => {
+    const topology = {
+      app: './obs-app.js',
+      observability: { metrics: { port: 9464 } },
+      processes: { main: { services: ['stock', 'orders'] } },
+    };
+    await expect(createApp(obsApp, { topology })).rejects.toThrow(
+      'topology.observability.metrics.port: "port" was renamed: write "admin.port" instead',
+    );
+  });
+
+  it('with admin.token, shows details and metrics only to a caller that sends it', async () => {
+    const token = 'an-admin-token-that-is-long-enough-123';
+    const topology = {
+      app: './obs-app.js',
+      admin: { port: 0, token },
+      processes: { main: { services: ['stock', 'orders'] } },
+    };
+    const app = await createApp(obsApp, { topology, logDestination: { write: () => undefined } });
+    await app.start();
+    const url = app.adminUrl!;
+    expect(await (await fetch(`${url}/health/ready`)).json()).toEqual({ status: 'ok' });
+    const refused = await fetch(`${url}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).not.toContain(token);
+    const auth = { authorization: `Bearer ${token}` };
+    expect(await (await fetch(`${url}/health/ready`, { headers: auth })).json()).toEqual({
+      status: 'ok',
+      ok: true,
+      checks: {},
+    });
+    expect((await fetch(`${url}/metrics`, { headers: auth })).status).toBe(200);
+    expect(JSON.stringify(app.topology)).not.toContain(token);
+    await app.stop();
   });
 
   it('validates the section strictly', async () => {

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { type BlueprintError, hasErrorCode } from '../errors.js';
+import { mintCredential, ReplayGuard, verifyCredential } from './credentials.js';
+
+const secrets = { current: 'a-secret-of-at-least-thirty-two-characters!' };
+const now = 1_750_000_000_000;
+const options = (replays = new ReplayGuard()) => ({
+  audience: 'orders',
+  maxTtlMs: 10_000,
+  clockSkewMs: 5_000,
+  replays,
+  now,
+});
+
+function refusal(fn: () => unknown): BlueprintError {
+  try {
+    fn();
+  } catch (error) {
+    expect(hasErrorCode(error, 'UNAUTHENTICATED')).toBe(true);
+    expect((error as BlueprintError).status).toBe(401);
+    return error as BlueprintError;
+  }
+  throw new Error('expected UNAUTHENTICATED');
+}
+
+describe('service credentials', () => {
+  it('verifies a fresh credential and names the caller', () => {
+    const token = mintCredential(secrets, 'gateway', 'orders', 10_000, now);
+    expect(verifyCredential(token, secrets, options())).toEqual({
+      caller: 'gateway',
+      expiresAt: Math.ceil((now + 10_000) / 1000) * 1000,
+    });
+  });
+
+  it('refuses a missing, malformed, oversized, foreign, expired, over-long or wrongly signed credential', () => {
+    const reason = (token: string | undefined, opts = options()) =>
+      (refusal(() => verifyCredential(token, secrets, opts)).details as { reason: string }).reason;
+    expect(reason(undefined)).toBe('missing');
+    expect(reason('')).toBe('missing');
+    expect(reason('Bearer abc')).toBe('malformed');
+    expect(reason(`bp1.gateway.orders.${'9'.repeat(300)}`)).toBe('malformed');
+    expect(reason(mintCredential(secrets, 'gateway', 'payments', 10_000, now))).toBe('audience');
+    expect(reason(mintCredential(secrets, 'gateway', 'orders', 10_000, now - 60_000))).toBe('expired');
+    expect(reason(mintCredential(secrets, 'gateway', 'orders', 3_600_000, now))).toBe('validity');
+    expect(
+      reason(
+        mintCredential(
+          { current: 'another secret entirely, also long enough' },
+          'gateway',
+          'orders',
+          10_000,
+          now,
+        ),
+      ),
+    ).toBe('signature');
+    const token = mintCredential(secrets, 'gateway', 'orders', 10_000, now);
+    const tampered = token.replace('.gateway.', '.payment.');
+    expect(reason(tampered)).toBe('signature');
+  });
+
+  it('refuses a credential seen before: every call needs a fresh one', () => {
+    const replays = new ReplayGuard();
+    const token = mintCredential(secrets, 'gateway', 'orders', 10_000, now);
+    verifyCredential(token, secrets, options(replays));
+    const error = refusal(() => verifyCredential(token, secrets, options(replays)));
+    expect(error.message).toBe('the credential was used before: every call needs a fresh one');
+    expect(error.message).not.toContain(token);
+  });
+
+  it('accepts the previous secret during a rotation', () => {
+    const token = mintCredential(
+      { current: 'the old secret, long enough to be used' },
+      'gateway',
+      'orders',
+      10_000,
+      now,
+    );
+    const rotated = { current: secrets.current, previous: 'the old secret, long enough to be used' };
+    expect(verifyCredential(token, rotated, options()).caller).toBe('gateway');
+  });
+
+  it('forgets nonces once their credential expired, and is bounded', () => {
+    const replays = new ReplayGuard(2);
+    expect(replays.remember('a', now + 100, now)).toBe(true);
+    expect(replays.remember('b', now + 100, now)).toBe(true);
+    expect(replays.remember('c', now + 100, now)).toBe(false);
+    expect(replays.remember('c', now + 5_000, now + 2_000)).toBe(true);
+    expect(replays.size).toBe(1);
+  });
+});

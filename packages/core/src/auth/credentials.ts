@@ -1,0 +1,199 @@
+/**
+ * Credentials of calls between services: a short-lived token that names the calling process and the
+ * called one, signed with HMAC-SHA256 over a secret the topology names (`auth.secret`).
+ *
+ * ```
+ * bp1.<caller>.<audience>.<expires, epoch seconds>.<nonce>.<signature>
+ * ```
+ *
+ * Why not JWT: the two ends are the same framework, so a fixed format needs no parser of untrusted JSON
+ * and no algorithm negotiation (`alg: none` and key confusion cannot happen), and minting one costs one
+ * HMAC. The nonce makes every token single-use: a server refuses a token it has seen before it expired.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { UnauthenticatedError } from '../errors.js';
+
+/** The header that carries a call's credential. It is never propagated to further calls. */
+export const CREDENTIAL_HEADER = 'x-bp-credential';
+
+/** Who called, as the RPC server verified it. */
+export interface CallerIdentity {
+  /** The calling process. */
+  readonly caller: string;
+}
+
+/** Verifies the credential of a call to this process; throws `UNAUTHENTICATED` (401) or `FORBIDDEN` (403). */
+export type CallAuthenticator = (credential: string | undefined) => CallerIdentity;
+
+const VERSION = 'bp1';
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,32}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+/** Longest credential accepted, in characters: anything longer is refused unread. */
+export const MAX_CREDENTIAL_LENGTH = 256;
+
+/** The secrets credentials are signed with: the current one, and an optional previous one during a rotation. */
+export interface CredentialSecrets {
+  /** Signs new credentials and verifies them. */
+  readonly current: string;
+  /** Still verifies credentials while every process moves to the new secret. */
+  readonly previous?: string | undefined;
+}
+
+/** What a verified credential says. */
+export interface VerifiedCredential {
+  /** The calling process. */
+  readonly caller: string;
+  /** When the credential expires, epoch ms. */
+  readonly expiresAt: number;
+}
+
+function sign(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}
+
+/** Random nonces, drawn from a pool refilled 1,024 at a time (one `randomBytes` call per refill). */
+class NoncePool {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+  next(): string {
+    if (this.offset + 12 > this.pool.length) {
+      this.pool = randomBytes(12 * 1024);
+      this.offset = 0;
+    }
+    const nonce = this.pool.toString('base64url', this.offset, this.offset + 12);
+    this.offset += 12;
+    return nonce;
+  }
+}
+
+const nonces = new NoncePool();
+
+/**
+ * Mints a credential for one call from `caller` to `audience`, valid for `ttlMs`.
+ *
+ * @example
+ * const token = mintCredential({ current: secret }, 'gateway', 'orders', 10_000);
+ */
+export function mintCredential(
+  secrets: CredentialSecrets,
+  caller: string,
+  audience: string,
+  ttlMs: number,
+  now = Date.now(),
+): string {
+  const expires = Math.ceil((now + ttlMs) / 1000);
+  const payload = `${VERSION}.${caller}.${audience}.${expires}.${nonces.next()}`;
+  return `${payload}.${sign(secrets.current, payload)}`;
+}
+
+function refuse(message: string, reason: string): never {
+  throw new UnauthenticatedError(message, { details: { reason } });
+}
+
+function signatureMatches(secret: string, payload: string, given: Buffer): boolean {
+  const expected = Buffer.from(sign(secret, payload), 'base64url');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** Options of {@link verifyCredential}. */
+export interface VerifyOptions {
+  /** This process: the audience the credential must name. */
+  readonly audience: string;
+  /** Longest validity a credential may claim, in ms (its expiry at most this far ahead, plus `clockSkewMs`). */
+  readonly maxTtlMs: number;
+  /** Tolerated clock difference between processes, in ms. */
+  readonly clockSkewMs: number;
+  /** Refuses a nonce seen before; remembers it until the credential expires. */
+  readonly replays: ReplayGuard;
+  /** Now, epoch ms. Default: `Date.now()`. */
+  readonly now?: number;
+}
+
+/**
+ * Verifies a credential and returns the caller, or throws `UNAUTHENTICATED` (401) saying what is wrong
+ * (never echoing the credential): missing, malformed, for another process, expired, claiming too long a
+ * validity, wrongly signed, or replayed.
+ */
+export function verifyCredential(
+  credential: string | undefined,
+  secrets: CredentialSecrets,
+  options: VerifyOptions,
+): VerifiedCredential {
+  if (credential === undefined || credential === '') {
+    return refuse('this call carries no credential: calls between services must be authenticated', 'missing');
+  }
+  if (credential.length > MAX_CREDENTIAL_LENGTH) {
+    return refuse(
+      `the credential is malformed (longer than ${MAX_CREDENTIAL_LENGTH} characters)`,
+      'malformed',
+    );
+  }
+  const parts = credential.split('.');
+  const [version, caller, audience, expires, nonce, signature] = parts;
+  if (
+    parts.length !== 6 ||
+    version !== VERSION ||
+    !NAME.test(caller!) ||
+    !NAME.test(audience!) ||
+    !/^\d{1,12}$/.test(expires!) ||
+    !NONCE.test(nonce!) ||
+    !SIGNATURE.test(signature!)
+  ) {
+    return refuse('the credential is malformed', 'malformed');
+  }
+  const now = options.now ?? Date.now();
+  const expiresAt = Number(expires) * 1000;
+  const payload = parts.slice(0, 5).join('.');
+  const given = Buffer.from(signature!, 'base64url');
+  const signed =
+    signatureMatches(secrets.current, payload, given) ||
+    (secrets.previous !== undefined && signatureMatches(secrets.previous, payload, given));
+  if (!signed) return refuse("the credential is not signed with this topology's secret", 'signature');
+  if (audience !== options.audience) {
+    return refuse(`the credential is for process "${audience}", not this one`, 'audience');
+  }
+  if (expiresAt + options.clockSkewMs < now) return refuse('the credential has expired', 'expired');
+  if (expiresAt > now + options.maxTtlMs + options.clockSkewMs + 1000) {
+    return refuse('the credential claims a longer validity than this process accepts', 'validity');
+  }
+  if (!options.replays.remember(nonce!, expiresAt + options.clockSkewMs, now)) {
+    return refuse('the credential was used before: every call needs a fresh one', 'replayed');
+  }
+  return { caller: caller!, expiresAt };
+}
+
+/**
+ * The nonces of credentials seen and not yet expired. Only credentials whose signature verified are
+ * remembered, so only holders of the secret can add to it; it is bounded all the same.
+ */
+export class ReplayGuard {
+  private readonly seen = new Map<string, number>();
+  private nextSweep = 0;
+
+  /** @param maxEntries most nonces kept; past it, a credential is refused until older ones expire */
+  constructor(private readonly maxEntries = 1_000_000) {}
+
+  /** Remembers `nonce` until `until` (epoch ms); false when it was seen and has not expired yet. */
+  remember(nonce: string, until: number, now: number): boolean {
+    if (now >= this.nextSweep) this.sweep(now);
+    const previous = this.seen.get(nonce);
+    if (previous !== undefined && previous >= now) return false;
+    if (this.seen.size >= this.maxEntries) {
+      this.sweep(now);
+      if (this.seen.size >= this.maxEntries) return false;
+    }
+    this.seen.set(nonce, until);
+    return true;
+  }
+
+  /** Number of nonces kept. */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  private sweep(now: number): void {
+    this.nextSweep = now + 1_000;
+    for (const [nonce, until] of this.seen) if (until < now) this.seen.delete(nonce);
+  }
+}

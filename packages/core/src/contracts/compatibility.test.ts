@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineService } from '../contract.js';
+import { describeContract, incompatibilities } from './compatibility.js';
+
+const Item = z.object({ id: z.string(), priceCents: z.number().int() });
+const v1 = defineService(
+  'products',
+  {
+    get: { input: z.object({ id: z.string() }), output: Item },
+    reserve: { input: z.object({ id: z.string(), quantity: z.number().int() }), output: z.void() },
+    byColour: { input: z.object({ colour: z.enum(['red', 'blue']) }), output: z.array(Item) },
+  },
+  { version: 1 },
+);
+
+const variant = (methods: Parameters<typeof defineService>[1]) =>
+  defineService('products', methods, { version: 2 });
+const diff = (server: ReturnType<typeof variant>, method?: string) =>
+  incompatibilities(describeContract(v1), describeContract(server), method);
+
+describe('contract compatibility', () => {
+  it('finds nothing between equal contracts, and gives them one fingerprint', () => {
+    expect(describeContract(v1).fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(diff(variant({ ...v1.methods }))).toEqual([]);
+    expect(describeContract(variant({ ...v1.methods })).fingerprint).toBe(describeContract(v1).fingerprint);
+  });
+
+  it('lets compatible changes pass: a new optional input field, a new method, a new output field, a new enum value', () => {
+    const server = variant({
+      ...v1.methods,
+      get: {
+        input: z.object({ id: z.string(), locale: z.string().optional() }),
+        output: Item.extend({ name: z.string() }),
+      },
+      byColour: { input: z.object({ colour: z.enum(['red', 'blue', 'green']) }), output: z.array(Item) },
+      list: { input: z.void(), output: z.array(Item) },
+    });
+    expect(diff(server)).toEqual([]);
+    expect(describeContract(server).fingerprint).not.toBe(describeContract(v1).fingerprint);
+  });
+
+  it('names a removed method, a new required input field, a changed type, and a removed output field', () => {
+    const { reserve: _gone, ...rest } = v1.methods;
+    expect(diff(variant(rest))).toEqual(['reserve: the server has no such method']);
+    expect(
+      diff(
+        variant({
+          ...v1.methods,
+          get: { input: z.object({ id: z.string(), tenant: z.string() }), output: Item },
+        }),
+      ),
+    ).toEqual(['get input.tenant: the server requires it, the caller does not send it']);
+    expect(
+      diff(variant({ ...v1.methods, get: { input: z.object({ id: z.number() }), output: Item } })),
+    ).toEqual(['get input.id: the caller sends string, the other side takes number']);
+    expect(
+      diff(
+        variant({
+          ...v1.methods,
+          get: { input: z.object({ id: z.string() }), output: z.object({ id: z.string() }) },
+        }),
+      ),
+    ).toEqual(['get output.priceCents: the caller requires it, the server does not return it']);
+    expect(
+      diff(
+        variant({
+          ...v1.methods,
+          byColour: { input: z.object({ colour: z.enum(['red']) }), output: z.array(Item) },
+        }),
+      ),
+    ).toEqual(['byColour input.colour: blue not accepted by the other side']);
+  });
+
+  it('checks one method on its own: a removed method does not block calls to the others', () => {
+    const { reserve: _gone, ...rest } = v1.methods;
+    expect(diff(variant(rest), 'get')).toEqual([]);
+    expect(diff(variant(rest), 'reserve')).toEqual(['reserve: the server has no such method']);
+  });
+});

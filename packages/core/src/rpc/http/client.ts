@@ -1,0 +1,236 @@
+/**
+ * The `http` RPC client: one undici keep-alive pool per remote process, JSON through the codec.
+ */
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
+import { type Codec, jsonCodec } from '../../codec.js';
+import type { CallContext } from '../../contract.js';
+import {
+  AbortedError,
+  type BlueprintError,
+  type CodedErrorClass,
+  isBlueprintError,
+  markRelayed,
+  RemoteUnavailableError,
+  reviveError,
+  type SerializedError,
+  TimeoutError,
+} from '../../errors.js';
+import type { RpcClient } from '../types.js';
+import { LIVENESS_PATH, PROPAGATED_HEADERS, rpcPath, TIMEOUT_HEADER } from './protocol.js';
+
+/** Options of {@link createHttpRpcClient}. */
+export interface HttpRpcClientOptions {
+  /** Base URL of the remote process, e.g. `http://127.0.0.1:4001`. */
+  readonly url: string;
+  /** Timeout of a call when the caller gives no deadline, in ms. Default 10000. */
+  readonly timeout?: number;
+  /** Keep-alive connections in the pool. Default 64. */
+  readonly connections?: number;
+  /** Idle time before a pooled connection closes, in ms. Default 4000. */
+  readonly keepAliveTimeout?: number;
+  /** Largest response body accepted, in bytes. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Error classes a service throws, to rebuild them by code. */
+  readonly errorsFor?: (service: string) => readonly CodedErrorClass[];
+  /** Codec of bodies. Default: the tagged JSON codec. */
+  readonly codec?: Codec;
+  /**
+   * For an `https://` url: the CA the server's certificate is verified against (default: the system's
+   * CAs), and the client certificate and key presented for mutual TLS (default: none).
+   */
+  readonly tls?: HttpRpcClientTls | undefined;
+}
+
+/** The TLS side of an `https://` client: see {@link HttpRpcClientOptions.tls}. */
+export interface HttpRpcClientTls {
+  /** The CA certificate (PEM) servers are verified against. */
+  readonly ca?: string | undefined;
+  /** The client certificate (PEM), for mutual TLS. */
+  readonly cert?: string | undefined;
+  /** Its private key (PEM). */
+  readonly key?: string | undefined;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function transportError(
+  error: unknown,
+  subject: string,
+  url: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): BlueprintError {
+  if (signal?.aborted) {
+    const reason: unknown = signal.reason;
+    if (isBlueprintError(reason)) return reason;
+    return new AbortedError(`${subject} was aborted by the caller`, { cause: reason ?? error });
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new TimeoutError(`${subject} timed out after ${timeoutMs} ms (${url})`, {
+      cause: error,
+      details: { timeoutMs },
+    });
+  }
+  const why =
+    code !== undefined && UNAVAILABLE_CODES.has(code) ? code : ((error as Error).message ?? String(error));
+  return new RemoteUnavailableError(`${subject}: ${url} cannot be reached (${why})`, {
+    cause: error,
+    details: { url },
+  });
+}
+
+function responseTooLarge(subject: string, size: number, limit: number) {
+  return new RemoteUnavailableError(
+    `${subject}: response of ${size} bytes is over the limit of ${limit}; raise rpc.bodyLimit or return less`,
+    { details: { limit } },
+  );
+}
+
+/** Drops a response body; a destroyed undici body emits an abort error that must not go unhandled. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number, subject: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      discard(body as Readable);
+      throw responseTooLarge(subject, size, limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Creates the client for one remote process. Reuses connections (keep-alive), sends the caller's
+ * remaining time so the server can stop work the caller no longer waits for, and honours the
+ * caller's `AbortSignal`.
+ */
+export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
+  const codec = options.codec ?? jsonCodec;
+  const defaultTimeout = options.timeout ?? 10_000;
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const errorsFor = options.errorsFor ?? (() => []);
+  const url = options.url.replace(/\/+$/, '');
+  const tls = options.tls;
+  const pool = new Pool(url, {
+    connections: options.connections ?? 64,
+    keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
+    pipelining: 1,
+    ...(url.startsWith('https:') && tls !== undefined
+      ? {
+          connect: {
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.cert === undefined || tls.key === undefined ? {} : { cert: tls.cert, key: tls.key }),
+          },
+        }
+      : {}),
+  });
+
+  return {
+    async call(service, method, input, context?: CallContext) {
+      const subject = `${service}.${method}`;
+      const deadline =
+        context?.deadline ?? (context?.timeout !== undefined ? Date.now() + context.timeout : undefined);
+      const timeoutMs = deadline !== undefined ? deadline - Date.now() : defaultTimeout;
+      if (timeoutMs <= 0) throw new TimeoutError(`${subject}: the deadline passed before the call was sent`);
+      const signal = context?.signal;
+      if (signal?.aborted) throw transportError(signal.reason, subject, url, timeoutMs, signal);
+      const headers: Record<string, string> = {
+        'content-type': codec.contentType,
+        [TIMEOUT_HEADER]: String(Math.ceil(timeoutMs)),
+      };
+      if (context?.headers) {
+        for (const name of PROPAGATED_HEADERS) {
+          const value = context.headers[name];
+          if (value !== undefined) headers[name] = value;
+        }
+        const credential = context.headers[CREDENTIAL_HEADER];
+        if (credential !== undefined) headers[CREDENTIAL_HEADER] = credential;
+      }
+      let statusCode: number;
+      let text: string;
+      try {
+        const response = await pool.request({
+          path: rpcPath(service, method),
+          method: 'POST',
+          headers,
+          body: input === undefined ? '' : codec.encode(input),
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+        statusCode = response.statusCode;
+        const declared = response.headers['content-length'];
+        if (declared !== undefined && Number(declared) > bodyLimit) {
+          discard(response.body);
+          throw responseTooLarge(subject, Number(declared), bodyLimit);
+        }
+        text =
+          declared !== undefined
+            ? await response.body.text()
+            : await readLimited(response.body, bodyLimit, subject);
+      } catch (error) {
+        if (isBlueprintError(error)) throw error;
+        throw transportError(error, subject, url, timeoutMs, signal);
+      }
+      if (statusCode === 200) return text.length === 0 ? undefined : codec.decode(text);
+      let wire: SerializedError | undefined;
+      try {
+        wire = (codec.decode(text) as { error?: SerializedError }).error;
+      } catch {
+        wire = undefined;
+      }
+      if (wire === undefined || typeof wire.code !== 'string') {
+        throw new RemoteUnavailableError(`${subject}: ${url} answered ${statusCode} without a coded error`, {
+          details: { status: statusCode },
+        });
+      }
+      throw markRelayed(reviveError(wire, errorsFor(service), statusCode), { service, url });
+    },
+
+    async ping(timeoutMs = 1_000) {
+      const started = Date.now();
+      try {
+        const response = await pool.request({
+          path: LIVENESS_PATH,
+          method: 'GET',
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        await response.body.text();
+        return {
+          ok: response.statusCode === 200,
+          details: { url, status: response.statusCode, ms: Date.now() - started },
+        };
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? (error as Error).message;
+        return { ok: false, details: { url, error: code } };
+      }
+    },
+
+    async close() {
+      await pool.close();
+    },
+  };
+}

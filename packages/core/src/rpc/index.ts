@@ -1,0 +1,35 @@
+/**
+ * @blueprint/core/rpc — what an RPC transport author needs: the client/server seam, the dispatcher of
+ * the `serve` chains, the built-in `local` and `http` drivers and the `http` wire.
+ */
+export { addressAttributes, RPC_METRICS, RPC_SYSTEM } from '../chain/observability-link.js';
+export { BUILT_IN_RPC_DRIVERS, rpcSectionSchema } from '../topology.js';
+export { createDispatcher, type ServedService } from './dispatcher.js';
+export { unknownMethodError } from './errors.js';
+export { createHttpRpcClient, type HttpRpcClientOptions } from './http/client.js';
+export { type HttpRpcOptions, httpRpc, httpRpcSchema } from './http/index.js';
+export {
+  deadlineOf,
+  isJsonContentType,
+  isValidCorrelationId,
+  MAX_CORRELATION_ID_LENGTH,
+  PROPAGATED_HEADERS,
+  parseRpcPath,
+  RPC_PATH_PREFIX,
+  rpcPath,
+  TIMEOUT_HEADER,
+} from './http/protocol.js';
+export { type HttpRpcServerOptions, startHttpRpcServer } from './http/server.js';
+export { localRpc, localRpcSchema } from './local.js';
+export type {
+  MetricsSource,
+  RefusedRpcRequest,
+  RpcClient,
+  RpcConnectOptions,
+  RpcDispatcher,
+  RpcDriver,
+  RpcDriverContext,
+  RpcListenOptions,
+  RpcServer,
+  RpcTransport,
+} from './types.js';

@@ -1,0 +1,425 @@
+/**
+ * One connection of a `tcp` RPC client: a socket (TLS for `tcps://`) carrying many calls at once,
+ * matched to their answers by id. Frames written in one tick go out in one write; when the socket's
+ * buffer is full, further frames wait in a backlog (and a call that times out or is aborted there is
+ * never sent).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Codec } from '../../codec.js';
+import {
+  AbortedError,
+  type BlueprintError,
+  type CodedErrorClass,
+  isBlueprintError,
+  markRelayed,
+  RemoteUnavailableError,
+  reviveError,
+  type SerializedError,
+  TimeoutError,
+} from '../../errors.js';
+import { type DecodedFrame, encodeCall, encodeControl, FrameDecoder, FrameType, PREFACE } from './frames.js';
+
+/** What every connection of one client shares. */
+export interface ConnectionConfig {
+  /** The remote address, for messages. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** TLS options for a `tcps://` address; undefined for `tcp://`. */
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | undefined;
+  readonly codec: Codec;
+  /** Largest answer body held; a larger one fails its call. */
+  readonly bodyLimit: number;
+  /** How long connecting (and the TLS handshake) may take, in ms. */
+  readonly connectTimeout: number;
+  readonly errorsFor: (service: string) => readonly CodedErrorClass[];
+  /** Told when the connection can take no new call (closed, or the server is going away). */
+  readonly onRetired: (connection: ClientConnection) => void;
+}
+
+/** What a call puts on the wire. */
+export interface OutgoingCall {
+  readonly service: string;
+  readonly method: string;
+  readonly body: string;
+  readonly timeoutMs: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly credential: string | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** A call sent (or waiting in the backlog) and not answered yet. */
+class PendingCall {
+  timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+  /** True once its frame was handed to the socket. */
+  sent = false;
+
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly timeoutMs: number,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** Clears its timer and abort listener. */
+  settle(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** Ids wrap before 2^32; a connection never has that many calls open. */
+const MAX_ID = 0xffff_ffff;
+/** Largest head an answer carries (the ERROR status). */
+const ANSWER_HEAD_LIMIT = 1024;
+
+type State = 'connecting' | 'open' | 'retired' | 'closed';
+
+/** One multiplexed connection to a remote process. */
+export class ClientConnection {
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly calls = new Map<number, PendingCall>();
+  private readonly pings = new Map<number, (draining: boolean | Error) => void>();
+  private readonly backlog: { readonly id: number; readonly frame: Buffer; readonly call: boolean }[] = [];
+  private nextId = 1;
+  private state: State = 'connecting';
+  /** True once the socket connected (and, for TLS, the handshake finished). */
+  private connected = false;
+  private corked = false;
+  /** The socket's error, if it failed. */
+  private failure: Error | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private closedPromise: Promise<void>;
+  /** Resolves once the socket has closed. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+  /** When the last call ended (epoch ms), for idle closing. */
+  idleSince = Date.now();
+
+  constructor(private readonly config: ConnectionConfig) {
+    const { host, port, tls } = config;
+    this.socket =
+      tls === undefined
+        ? netConnect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 })
+        : tlsConnect({
+            host,
+            port,
+            ...(isIp(host) ? {} : { servername: host }),
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.cert === undefined || tls.key === undefined ? {} : { cert: tls.cert, key: tls.key }),
+            minVersion: 'TLSv1.2',
+          });
+    if (tls !== undefined) {
+      this.socket.setNoDelay(true);
+      this.socket.setKeepAlive(true, 30_000);
+    }
+    this.decoder = new FrameDecoder(
+      { bodyLimit: config.bodyLimit, headLimit: ANSWER_HEAD_LIMIT },
+      (frame) => this.onFrame(frame),
+      (matched, received) => {
+        if (!matched) this.protocolError(`it answered ${printable(received)}; is it an http:// address?`);
+      },
+      (message) => this.protocolError(message),
+    );
+    this.connectTimer = setTimeout(() => {
+      const error = Object.assign(new Error(`connecting took over ${config.connectTimeout} ms`), {
+        code: 'ETIMEDOUT',
+      });
+      this.socket.destroy(error);
+    }, config.connectTimeout);
+    this.connectTimer.unref();
+    this.socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
+      clearTimeout(this.connectTimer);
+      this.connected = true;
+      if (this.state === 'connecting') this.state = 'open';
+    });
+    this.socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+    this.socket.on('drain', () => this.flushBacklog());
+    this.socket.on('error', (error) => {
+      this.failure ??= error;
+    });
+    this.closedPromise = new Promise((resolve) => this.socket.once('close', resolve));
+    this.socket.once('close', () => this.onClose());
+    this.write(PREFACE, 0, false);
+  }
+
+  /** True while it takes new calls. */
+  get usable(): boolean {
+    return this.state === 'connecting' || this.state === 'open';
+  }
+
+  /** Calls waiting for their answer. */
+  get inFlight(): number {
+    return this.calls.size;
+  }
+
+  /** Sends a call; resolves to the decoded result or rejects with the coded error. */
+  call(outgoing: OutgoingCall): Promise<unknown> {
+    const id = this.allocateId();
+    let frame: Buffer;
+    try {
+      frame = encodeCall({
+        id,
+        timeoutMs: Math.ceil(outgoing.timeoutMs),
+        service: outgoing.service,
+        method: outgoing.method,
+        headers: outgoing.headers,
+        credential: outgoing.credential,
+        body: outgoing.body,
+      });
+    } catch (error) {
+      return Promise.reject(
+        new RemoteUnavailableError(`${outgoing.service}.${outgoing.method}: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const call = new PendingCall(
+        outgoing.service,
+        outgoing.method,
+        outgoing.timeoutMs,
+        outgoing.signal,
+        resolve,
+        reject,
+      );
+      this.calls.set(id, call);
+      call.timer = setTimeout(() => this.timeOut(id), outgoing.timeoutMs);
+      call.timer.unref();
+      const signal = outgoing.signal;
+      if (signal !== undefined) {
+        call.onAbort = () => this.abort(id, signal);
+        signal.addEventListener('abort', call.onAbort, { once: true });
+      }
+      this.write(frame, id, true);
+    });
+  }
+
+  /** Asks the server whether it is live; resolves to whether it serves (false while it drains). */
+  ping(timeoutMs: number): Promise<{ ok: boolean; draining: boolean }> {
+    const id = this.allocateId();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(id);
+        reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      timer.unref();
+      this.pings.set(id, (answer) => {
+        clearTimeout(timer);
+        this.pings.delete(id);
+        if (answer instanceof Error) reject(answer);
+        else resolve({ ok: !answer, draining: answer });
+      });
+      this.write(encodeControl(FrameType.PING, id), id, false);
+    });
+  }
+
+  /** Takes no new calls; closes once the calls in flight are answered. Resolves once closed. */
+  retire(): Promise<void> {
+    if (this.state === 'connecting' || this.state === 'open') {
+      this.state = 'retired';
+      this.config.onRetired(this);
+    }
+    if (this.calls.size === 0 && this.pings.size === 0 && this.state !== 'closed') this.socket.end();
+    return this.closedPromise;
+  }
+
+  /** Closes the socket at once; calls in flight fail. */
+  destroy(): Promise<void> {
+    this.socket.destroy();
+    return this.closedPromise;
+  }
+
+  private allocateId(): number {
+    const id = this.nextId;
+    this.nextId = id === MAX_ID ? 1 : id + 1;
+    return id;
+  }
+
+  /** Writes a frame, batched with the others of this tick; queued while the socket's buffer is full. */
+  private write(frame: Buffer, id: number, isCall: boolean): void {
+    if (this.backlog.length > 0 || this.socket.writableNeedDrain) {
+      this.backlog.push({ id, frame, call: isCall });
+      return;
+    }
+    if (isCall) this.calls.get(id)!.sent = true;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
+    this.socket.write(frame);
+  }
+
+  /** Ends the tick's batch: the corked frames go out in one write. */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private flushBacklog(): void {
+    while (this.backlog.length > 0 && !this.socket.writableNeedDrain) {
+      const { id, frame, call } = this.backlog.shift()!;
+      if (call) {
+        const pending = this.calls.get(id);
+        // Timed out or aborted while it waited: never sent, so the server never sees it.
+        if (pending === undefined) continue;
+        pending.sent = true;
+      }
+      this.socket.write(frame);
+    }
+  }
+
+  private onFrame(frame: DecodedFrame): void {
+    const { type, id } = frame;
+    if (type === FrameType.RESULT || type === FrameType.ERROR) {
+      const call = this.calls.get(id);
+      if (call === undefined) return;
+      this.calls.delete(id);
+      call.settle();
+      this.ended();
+      try {
+        if (type === FrameType.RESULT) {
+          if (frame.body === undefined) throw this.tooLarge(call, frame.bodyBytes);
+          call.resolve(frame.body.length === 0 ? undefined : this.config.codec.decode(frame.body.toString()));
+        } else call.reject(this.errorOf(call, frame));
+      } catch (error) {
+        call.reject(error);
+      }
+      return;
+    }
+    if (type === FrameType.PONG) {
+      this.pings.get(id)?.(frame.head[0] === 1);
+      return;
+    }
+    if (type === FrameType.GOAWAY) this.retire();
+  }
+
+  private errorOf(call: PendingCall, frame: DecodedFrame): BlueprintError {
+    const subject = `${call.service}.${call.method}`;
+    const status = frame.head.length >= 2 ? frame.head.readUInt16BE(0) : 500;
+    if (frame.body === undefined) return this.tooLarge(call, frame.bodyBytes);
+    let wire: SerializedError | undefined;
+    try {
+      wire = this.config.codec.decode(frame.body.toString()) as SerializedError;
+    } catch {
+      wire = undefined;
+    }
+    if (
+      wire === undefined ||
+      wire === null ||
+      typeof wire.code !== 'string' ||
+      typeof wire.message !== 'string'
+    ) {
+      return new RemoteUnavailableError(
+        `${subject}: ${this.config.url} answered ${status} without a coded error`,
+        {
+          details: { status },
+        },
+      );
+    }
+    return markRelayed(reviveError(wire, this.config.errorsFor(call.service), status), {
+      service: call.service,
+      url: this.config.url,
+    });
+  }
+
+  private tooLarge(call: PendingCall, bytes: number): BlueprintError {
+    const limit = this.config.bodyLimit;
+    return new RemoteUnavailableError(
+      `${call.service}.${call.method}: response of ${bytes} bytes is over the limit of ${limit}; raise rpc.bodyLimit or return less`,
+      { details: { limit } },
+    );
+  }
+
+  private timeOut(id: number): void {
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    this.forget(id, call);
+    call.reject(
+      new TimeoutError(
+        `${call.service}.${call.method} timed out after ${call.timeoutMs} ms (${this.config.url})`,
+        { details: { timeoutMs: call.timeoutMs } },
+      ),
+    );
+  }
+
+  private abort(id: number, signal: AbortSignal): void {
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    this.forget(id, call);
+    const reason: unknown = signal.reason;
+    call.reject(
+      isBlueprintError(reason)
+        ? reason
+        : new AbortedError(`${call.service}.${call.method} was aborted by the caller`, { cause: reason }),
+    );
+  }
+
+  /** Drops a call the caller gave up on; a sent one is cancelled on the server. */
+  private forget(id: number, call: PendingCall): void {
+    this.calls.delete(id);
+    call.settle();
+    if (call.sent && this.state !== 'closed') this.write(encodeControl(FrameType.CANCEL, id), id, false);
+    this.ended();
+  }
+
+  /** After a call ended: a retired connection closes once nothing is in flight. */
+  private ended(): void {
+    if (this.calls.size > 0) return;
+    this.idleSince = Date.now();
+    if (this.state === 'retired' && this.pings.size === 0) this.socket.end();
+  }
+
+  private protocolError(message: string): void {
+    this.failure ??= Object.assign(
+      new Error(`${this.config.url} does not speak Blueprint's tcp RPC: ${message}`),
+      {
+        code: 'ERR_BP_TCP_PROTOCOL',
+      },
+    );
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    const wasConnected = this.connected;
+    clearTimeout(this.connectTimer);
+    if (this.state !== 'retired') this.config.onRetired(this);
+    this.state = 'closed';
+    this.decoder.stop();
+    this.backlog.length = 0;
+    const cause =
+      this.failure ??
+      Object.assign(new Error('the connection closed before the answer came'), { code: 'ECONNRESET' });
+    const code = (cause as { code?: string }).code;
+    for (const [id, call] of this.calls) {
+      this.calls.delete(id);
+      call.settle();
+      const why = code ?? cause.message;
+      const message = wasConnected
+        ? `${call.service}.${call.method}: the connection to ${this.config.url} was lost (${why})`
+        : `${call.service}.${call.method}: ${this.config.url} cannot be reached (${why})`;
+      call.reject(new RemoteUnavailableError(message, { cause, details: { url: this.config.url } }));
+    }
+    for (const answer of [...this.pings.values()]) answer(cause);
+  }
+}
+
+function uncork(connection: ClientConnection): void {
+  connection.uncork();
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+/** The first bytes a server answered, readable in a message. */
+function printable(bytes: Buffer): string {
+  return JSON.stringify(bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.'));
+}

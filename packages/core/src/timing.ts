@@ -1,0 +1,34 @@
+/** Waiting, and the errors of a wait or a call that is interrupted. */
+import { AbortedError, type BlueprintError, isBlueprintError } from './errors.js';
+
+/**
+ * The error a call ends with when `signal` aborts: the signal's reason when it is a coded error (a
+ * `TimeoutError` from a deadline), else `ABORTED` naming `subject`.
+ */
+export function abortError(reason: unknown, subject: string): BlueprintError {
+  if (isBlueprintError(reason)) return reason;
+  return new AbortedError(`${subject} was aborted by the caller`, { cause: reason });
+}
+
+/**
+ * Waits `ms` milliseconds; rejects with {@link abortError} as soon as `signal` aborts. The timer does not
+ * keep the process alive.
+ *
+ * @example
+ * await delay(backoff(attempt), context.signal, 'retry of prices.get');
+ */
+export function delay(ms: number, signal?: AbortSignal, subject = 'the wait'): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal.reason, subject));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!.reason, subject));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Checks of a parsed topology that span several keys: a service placed twice, an address given twice,
+ * replicas without a port to count from, an `https://` address without certificates, callers and admin
+ * ports naming unknown processes.
+ */
+import { didYouMean } from '../suggest.js';
+import type { AdminTopology } from './admin-schema.js';
+import type { ProcessEntry } from './process-schema.js';
+import type { TlsTopology } from './security-schema.js';
+
+/** One problem in a topology: where and how to fix it. */
+export interface TopologyIssue {
+  /** Path in the file, e.g. `topology.processes.products.services[1]`. */
+  readonly path: string;
+  /** What is wrong and what to do. */
+  readonly message: string;
+}
+
+/** What the checks read. */
+export interface CheckedTopology {
+  readonly processes: Readonly<Record<string, ProcessEntry>>;
+  readonly tls?: TlsTopology | undefined;
+  readonly admin?: AdminTopology | undefined;
+}
+
+function placementIssues(processes: CheckedTopology['processes']): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const placement = new Map<string, string>();
+  for (const [name, entry] of Object.entries(processes)) {
+    entry.services.forEach((service, index) => {
+      const previous = placement.get(service);
+      if (previous !== undefined) {
+        issues.push({
+          path: `topology.processes.${name}.services[${index}]`,
+          message: `service "${service}" is already placed in process "${previous}"; a service runs in exactly one process, remove one of them`,
+        });
+      } else placement.set(service, name);
+    });
+  }
+  if (Object.keys(processes).length === 0) {
+    issues.push({
+      path: 'topology.processes',
+      message: 'no processes; add at least one, e.g. { "main": { "services": [...] } }',
+    });
+  }
+  return issues;
+}
+
+function addressIssues(name: string, entry: ProcessEntry, tls: TlsTopology | undefined): TopologyIssue[] {
+  const at = `topology.processes.${name}`;
+  const issues: TopologyIssue[] = [];
+  if (entry.address !== undefined && entry.addresses !== undefined) {
+    issues.push({
+      path: `${at}.addresses`,
+      message:
+        'give either "address" (one process, or a load balancer in front of several) or "addresses" (replicas), not both',
+    });
+  }
+  if (entry.replicas !== undefined && entry.replicas > 1) {
+    if (entry.addresses !== undefined) {
+      issues.push({
+        path: `${at}.replicas`,
+        message: 'with "addresses" every replica is listed; remove "replicas"',
+      });
+    } else if (
+      entry.address === undefined ||
+      new URL(entry.address).port === '' ||
+      new URL(entry.address).port === '0'
+    ) {
+      issues.push({
+        path: `${at}.replicas`,
+        message:
+          'replicas run on consecutive ports from the port of "address": give "address" an explicit port, e.g. "http://127.0.0.1:4001"',
+      });
+    }
+  }
+  const https = [entry.address, ...(entry.addresses ?? [])].filter((a) => a?.startsWith('https://'));
+  if (https.length > 0 && entry.tls === undefined && tls === undefined) {
+    issues.push({
+      path: `${at}.address`,
+      message: `${https[0]} is https, but no certificate is configured: add a "tls" section ({ "ca", "cert", "key" }) at the top or to this process, or use http://`,
+    });
+  }
+  const own = entry.tls ?? tls;
+  if (own?.clientCert !== undefined && own.clientKey === undefined) {
+    issues.push({
+      path: `${entry.tls ? at : 'topology'}.tls.clientKey`,
+      message: 'missing: "clientCert" needs its "clientKey"',
+    });
+  }
+  return issues;
+}
+
+function namesProcesses(
+  names: readonly string[],
+  processes: readonly string[],
+  path: (index: number, name: string) => string,
+): TopologyIssue[] {
+  return names.flatMap((name, index) =>
+    processes.includes(name)
+      ? []
+      : [
+          {
+            path: path(index, name),
+            message: `unknown process "${name}"${didYouMean(name, processes)}; the topology has: ${processes.join(', ')}`,
+          },
+        ],
+  );
+}
+
+/** Every cross-key problem of a parsed topology. */
+export function crossKeyIssues(topology: CheckedTopology): TopologyIssue[] {
+  const processNames = Object.keys(topology.processes);
+  const issues = placementIssues(topology.processes);
+  for (const [name, entry] of Object.entries(topology.processes)) {
+    issues.push(...addressIssues(name, entry, topology.tls));
+    issues.push(
+      ...namesProcesses(
+        entry.callers ?? [],
+        processNames,
+        (index) => `topology.processes.${name}.callers[${index}]`,
+      ),
+    );
+  }
+  const adminPorts = topology.admin?.port;
+  if (typeof adminPorts === 'object') {
+    issues.push(
+      ...namesProcesses(Object.keys(adminPorts), processNames, (_i, name) => `topology.admin.port.${name}`),
+    );
+  }
+  return issues;
+}

@@ -1,0 +1,413 @@
+/**
+ * Hostile requests to the RPC port of an authenticated split: malformed and oversized credentials,
+ * oversized headers, a body over the limit, deep JSON nesting, uncoded errors, hostile correlation ids,
+ * slow clients and thousands of idle connections. Each gets a coded 4xx (or a closed connection for
+ * the slow and idle ones), no answer carries a stack trace or a file path, nothing reaches the
+ * implementation, and the processes keep serving.
+ */
+import {
+  type BlueprintApp,
+  type CallContext,
+  type ClientOf,
+  createApp,
+  defineApp,
+  defineService,
+  inject,
+  injectable,
+  service,
+} from '@blueprint/core';
+import { Pool } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { getFreePort, waitFor } from '../../../../test/harness/index.js';
+import { mintCredential } from '../../src/auth/credentials.js';
+import { RawClient } from './fixtures/raw-client.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const BODY_LIMIT = 8 * 1024;
+const HEADERS_TIMEOUT = 300;
+const REQUEST_TIMEOUT = 600;
+const MAX_CONNECTIONS = 64;
+const MAX_HEADER_SIZE = 16 * 1024;
+
+const Accounts = defineService('accounts', {
+  credit: {
+    input: z.object({ amount: z.number().int(), memo: z.unknown().optional() }),
+    output: z.object({ balance: z.number() }),
+  },
+  /** Throws an uncoded error whose message carries internal text. */
+  explode: { input: z.void(), output: z.void() },
+  /** The correlation id the call arrived with. */
+  whoami: { input: z.void(), output: z.string().nullable() },
+});
+const Teller = defineService('teller', {
+  /** The correlation id this call saw, and the one its call to accounts saw. */
+  trace: {
+    input: z.void(),
+    output: z.object({ own: z.string().nullable(), downstream: z.string().nullable() }),
+  },
+});
+
+const ledger = { credits: 0, balance: 0, explosions: 0 };
+const INTERNAL_TEXT = "ENOENT: no such file or directory, open '/srv/bank/ledger.db'";
+
+@injectable()
+class AccountsService {
+  async credit({ amount }: { amount: number }) {
+    ledger.credits++;
+    ledger.balance += amount;
+    return { balance: ledger.balance };
+  }
+  async explode(): Promise<void> {
+    ledger.explosions++;
+    throw Object.assign(new Error(INTERNAL_TEXT), { code: 'ENOENT' });
+  }
+  async whoami(_input: unknown, context?: CallContext) {
+    return context?.headers?.['x-correlation-id'] ?? null;
+  }
+}
+
+@injectable()
+class TellerService {
+  constructor(@inject(Accounts.token) private readonly accounts: ClientOf<typeof Accounts>) {}
+  async trace(_input: unknown, context?: CallContext) {
+    const own = context?.headers?.['x-correlation-id'] ?? null;
+    return { own, downstream: await this.accounts.whoami() };
+  }
+}
+
+const app = defineApp({
+  name: 'bank',
+  services: [service(Accounts, AccountsService), service(Teller, TellerService)],
+});
+
+const logs: Record<string, unknown>[] = [];
+const apps: Record<'vault' | 'front', BlueprintApp> = {} as never;
+const pools: Record<'vault' | 'front', Pool> = {} as never;
+const ports: Record<'vault' | 'front', number> = {} as never;
+/** Every answer body received, checked for internal text at the end. */
+const answers: string[] = [];
+
+beforeAll(async () => {
+  ports.vault = await getFreePort();
+  ports.front = await getFreePort();
+  const topology = {
+    app: './bank.js',
+    rpc: {
+      type: 'http',
+      timeout: '3s',
+      bodyLimit: BODY_LIMIT,
+      headersTimeout: HEADERS_TIMEOUT,
+      requestTimeout: REQUEST_TIMEOUT,
+      maxConnections: MAX_CONNECTIONS,
+      maxHeaderSize: MAX_HEADER_SIZE,
+    },
+    auth: { secret: SECRET },
+    observability: { logLevel: 'warn', metrics: { enabled: false } },
+    processes: {
+      vault: { services: ['accounts'], address: `http://127.0.0.1:${ports.vault}` },
+      front: { services: ['teller'], address: `http://127.0.0.1:${ports.front}` },
+    },
+  };
+  for (const name of ['vault', 'front'] as const) {
+    apps[name] = await createApp(app, {
+      topology,
+      process: name,
+      logDestination: { write: (line) => logs.push({ process: name, ...JSON.parse(line) }) },
+    });
+    await apps[name].start();
+    pools[name] = new Pool(apps[name].rpcUrl!, { connections: 4 });
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(pools).map((p) => p.close()));
+  await Promise.all(Object.values(apps).map((a) => a?.stop()));
+});
+
+const credentialFor = (audience: 'vault' | 'front', caller = audience === 'vault' ? 'front' : 'vault') =>
+  mintCredential({ current: SECRET }, caller, audience, 5_000);
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  error: { code: string; message: string; details?: Record<string, unknown> } | undefined;
+}
+
+async function post(
+  target: 'vault' | 'front',
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await pools[target].request({
+    path,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-bp-credential': credentialFor(target), ...headers },
+    body,
+  });
+  const text = await response.body.text();
+  answers.push(text);
+  const parsed = text.length > 0 ? (JSON.parse(text) as { error?: Answer['error'] }) : {};
+  return { status: response.statusCode, headers: response.headers, text, error: parsed.error };
+}
+
+function expectCoded(answer: Answer, status: number, code: string): void {
+  expect(answer.status).toBe(status);
+  expect(answer.error).toMatchObject({ code, message: expect.any(String) });
+  expect(answer.headers['x-content-type-options']).toBe('nosniff');
+}
+
+/** Raw bytes to the vault's port; resolves once the server closed the connection. */
+async function raw(request: string | Buffer): Promise<RawClient> {
+  const client = new RawClient(ports.vault);
+  await client.connected();
+  await client.write(request);
+  await waitFor(() => client.closed || client.received.includes('}}'), { message: 'an answer' });
+  answers.push(client.received);
+  return client;
+}
+
+const snapshot = () => ({ ...ledger });
+
+describe('credentials', () => {
+  it.each([
+    ['missing', undefined, 'missing'],
+    ['garbage', 'Bearer <script>alert(1)</script>', 'malformed'],
+    ['wrong version', 'bp9.front.vault.1.abcdefghijklmnop.sig', 'malformed'],
+    ['a quote and a newline escape', 'bp1."front\\n.vault.1.x.y', 'malformed'],
+    ['4 KiB long', `bp1.${'a'.repeat(4_096)}`, 'malformed'],
+    ['12 KiB long, under the header limit', 'x'.repeat(12 * 1024), 'malformed'],
+  ])('refuses a %s credential with 401 UNAUTHENTICATED', async (_name, credential, reason) => {
+    const was = snapshot();
+    const headers: Record<string, string> = credential === undefined ? {} : { 'x-bp-credential': credential };
+    const response = await pools.vault.request({
+      path: '/rpc/accounts/credit',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ amount: 1_000 }),
+    });
+    const text = await response.body.text();
+    answers.push(text);
+    expect(response.statusCode).toBe(401);
+    const error = (JSON.parse(text) as { error: Answer['error'] }).error!;
+    expect(error.code).toBe('UNAUTHENTICATED');
+    expect(error.details?.reason).toBe(reason);
+    if (credential !== undefined) expect(text).not.toContain(credential);
+    expect(ledger).toEqual(was);
+  });
+
+  it('answers a credential over the header limit with 431 before anything is read', async () => {
+    const was = snapshot();
+    const client = await raw(
+      `POST /rpc/accounts/credit HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-bp-credential: ${'x'.repeat(MAX_HEADER_SIZE + 1)}\r\ncontent-length: 2\r\n\r\n{}`,
+    );
+    expect(client.received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(client.body().error?.code).toBe('RPC_BAD_REQUEST');
+    expect(ledger).toEqual(was);
+  });
+});
+
+describe('headers', () => {
+  it('answers headers over maxHeaderSize with a coded 431', async () => {
+    const many = Array.from({ length: 400 }, (_, i) => `x-h${i}: ${'v'.repeat(40)}`).join('\r\n');
+    const client = await raw(`GET /health/live HTTP/1.1\r\nhost: x\r\n${many}\r\n\r\n`);
+    expect(client.received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(client.received).toContain('x-content-type-options: nosniff');
+    expect(client.body().error?.message).toContain(`${MAX_HEADER_SIZE} bytes`);
+  });
+
+  it('answers a request that is not HTTP with a coded 400', async () => {
+    const client = await raw('HELLO <script> \u0000\r\n\r\n');
+    expect(client.received).toMatch(/^HTTP\/1\.1 400 /);
+    expect(client.body().error?.code).toBe('RPC_BAD_REQUEST');
+  });
+});
+
+describe('bodies', () => {
+  it('refuses a declared body over the limit before it is sent, let alone read', async () => {
+    const was = snapshot();
+    const client = new RawClient(ports.vault);
+    await client.connected();
+    // Headers only: the 100 MB the request declares never come.
+    await client.write(
+      `POST /rpc/accounts/credit HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-bp-credential: ${credentialFor('vault')}\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`,
+    );
+    await waitFor(() => client.received.includes('}}'), { message: 'the 413' });
+    answers.push(client.received);
+    expect(client.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(client.body().error).toMatchObject({
+      code: 'RPC_PAYLOAD_TOO_LARGE',
+      details: { limit: BODY_LIMIT },
+    });
+    client.socket.destroy();
+    expect(ledger).toEqual(was);
+  });
+
+  it('refuses a streamed body once it passes the limit', async () => {
+    const was = snapshot();
+    const answer = await post(
+      'vault',
+      '/rpc/accounts/credit',
+      JSON.stringify({ amount: 1, memo: 'm'.repeat(BODY_LIMIT) }),
+    );
+    expectCoded(answer, 413, 'RPC_PAYLOAD_TOO_LARGE');
+    expect(ledger).toEqual(was);
+  });
+
+  it.each([
+    ['arrays', (n: number) => `{"amount":1,"memo":${'['.repeat(n)}${']'.repeat(n)}}`],
+    ['objects', (n: number) => `{"amount":1,"memo":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`],
+    [
+      'tagged sets (revived recursively)',
+      (n: number) => `{"amount":1,"memo":${'{"$bp":"set","v":['.repeat(n)}${']}'.repeat(n)}}`,
+    ],
+  ])('answers 400 RPC_BAD_REQUEST to deeply nested %s, without a RangeError', async (_name, make) => {
+    const was = snapshot();
+    for (const depth of [200, 5_000]) {
+      const answer = await post('vault', '/rpc/accounts/credit', make(depth).slice(0, BODY_LIMIT - 1));
+      expectCoded(answer, 400, 'RPC_BAD_REQUEST');
+      expect(answer.error!.message).toContain('nested deeper than 128 levels');
+      expect(answer.text).not.toMatch(/RangeError|call stack/);
+    }
+    expect(ledger).toEqual(was);
+  });
+
+  it('accepts nesting within the bound', async () => {
+    const answer = await post(
+      'vault',
+      '/rpc/accounts/credit',
+      `{"amount":1,"memo":${'['.repeat(100)}${']'.repeat(100)}}`,
+    );
+    expect(answer.status).toBe(200);
+    ledger.credits--;
+    ledger.balance--;
+  });
+});
+
+describe('uncoded errors', () => {
+  it('answers INTERNAL with a generic message and the correlation id, and logs the detail under it', async () => {
+    const answer = await post('vault', '/rpc/accounts/explode', '', { 'x-correlation-id': 'req-hostile-1' });
+    expectCoded(answer, 500, 'INTERNAL');
+    expect(answer.error!.message).toBe("internal error; see the server's logs, correlation id req-hostile-1");
+    expect(answer.error!.details).toEqual({ correlationId: 'req-hostile-1' });
+    expect(answer.text).not.toContain('ENOENT');
+    expect(answer.text).not.toContain('/srv/bank');
+    await waitFor(
+      () =>
+        logs.some((l) => l.correlationId === 'req-hostile-1' && JSON.stringify(l).includes(INTERNAL_TEXT)),
+      {
+        message: 'the detail logged under the correlation id',
+      },
+    );
+  });
+
+  it('makes up a correlation id for a call without one, and logs it with the detail', async () => {
+    const answer = await post('vault', '/rpc/accounts/explode', '');
+    expectCoded(answer, 500, 'INTERNAL');
+    const id = answer.error!.details?.correlationId as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(
+      () => logs.some((l) => l.correlationId === id && JSON.stringify(l).includes(INTERNAL_TEXT)),
+      {
+        message: 'the made-up id logged with the detail',
+      },
+    );
+  });
+
+  it('gives a caller in another process the generic message, and a local caller the original one', async () => {
+    await expect(apps.front.client(Accounts).explode()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/^internal error; see the server's logs, correlation id /),
+    });
+    await expect(apps.vault.client(Accounts).explode()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: INTERNAL_TEXT,
+    });
+  });
+});
+
+describe('correlation ids', () => {
+  it.each([
+    ['4,000 characters', 'a'.repeat(4_000)],
+    ['markup', '<script>alert(1)</script>'],
+    ['quotes', `"'); DROP TABLE orders; --`],
+    ['129 characters', 'b'.repeat(129)],
+  ])('replaces %s with a fresh id that propagates to the next call', async (_name, hostile) => {
+    const answer = await post('front', '/rpc/teller/trace', '', { 'x-correlation-id': hostile });
+    expect(answer.status).toBe(200);
+    const seen = JSON.parse(answer.text) as { own: string; downstream: string };
+    expect(seen.own).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+    expect(seen.own).not.toBe(hostile);
+    expect(seen.downstream).toBe(seen.own);
+    expect(JSON.stringify(logs)).not.toContain(hostile);
+  });
+
+  it('keeps a valid one as sent', async () => {
+    const id = `01HZX3K7Q9:host-1.${'c'.repeat(100)}`;
+    const answer = await post('front', '/rpc/teller/trace', '', { 'x-correlation-id': id });
+    expect(JSON.parse(answer.text)).toEqual({ own: id, downstream: id });
+  });
+});
+
+describe('slow and idle clients', () => {
+  it('closes a client that holds a connection with headers that never finish', async () => {
+    const slow = new RawClient(ports.vault);
+    await slow.connected();
+    await slow.write('POST /rpc/accounts/credit HTTP/1.1\r\nhost: x\r\nx-slow: ');
+    await waitFor(() => slow.closed, { timeout: HEADERS_TIMEOUT + 2_000, message: 'the slow client cut' });
+    answers.push(slow.received);
+    expect(slow.closedAt! - slow.opened).toBeLessThan(HEADERS_TIMEOUT + 1_000);
+  });
+
+  it('closes a client whose body never completes, before anything runs', async () => {
+    const was = snapshot();
+    const stalled = new RawClient(ports.vault);
+    await stalled.connected();
+    await stalled.write(
+      `POST /rpc/accounts/credit HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-bp-credential: ${credentialFor('vault')}\r\ncontent-length: 50\r\n\r\n{"amount":`,
+    );
+    await waitFor(() => stalled.closed, {
+      timeout: REQUEST_TIMEOUT + 2_000,
+      message: 'the stalled body cut',
+    });
+    answers.push(stalled.received);
+    expect(stalled.closedAt! - stalled.opened).toBeLessThan(REQUEST_TIMEOUT + 1_000);
+    expect(ledger).toEqual(was);
+  });
+
+  it('bounds 2,000 idle connections and closes them all', async () => {
+    const clients: RawClient[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const opened = Array.from({ length: 200 }, () => new RawClient(ports.vault));
+      clients.push(...opened);
+      await Promise.all(opened.map((c) => c.connected().catch(() => undefined)));
+    }
+    await waitFor(() => clients.filter((c) => !c.closed).length <= MAX_CONNECTIONS, {
+      message: `at most ${MAX_CONNECTIONS} idle connections open`,
+    });
+    await waitFor(() => clients.every((c) => c.closed), {
+      timeout: HEADERS_TIMEOUT + 3_000,
+      message: 'every idle connection closed',
+    });
+  });
+});
+
+describe('afterwards', () => {
+  it('no answer carried a stack trace or a file path', () => {
+    expect(answers.length).toBeGreaterThan(20);
+    for (const text of answers) {
+      expect(text).not.toMatch(/\n\s+at |\.[cm]?[jt]s:\d+|\/work\/|node_modules|file:\/\/|\/srv\//);
+    }
+  });
+
+  it('both processes keep serving', async () => {
+    const was = snapshot();
+    const answer = await post('vault', '/rpc/accounts/credit', JSON.stringify({ amount: 2 }));
+    expect(answer.status).toBe(200);
+    expect(ledger.credits).toBe(was.credits + 1);
+    expect((await apps.front.client(Teller).trace()).downstream).toBeNull();
+    expect(ledger.explosions).toBe(4);
+  });
+});

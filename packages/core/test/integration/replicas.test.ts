@@ -1,0 +1,134 @@
+/**
+ * Replicas of a process behind the client-side balancer: calls spread over every replica, a replica
+ * that goes away is taken out without failing calls (idempotent ones go to another replica; any call
+ * goes to another replica when the first never ran), and readiness lists each replica.
+ */
+import {
+  type BlueprintApp,
+  type CallContext,
+  type ClientOf,
+  CoreTokens,
+  createApp,
+  defineApp,
+  defineService,
+  inject,
+  injectable,
+  service,
+} from '@blueprint/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { getFreePortRange } from '../../../../test/harness/index.js';
+
+const Echo = defineService('echo', {
+  where: { input: z.object({ n: z.number() }), output: z.string(), idempotent: true },
+  record: { input: z.object({ n: z.number() }), output: z.string() },
+});
+const Front = defineService('front', { noop: { input: z.void(), output: z.void() } });
+
+@injectable()
+class EchoService {
+  constructor(@inject(CoreTokens.Process) private readonly process: { name: string }) {}
+  async where(_input: { n: number }, _context?: CallContext) {
+    return String(process.pid) + this.process.name;
+  }
+  async record(_input: { n: number }) {
+    return 'recorded';
+  }
+}
+
+@injectable()
+class FrontService {
+  constructor(@inject(Echo.token) readonly echo: ClientOf<typeof Echo>) {}
+  async noop() {}
+}
+
+const app = defineApp({
+  name: 'replicated',
+  services: [service(Echo, EchoService), service(Front, FrontService)],
+});
+const quiet = { write: () => undefined };
+const running: BlueprintApp[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((a) => a.stop()));
+});
+
+/** Three replicas of `echo` on consecutive free ports, and a caller. */
+async function start() {
+  const base = await getFreePortRange(3);
+  const topology = {
+    app: './replicated.js',
+    rpc: { type: 'http', timeout: '2s' },
+    auth: 'none',
+    processes: {
+      echoes: { services: ['echo'], address: `http://127.0.0.1:${base}`, replicas: 3 },
+      front: { services: ['front'] },
+    },
+  };
+  const replicas: BlueprintApp[] = [];
+  for (let replica = 0; replica < 3; replica++) {
+    const started = await createApp(app, { topology, process: 'echoes', replica, logDestination: quiet });
+    running.push(started);
+    await started.start();
+    replicas.push(started);
+  }
+  const front = await createApp(app, { topology, process: 'front', logDestination: quiet });
+  running.push(front);
+  await front.start();
+  return { replicas, front, topology };
+}
+
+const servedBy = async (replica: BlueprintApp) => {
+  const text = await replica.metrics();
+  const match = /blueprint_rpc_server_requests_total\{service="echo",method="(\w+)",code="OK"[^}]*\} (\d+)/g;
+  let total = 0;
+  for (const m of text.matchAll(match)) total += Number(m[2]);
+  return total;
+};
+
+describe('replicas behind the client-side balancer', () => {
+  it('listens each replica on its own port and spreads calls over all of them', async () => {
+    const { replicas, front } = await start();
+    expect(new Set(replicas.map((r) => new URL(r.rpcUrl!).port)).size).toBe(3);
+    const echo = front.client(Echo);
+    await Promise.all(Array.from({ length: 90 }, (_, n) => echo.where({ n })));
+    const counts = await Promise.all(replicas.map(servedBy));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(90);
+    for (const count of counts) expect(count).toBeGreaterThan(5);
+  });
+
+  it('fails no idempotent call while a replica goes away, and stops sending it calls', async () => {
+    const { replicas, front } = await start();
+    const echo = front.client(Echo);
+    const calls: Promise<unknown>[] = [];
+    for (let n = 0; n < 60; n++) {
+      calls.push(echo.where({ n }));
+      if (n === 20) await replicas[1]!.stop();
+    }
+    const results = await Promise.allSettled(calls);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const after = await servedBy(replicas[1]!);
+    await Promise.all(Array.from({ length: 40 }, (_, n) => echo.where({ n })));
+    expect(await servedBy(replicas[1]!)).toBe(after);
+  });
+
+  it('sends a non-idempotent call to another replica only when the first never ran it', async () => {
+    const { replicas, front } = await start();
+    await replicas[0]!.stop();
+    await replicas[2]!.stop();
+    const echo = front.client(Echo);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, n) => echo.record({ n })));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
+  it('reports each replica in readiness, as information that does not fail the caller', async () => {
+    const { replicas, front } = await start();
+    await replicas[2]!.stop();
+    const report = await front.readiness();
+    const check = report.checks['rpc:echo'] as {
+      ok: boolean;
+      details: { replicas: { url: string; ok: boolean }[] };
+    };
+    expect(check.ok).toBe(true);
+    expect(check.details.replicas.map((r) => r.ok)).toEqual([true, true, false]);
+  });
+});
