@@ -3,7 +3,7 @@
  * metrics and an operator's endpoint can list name, state and counts.
  */
 import type { InjectionToken } from '@blueprint/core';
-import type { CircuitBreakerPolicy, CircuitBreakerStats, CircuitStateChange } from './circuit-breaker.js';
+import type { CircuitBreakerPolicy, CircuitBreakerStats, CircuitStateChange } from './breaker-policy.js';
 
 /**
  * The breakers of one process (or of whatever scope created the registry). `resiliencePlugin()`

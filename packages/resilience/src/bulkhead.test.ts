@@ -96,7 +96,11 @@ describe('bulkhead', () => {
   });
 
   it('rejects invalid limits', () => {
-    expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/maxConcurrent is 0/);
-    expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(/maxQueue is -1/);
+    expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(
+      /bulkhead "bulkhead": maxConcurrent: use a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(
+      /maxQueue: use a whole number >= 0 \(got -1\)/,
+    );
   });
 });

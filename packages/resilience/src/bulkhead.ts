@@ -3,22 +3,39 @@
  * take every socket, connection or worker of the process.
  */
 
+import { z } from 'zod';
 import { BulkheadRejectedError } from './errors.js';
 import { abortError, peekSignal } from './internal/context.js';
-import { type Duration, durationOption, integerOption } from './internal/options.js';
+import { durationOf, parsePolicyOptions, wholeNumber } from './internal/option-schemas.js';
 import { EMPTY_CONTEXT, type Policy, type PolicyContext, type PolicyTask } from './policy.js';
 
-/** Options of {@link bulkhead}. */
-export interface BulkheadOptions {
+/**
+ * The bulkhead options a topology file may set too (`policies.*.bulkhead`): their checks, shared by
+ * {@link bulkhead}, `@Bulkhead` and the `policies` section.
+ */
+export const bulkheadOptionFields = {
+  /** A whole number >= 1. */
+  maxConcurrent: wholeNumber(1),
+  /** A whole number >= 0. */
+  maxQueue: wholeNumber(0),
+  /** A duration of at least 1 ms. */
+  maxWait: durationOf(1),
+};
+
+/** The options of {@link bulkhead} and `@Bulkhead`: their type, defaults and checks. */
+export const bulkheadOptionsSchema = z.strictObject({
   /** Name in errors. Default `"bulkhead"`. */
-  readonly name?: string;
+  name: z.string().default('bulkhead'),
   /** Calls allowed to run at the same time. Required, >= 1. */
-  readonly maxConcurrent: number;
+  maxConcurrent: bulkheadOptionFields.maxConcurrent,
   /** Calls allowed to wait for a slot; beyond it calls are rejected at once. Default 0 (no queue). */
-  readonly maxQueue?: number;
+  maxQueue: bulkheadOptionFields.maxQueue.default(0),
   /** Longest wait in the queue before the call is rejected. Default: no limit (the caller's signal still applies). */
-  readonly maxWait?: Duration;
-}
+  maxWait: bulkheadOptionFields.maxWait.optional(),
+});
+
+/** Options of {@link bulkhead}; see {@link bulkheadOptionsSchema} for each one. */
+export type BulkheadOptions = z.input<typeof bulkheadOptionsSchema>;
 
 /** A policy made by {@link bulkhead}. */
 export interface BulkheadPolicy extends Policy {
@@ -72,14 +89,13 @@ class BulkheadPolicyImpl implements BulkheadPolicy {
     this.drain();
   };
 
-  constructor(options: BulkheadOptions) {
-    this.name = options.name ?? 'bulkhead';
-    this.maxConcurrent = integerOption(options.maxConcurrent, `bulkhead "${this.name}" maxConcurrent`, 1);
-    this.maxQueue = integerOption(options.maxQueue ?? 0, `bulkhead "${this.name}" maxQueue`, 0);
-    this.maxWait =
-      options.maxWait === undefined
-        ? undefined
-        : durationOption(options.maxWait, `bulkhead "${this.name}" maxWait`, 1);
+  constructor(input: BulkheadOptions) {
+    const subject = `bulkhead "${input?.name ?? 'bulkhead'}"`;
+    const options = parsePolicyOptions(bulkheadOptionsSchema, input, subject);
+    this.name = options.name;
+    this.maxConcurrent = options.maxConcurrent;
+    this.maxQueue = options.maxQueue;
+    this.maxWait = options.maxWait;
   }
 
   get queued(): number {

@@ -1,7 +1,8 @@
 import { NotFoundError, RemoteUnavailableError } from '@blueprint/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CircuitBreakerPolicy, CircuitStateChange } from './breaker-policy.js';
 import { BreakerRegistry } from './breaker-registry.js';
-import { type CircuitBreakerPolicy, type CircuitStateChange, circuitBreaker } from './circuit-breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
 import { BrokenCircuitError, isBrokenCircuitError } from './errors.js';
 
 const down = () => Promise.reject(new RemoteUnavailableError('payments is down'));
@@ -204,8 +205,16 @@ describe('circuitBreaker', () => {
 
   it('rejects options that would never open or are out of range', () => {
     expect(() => circuitBreaker({ failureRate: false })).toThrow(/can never open/);
-    expect(() => circuitBreaker({ failureRate: 120 })).toThrow(/failureRate is 120/);
-    expect(() => circuitBreaker({ halfOpenAfter: 'soon' })).toThrow(/halfOpenAfter is "soon"/);
-    expect(() => circuitBreaker({ consecutiveFailures: 0 })).toThrow(/consecutiveFailures is 0/);
+    expect(() => circuitBreaker({ failureRate: 120 })).toThrow(
+      /breaker "circuit-breaker": failureRate: use a percentage from 0 to 100, e.g. 50 \(got 120\)/,
+    );
+    expect(() => circuitBreaker({ name: 'payments', halfOpenAfter: 'soon' })).toThrow(
+      /breaker "payments": halfOpenAfter: invalid duration "soon"/,
+    );
+    expect(() => circuitBreaker({ consecutiveFailures: 0 })).toThrow(
+      /consecutiveFailures: use a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => circuitBreaker({ window: 5 })).toThrow(/window: use at least 1 ms per bucket/);
+    expect(() => circuitBreaker({ failureRate: 0 }).dispose()).not.toThrow();
   });
 });

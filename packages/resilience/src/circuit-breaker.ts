@@ -5,111 +5,109 @@
  */
 import { EventEmitter } from 'node:events';
 import OpossumCircuitBreaker from 'opossum';
+import { z } from 'zod';
+import type {
+  CircuitBreakerPolicy,
+  CircuitBreakerStats,
+  CircuitState,
+  CircuitStateChange,
+} from './breaker-policy.js';
 import type { BreakerRegistry } from './breaker-registry.js';
-import { BrokenCircuitError, isDependencyFailure, ResilienceOptionsError } from './errors.js';
+import { BrokenCircuitError, isDependencyFailure } from './errors.js';
 import {
-  type Duration,
-  durationOption,
-  functionOption,
-  integerOption,
-  numberOption,
-} from './internal/options.js';
-import { EMPTY_CONTEXT, type Policy, type PolicyContext, type PolicyTask } from './policy.js';
+  durationOf,
+  functionOf,
+  numberWithin,
+  orOff,
+  parsePolicyOptions,
+  wholeNumber,
+} from './internal/option-schemas.js';
+import { EMPTY_CONTEXT, type PolicyContext, type PolicyTask } from './policy.js';
 
-/** State of a breaker: `closed` (calls flow), `open` (calls fail fast), `half-open` (one probe runs). */
-export type CircuitState = 'closed' | 'open' | 'half-open';
+/**
+ * The breaker options a topology file may set too (`policies.*.breaker`): their checks, shared by
+ * {@link circuitBreaker}, `@CircuitBreaker` and the `policies` section.
+ */
+export const breakerOptionFields = {
+  /** A percentage from 0 to 100, or `false`. */
+  failureRate: orOff(
+    numberWithin(0, 100, 'a percentage from 0 to 100, e.g. 50'),
+    'a percentage from 0 to 100',
+  ),
+  /** A whole number >= 0. */
+  minimumCalls: wholeNumber(0),
+  /** A whole number >= 1, or `false`. */
+  consecutiveFailures: orOff(wholeNumber(1), 'a whole number >= 1'),
+  /** A duration of at least 1 ms (and one per bucket). */
+  window: durationOf(1),
+  /** A duration of at least 1 ms. */
+  halfOpenAfter: durationOf(1),
+};
 
-/** A state change of a breaker. */
-export interface CircuitStateChange {
-  /** The breaker's name. */
-  readonly breaker: string;
-  /** The state before. */
-  readonly from: CircuitState;
-  /** The state after. */
-  readonly to: CircuitState;
-  /** When it changed, epoch ms. */
-  readonly at: number;
-  /** For a change to `open`: the failure that tripped it. */
-  readonly error?: unknown;
-}
-
-/** Name, state and counts of a breaker; JSON-safe. Counts cover the rolling window. */
-export interface CircuitBreakerStats {
-  /** The breaker's name. */
-  readonly name: string;
-  /** Its state. */
-  readonly state: CircuitState;
-  /** Length of the rolling window, in ms. */
-  readonly window: number;
-  /** Calls that ran (not the rejected ones). */
-  readonly calls: number;
-  /** Calls that succeeded, or failed with an error that is not a failure (a 4xx answer). */
-  readonly successes: number;
-  /** Calls that failed. */
-  readonly failures: number;
-  /** Calls rejected without running because the breaker was open. */
-  readonly rejected: number;
-  /** Failures in a row, across windows. */
-  readonly consecutiveFailures: number;
-  /** When the breaker last opened, epoch ms; undefined while it has never opened. */
-  readonly openedAt: number | undefined;
-  /** While open: ms until a probe is let through. */
-  readonly retryAfterMs: number | undefined;
-  /** The last failure: its code (if any), message and time. */
-  readonly lastFailure:
-    | { readonly code: string | undefined; readonly message: string; readonly at: number }
-    | undefined;
-}
-
-/** Options of {@link circuitBreaker}. */
-export interface CircuitBreakerOptions {
+const circuitBreakerFields = {
   /** Name in errors, stats, readiness checks and the registry. Default `"circuit-breaker"`. */
-  readonly name?: string;
+  name: z.string().default('circuit-breaker'),
   /**
    * Opens when more than this percentage of the calls in the window failed (once `minimumCalls` ran).
    * `false` disables the rule (use `consecutiveFailures` alone). Default 50.
    */
-  readonly failureRate?: number | false;
+  failureRate: breakerOptionFields.failureRate.default(50),
   /** Calls the window must hold before `failureRate` is judged. Default 10. */
-  readonly minimumCalls?: number;
+  minimumCalls: breakerOptionFields.minimumCalls.default(10),
   /** Opens after this many failures in a row, whatever the window holds. Default `false` (off). */
-  readonly consecutiveFailures?: number | false;
-  /** Length of the rolling window of counts. Default `"10s"`. */
-  readonly window?: Duration;
-  /** Buckets of the window: counts expire one bucket at a time. Default 10. */
-  readonly buckets?: number;
+  consecutiveFailures: breakerOptionFields.consecutiveFailures.default(false),
+  /** Length of the rolling window of counts, at least 1 ms per bucket. Default `"10s"`. */
+  window: breakerOptionFields.window.default(10_000),
+  /** Buckets of the window, from 1 to 1000: counts expire one bucket at a time. Default 10. */
+  buckets: wholeNumber(1, 1000).default(10),
   /** How long the breaker stays open before it lets one probe call through. Default `"10s"`. */
-  readonly halfOpenAfter?: Duration;
+  halfOpenAfter: breakerOptionFields.halfOpenAfter.default(10_000),
   /**
    * Which errors count as failures. Default {@link isDependencyFailure}: everything except coded
    * answers below 500 (`NOT_FOUND`, `VALIDATION_FAILED`, `ABORTED`, ...), which prove the dependency
    * works, and errors it relayed from its own dependencies.
    */
-  readonly isFailure?: (error: unknown) => boolean;
-  /** Registers the breaker here (and unregisters it on `dispose()`). */
-  readonly registry?: BreakerRegistry;
+  isFailure: functionOf<(error: unknown) => boolean>().default(() => isDependencyFailure),
+};
+
+function checkCanOpen(
+  options: {
+    failureRate: number | false;
+    consecutiveFailures: number | false;
+    window: number;
+    buckets: number;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (options.failureRate === false && options.consecutiveFailures === false) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'can never open: failureRate is false and consecutiveFailures is off; set one of them',
+    });
+  }
+  if (options.window < options.buckets) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['window'],
+      message: `use at least 1 ms per bucket: ${options.buckets} ms or more with ${options.buckets} buckets (got ${options.window} ms)`,
+    });
+  }
 }
 
-/** A policy made by {@link circuitBreaker}. */
-export interface CircuitBreakerPolicy extends Policy {
-  /** The breaker's name. */
-  readonly name: string;
-  /** Its current state. */
-  readonly state: CircuitState;
-  /** True while calls are rejected without running (open, or half-open with the probe in flight). */
-  readonly isOpen: boolean;
-  /** Name, state and counts. */
-  stats(): CircuitBreakerStats;
-  /** Calls `listener` on every state change; returns a function that removes it. */
-  onStateChange(listener: (change: CircuitStateChange) => void): () => void;
-  /**
-   * Calls `listener` with the error of every call rejected without running (open, or half-open with
-   * the probe in flight); returns a function that removes it.
-   */
-  onReject(listener: (error: BrokenCircuitError) => void): () => void;
-  /** Stops the breaker's timer and leaves the registry. Calls made afterwards are rejected. */
-  dispose(): void;
-}
+/** The options of {@link circuitBreaker}: their type, defaults and checks. */
+const circuitBreakerOptionsSchema = z
+  .strictObject({
+    ...circuitBreakerFields,
+    /** Registers the breaker here (and unregisters it on `dispose()`). Default: none. */
+    registry: z.custom<BreakerRegistry>().optional(),
+  })
+  .superRefine(checkCanOpen);
+
+/** The options of `@CircuitBreaker`: those of {@link circuitBreaker} but `registry` (the app's is used). */
+export const circuitBreakerDecoratorSchema = z.strictObject(circuitBreakerFields).superRefine(checkCanOpen);
+
+/** Options of {@link circuitBreaker}; see {@link circuitBreakerOptionsSchema} for each one. */
+export type CircuitBreakerOptions = z.input<typeof circuitBreakerOptionsSchema>;
 
 /**
  * Creates a circuit breaker.
@@ -168,42 +166,27 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
   private unregister: (() => void) | undefined;
   private disposed = false;
 
-  constructor(options: CircuitBreakerOptions) {
-    this.name = options.name ?? 'circuit-breaker';
-    const failureRate =
-      options.failureRate === false
-        ? false
-        : numberOption(options.failureRate ?? 50, `breaker "${this.name}" failureRate`, 0, 100, true);
-    this.consecutiveLimit =
-      options.consecutiveFailures === undefined || options.consecutiveFailures === false
-        ? 0
-        : integerOption(options.consecutiveFailures, `breaker "${this.name}" consecutiveFailures`, 1);
-    if (failureRate === false && this.consecutiveLimit === 0) {
-      throw new ResilienceOptionsError(
-        `breaker "${this.name}" can never open: failureRate is false and consecutiveFailures is off; set one of them`,
-      );
-    }
-    const buckets = integerOption(options.buckets ?? 10, `breaker "${this.name}" buckets`, 1, 1000);
-    this.buckets = buckets;
-    this.windowMs = durationOption(options.window ?? 10_000, `breaker "${this.name}" window`, buckets);
-    this.bucketMs = this.windowMs / buckets;
-    this.halfOpenAfter = durationOption(
-      options.halfOpenAfter ?? 10_000,
-      `breaker "${this.name}" halfOpenAfter`,
-      1,
+  constructor(input: CircuitBreakerOptions) {
+    const options = parsePolicyOptions(
+      circuitBreakerOptionsSchema,
+      input,
+      `breaker "${input.name ?? 'circuit-breaker'}"`,
     );
-    const isFailure = functionOption(
-      options.isFailure ?? isDependencyFailure,
-      `breaker "${this.name}" isFailure`,
-    );
+    this.name = options.name;
+    this.consecutiveLimit = options.consecutiveFailures === false ? 0 : options.consecutiveFailures;
+    this.buckets = options.buckets;
+    this.windowMs = options.window;
+    this.bucketMs = this.windowMs / this.buckets;
+    this.halfOpenAfter = options.halfOpenAfter;
+    const { isFailure, failureRate } = options;
     this.breaker = new OpossumCircuitBreaker<Parameters<Action>, unknown>(runTask, {
       name: this.name,
       timeout: false,
       resetTimeout: this.halfOpenAfter,
       errorThresholdPercentage: failureRate === false ? 100 : failureRate,
-      volumeThreshold: integerOption(options.minimumCalls ?? 10, `breaker "${this.name}" minimumCalls`, 0),
+      volumeThreshold: options.minimumCalls,
       rollingCountTimeout: this.windowMs,
-      rollingCountBuckets: buckets,
+      rollingCountBuckets: this.buckets,
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
       rotateBucketController: this.rotation,

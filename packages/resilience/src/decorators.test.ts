@@ -57,7 +57,7 @@ class RatesProvider {
   readonly label = 'cached';
 
   // Written inside out on purpose: the order of a call is fixed (fallback outermost).
-  @Retry({ maxAttempts: 3, baseDelay: 10, jitter: 'none', budget: false })
+  @Retry({ maxAttempts: 3, backoff: { initial: 10, jitter: 'none' }, budget: false })
   @Fallback(function (this: RatesProvider, error: unknown, currency: string) {
     return `${this.label} ${currency} after ${(error as { code: string }).code}`;
   })
@@ -185,9 +185,23 @@ describe('decorators', () => {
       }
       return Twice;
     }).toThrow(/@Timeout is used twice on Twice.m; keep one/);
-    expect(() => Timeout(0)).toThrow(/@Timeout\(ms\) is 0/);
-    expect(() => Retry({ maxAttempts: 0 })).toThrow(/maxAttempts is 0/);
-    expect(() => Bulkhead({ maxConcurrent: 0 })).toThrow(/maxConcurrent is 0/);
+    expect(() => Timeout(0)).toThrow(/@Timeout\(ms\): use a duration of at least 1 ms \(got 0 ms\)/);
+    expect(() => Retry({ maxAttempts: 0 })).toThrow(
+      /@Retry\(options\): maxAttempts: use a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => Bulkhead({ maxConcurrent: 0 })).toThrow(
+      /@Bulkhead\(options\): maxConcurrent: use a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => CircuitBreaker({ failureRate: false })).toThrow(
+      /@CircuitBreaker\(options\): can never open/,
+    );
+    expect(() => Fallback(42 as never)).toThrow(/@Fallback\(handler\): use a function \(got number\)/);
+    expect(() => Retry({ baseDelay: 10 } as never)).toThrow(
+      /@Retry\(options\): baseDelay: this option was renamed: write backoff.initial instead/,
+    );
+    expect(() => Retry({ maxDelay: '1s', jitter: 'none' } as never)).toThrow(
+      /maxDelay: this option was renamed: write backoff.max instead; jitter: this option was renamed: write backoff.jitter instead/,
+    );
   });
 
   it('let a subclass override a decorated method with its own decorators', () => {

@@ -1,18 +1,23 @@
 /**
  * Decorators: `@CircuitBreaker`, `@Retry`, `@Timeout`, `@Bulkhead`, `@Fallback`. They only record
- * metadata on the class; `resiliencePlugin()` builds the policies when the app creates an instance
+ * metadata on the method; `resiliencePlugin()` builds the policies when the app creates an instance
  * (one set per instance and method, so two instances never share a breaker, and nothing is global).
+ * They work with legacy (`experimentalDecorators`) and TC39 standard decorators alike (core's
+ * `methodDecorator`), and check their options when the decorator is written.
  *
  * Whatever order the decorators are written in, a call runs through them in one fixed order, from the
  * outside in: fallback → bulkhead → retry → circuit breaker → timeout (each attempt is bounded, each
  * attempt counts in the breaker, the bulkhead counts a call once however often it is retried).
  */
-import { getMethodMetadata, setMethodMetadata } from '@blueprint/core';
-import { type BulkheadOptions, bulkhead } from './bulkhead.js';
-import { type CircuitBreakerOptions, circuitBreaker } from './circuit-breaker.js';
+import type { Duration } from '@blueprint/core';
+import { type DualMethodDecorator, getMethodMetadata, methodDecorator } from '@blueprint/core/plugin';
+import { type BulkheadOptions, bulkheadOptionsSchema } from './bulkhead.js';
+import { type CircuitBreakerOptions, circuitBreakerDecoratorSchema } from './circuit-breaker.js';
 import { ResilienceOptionsError } from './errors.js';
-import { type Duration, durationOption, functionOption } from './internal/options.js';
-import { type RetryOptions, retry } from './retry.js';
+import { type FallbackOptions, fallbackOptionsSchema } from './fallback.js';
+import { functionOf, parsePolicyOptions } from './internal/option-schemas.js';
+import { type RetryOptions, retryOptionsSchema } from './retry.js';
+import { timeoutSchema } from './timeout.js';
 
 /** Breaker options of a decorator; the breaker joins the process's registry by itself. */
 export type CircuitBreakerDecoratorOptions = Omit<CircuitBreakerOptions, 'registry'>;
@@ -20,16 +25,11 @@ export type CircuitBreakerDecoratorOptions = Omit<CircuitBreakerOptions, 'regist
 /** Fallback of a decorator: called with the error and the method's arguments, `this` being the instance. */
 export type FallbackMethod = (this: any, error: unknown, ...args: any[]) => unknown;
 
-/** Options of {@link Fallback}. */
-export interface FallbackDecoratorOptions {
-  /** Which errors are replaced. Default `shouldFallback`: failures, not answers below 500. */
-  readonly when?: (error: unknown) => boolean;
-}
+/** Options of {@link Fallback}: `when`, which errors are replaced (default `shouldFallback`). */
+export type FallbackDecoratorOptions = FallbackOptions;
 
-/** What the decorators of one method recorded. */
+/** What the decorators of one method recorded (a subclass that overrides the method starts afresh). */
 export interface DecoratedPolicies {
-  /** The prototype that declared them (a subclass that overrides the method starts afresh). */
-  readonly owner: object;
   /** Options of `@CircuitBreaker`. */
   readonly breaker?: CircuitBreakerDecoratorOptions;
   /** Options of `@Retry`. */
@@ -43,24 +43,19 @@ export interface DecoratedPolicies {
 }
 
 /** The metadata key of the decorators (read with core's `getMethodMetadata`). */
-export const RESILIENCE_METADATA = 'resilience';
+const RESILIENCE_METADATA = 'resilience';
 
 type Kind = 'breaker' | 'retry' | 'timeout' | 'bulkhead' | 'fallback';
 
-function record(kind: Kind, decorator: string, value: unknown): MethodDecorator {
-  return (prototype, method) => {
-    const owner = prototype as { constructor: { name: string } };
-    const where = `${owner.constructor.name}.${String(method)}`;
-    const existing =
-      typeof method === 'string'
-        ? getMethodMetadata<DecoratedPolicies>(owner.constructor, method, RESILIENCE_METADATA)
-        : undefined;
-    const own: DecoratedPolicies = existing?.owner === prototype ? existing : { owner: prototype };
-    if (own[kind] !== undefined) {
+function record(kind: Kind, decorator: string, value: unknown): DualMethodDecorator {
+  return methodDecorator(`@${decorator}`, (site) => {
+    const existing = site.read<DecoratedPolicies>(RESILIENCE_METADATA) ?? {};
+    if (existing[kind] !== undefined) {
+      const where = site.className === undefined ? site.method : `${site.className}.${site.method}`;
       throw new ResilienceOptionsError(`@${decorator} is used twice on ${where}; keep one`);
     }
-    setMethodMetadata(prototype, method, RESILIENCE_METADATA, Object.freeze({ ...own, [kind]: value }));
-  };
+    site.record(RESILIENCE_METADATA, Object.freeze({ ...existing, [kind]: value }));
+  });
 }
 
 /** Reads the policies the decorators recorded for `instance[method]`. */
@@ -76,8 +71,8 @@ export function getDecoratedPolicies(instance: object, method: string): Decorate
  * @CircuitBreaker({ consecutiveFailures: 5, halfOpenAfter: '10s' })
  * async quote(input: QuoteInput) { ... }
  */
-export function CircuitBreaker(options: CircuitBreakerDecoratorOptions = {}): MethodDecorator {
-  circuitBreaker(options).dispose();
+export function CircuitBreaker(options: CircuitBreakerDecoratorOptions = {}): DualMethodDecorator {
+  parsePolicyOptions(circuitBreakerDecoratorSchema, options, '@CircuitBreaker(options)');
   return record('breaker', 'CircuitBreaker', Object.freeze({ ...options }));
 }
 
@@ -86,11 +81,11 @@ export function CircuitBreaker(options: CircuitBreakerDecoratorOptions = {}): Me
  * Use it only on methods that are safe to run twice.
  *
  * @example
- * @Retry({ maxAttempts: 3, baseDelay: '50ms' })
+ * @Retry({ maxAttempts: 3, backoff: { initial: '50ms' } })
  * async fetchRates() { ... }
  */
-export function Retry(options: RetryOptions = {}): MethodDecorator {
-  retry(options);
+export function Retry(options: RetryOptions = {}): DualMethodDecorator {
+  parsePolicyOptions(retryOptionsSchema, options, '@Retry(options)');
   return record('retry', 'Retry', Object.freeze({ ...options }));
 }
 
@@ -102,8 +97,8 @@ export function Retry(options: RetryOptions = {}): MethodDecorator {
  * @Timeout('250ms')
  * async get(input: { id: string }, context?: CallContext) { return this.db.find(input.id, { signal: context?.signal }); }
  */
-export function Timeout(ms: Duration): MethodDecorator {
-  return record('timeout', 'Timeout', durationOption(ms, '@Timeout(ms)', 1));
+export function Timeout(ms: Duration): DualMethodDecorator {
+  return record('timeout', 'Timeout', parsePolicyOptions(timeoutSchema, ms, '@Timeout(ms)'));
 }
 
 /**
@@ -113,8 +108,8 @@ export function Timeout(ms: Duration): MethodDecorator {
  * @Bulkhead({ maxConcurrent: 4, maxQueue: 20 })
  * async render(input: RenderInput) { ... }
  */
-export function Bulkhead(options: BulkheadOptions): MethodDecorator {
-  bulkhead(options).dispose();
+export function Bulkhead(options: BulkheadOptions): DualMethodDecorator {
+  parsePolicyOptions(bulkheadOptionsSchema, options, '@Bulkhead(options)');
   return record('bulkhead', 'Bulkhead', Object.freeze({ ...options }));
 }
 
@@ -127,8 +122,11 @@ export function Bulkhead(options: BulkheadOptions): MethodDecorator {
  * @Fallback(function (this: Catalog) { return this.cachedTopSellers; })
  * async topSellers() { ... }
  */
-export function Fallback(handler: FallbackMethod, options: FallbackDecoratorOptions = {}): MethodDecorator {
-  functionOption(handler, '@Fallback(handler)');
-  if (options.when !== undefined) functionOption(options.when, '@Fallback when');
-  return record('fallback', 'Fallback', Object.freeze({ handler, options }));
+export function Fallback(
+  handler: FallbackMethod,
+  options: FallbackDecoratorOptions = {},
+): DualMethodDecorator {
+  parsePolicyOptions(functionOf<FallbackMethod>(), handler, '@Fallback(handler)');
+  const parsed = parsePolicyOptions(fallbackOptionsSchema, options, '@Fallback(handler, options)');
+  return record('fallback', 'Fallback', Object.freeze({ handler, options: Object.freeze(parsed) }));
 }

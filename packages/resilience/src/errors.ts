@@ -1,11 +1,20 @@
 /**
- * Coded errors of @blueprint/resilience.
+ * Coded errors of @blueprint/resilience: one table, every class made with core's `defineError`.
  *
  * Every error has a stable `code`, a message naming the policy and what to do, JSON-safe `details`
  * and the `cause`. Guards compare `code`, never `instanceof`, so two installed copies agree and an
  * error rebuilt from the wire (a `ServiceError` with the same code) is recognised too.
  */
-import { BlueprintError, type ErrorOptions, hasErrorCode, relayedFrom } from '@blueprint/core';
+import {
+  BlueprintError,
+  type CodedErrorClass,
+  defineError,
+  type ErrorOptions,
+  errorCodesOf,
+  errorGuard,
+  relayedFrom,
+  TimeoutError,
+} from '@blueprint/core';
 
 export { isTimeoutError, TimeoutError } from '@blueprint/core';
 
@@ -14,30 +23,35 @@ export { isTimeoutError, TimeoutError } from '@blueprint/core';
  * running it (`CIRCUIT_OPEN`, 503). `details`: `{ breaker, state, retryAfterMs }`. Not retried by
  * default: retrying into an open breaker only burns attempts.
  */
-export class BrokenCircuitError extends BlueprintError {
-  /** The code, `CIRCUIT_OPEN`. */
-  static readonly code = 'CIRCUIT_OPEN';
-  /** The HTTP status, 503. */
-  static readonly status = 503;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('CIRCUIT_OPEN', message, { ...options, status: 503 });
-  }
-}
+export const BrokenCircuitError = defineError('CIRCUIT_OPEN', 503, {
+  name: 'BrokenCircuitError',
+  base: BlueprintError,
+});
+/** An instance of {@link BrokenCircuitError}. */
+export type BrokenCircuitError = BlueprintError;
 
 /**
  * A bulkhead is full: every slot is busy and the queue is full, or the call waited longer than
  * `maxWait` (`BULKHEAD_REJECTED`, 503). Rejected at once, never queued without bound.
  * `details`: `{ bulkhead, maxConcurrent, maxQueue, reason }`.
  */
-export class BulkheadRejectedError extends BlueprintError {
-  /** The code, `BULKHEAD_REJECTED`. */
-  static readonly code = 'BULKHEAD_REJECTED';
-  /** The HTTP status, 503. */
-  static readonly status = 503;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('BULKHEAD_REJECTED', message, { ...options, status: 503 });
-  }
-}
+export const BulkheadRejectedError = defineError('BULKHEAD_REJECTED', 503, {
+  name: 'BulkheadRejectedError',
+  base: BlueprintError,
+});
+/** An instance of {@link BulkheadRejectedError}. */
+export type BulkheadRejectedError = BlueprintError;
+
+/**
+ * A policy was given an invalid option; the message names the option, the bad value and what is
+ * allowed (`RESILIENCE_INVALID_OPTIONS`, 500).
+ */
+export const ResilienceOptionsError = defineError('RESILIENCE_INVALID_OPTIONS', 500, {
+  name: 'ResilienceOptionsError',
+  base: BlueprintError,
+});
+/** An instance of {@link ResilienceOptionsError}. */
+export type ResilienceOptionsError = BlueprintError;
 
 /** Options of {@link RetryExhaustedError}. */
 export interface RetryExhaustedErrorOptions extends ErrorOptions {
@@ -51,60 +65,47 @@ export interface RetryExhaustedErrorOptions extends ErrorOptions {
  * (503 otherwise). `details`: `{ attempts, reason, codes }` where `reason` is `max-attempts`,
  * `budget` (the retry budget is spent) or `deadline` (the next attempt would end past the deadline).
  */
-export class RetryExhaustedError extends BlueprintError {
-  /** The code, `RETRY_EXHAUSTED`. */
-  static readonly code = 'RETRY_EXHAUSTED';
-  /** The default HTTP status, 503 (an instance takes its last cause's 5xx status). */
-  static readonly status = 503;
+export class RetryExhaustedError extends defineError('RETRY_EXHAUSTED', 503, {
+  name: 'RetryExhaustedError',
+  base: BlueprintError,
+}) {
   /** The error of every attempt, first to last. */
   readonly causes: readonly unknown[];
   constructor(message: string, options: RetryExhaustedErrorOptions = {}) {
     const causes = options.causes ?? (options.cause === undefined ? [] : [options.cause]);
     const last = causes.at(-1);
+    super(message, { details: options.details, cause: options.cause ?? last });
     const lastStatus = (last as { status?: unknown } | undefined)?.status;
-    super('RETRY_EXHAUSTED', message, {
-      details: options.details,
-      cause: options.cause ?? last,
-      status: typeof lastStatus === 'number' && lastStatus >= 500 ? lastStatus : 503,
-    });
+    if (typeof lastStatus === 'number' && lastStatus >= 500) (this as { status: number }).status = lastStatus;
     this.causes = Object.freeze([...causes]);
   }
 }
 
-/** A policy was given an invalid option; the message names the option and the allowed values (`RESILIENCE_INVALID_OPTIONS`). */
-export class ResilienceOptionsError extends BlueprintError {
-  /** The code, `RESILIENCE_INVALID_OPTIONS`. */
-  static readonly code = 'RESILIENCE_INVALID_OPTIONS';
-  /** The HTTP status, 500. */
-  static readonly status = 500;
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('RESILIENCE_INVALID_OPTIONS', message, { ...options, status: 500 });
-  }
-}
+/**
+ * The error table of this package: every class it raises, core's `TimeoutError` included. List it in a
+ * contract's `errors` to have remote callers rebuild these classes from their codes.
+ */
+export const RESILIENCE_ERRORS: readonly CodedErrorClass[] = Object.freeze([
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  RetryExhaustedError,
+  TimeoutError,
+  ResilienceOptionsError,
+]);
 
 /** Every error code this package raises, with its HTTP status. Documented in the README. */
-export const RESILIENCE_ERROR_CODES = {
-  CIRCUIT_OPEN: 503,
-  BULKHEAD_REJECTED: 503,
-  RETRY_EXHAUSTED: 503,
-  TIMEOUT: 504,
-  RESILIENCE_INVALID_OPTIONS: 500,
-} as const;
+export const RESILIENCE_ERROR_CODES = errorCodesOf(RESILIENCE_ERRORS);
 
 /** True for `CIRCUIT_OPEN`. */
-export const isBrokenCircuitError = (error: unknown): error is BlueprintError =>
-  hasErrorCode(error, 'CIRCUIT_OPEN');
+export const isBrokenCircuitError = errorGuard(BrokenCircuitError);
 /** True for `BULKHEAD_REJECTED`. */
-export const isBulkheadRejectedError = (error: unknown): error is BlueprintError =>
-  hasErrorCode(error, 'BULKHEAD_REJECTED');
+export const isBulkheadRejectedError = errorGuard(BulkheadRejectedError);
 /** True for `RETRY_EXHAUSTED`. The `causes` are there when the error was raised in this process. */
-export const isRetryExhaustedError = (
+export const isRetryExhaustedError = errorGuard(RetryExhaustedError) as (
   error: unknown,
-): error is BlueprintError & { readonly causes?: readonly unknown[] } =>
-  hasErrorCode(error, 'RETRY_EXHAUSTED');
+) => error is BlueprintError & { readonly causes?: readonly unknown[] };
 /** True for `RESILIENCE_INVALID_OPTIONS`. */
-export const isResilienceOptionsError = (error: unknown): error is BlueprintError =>
-  hasErrorCode(error, 'RESILIENCE_INVALID_OPTIONS');
+export const isResilienceOptionsError = errorGuard(ResilienceOptionsError);
 
 const TRANSIENT_CODES = new Set(['REMOTE_UNAVAILABLE', 'TIMEOUT']);
 const TRANSIENT_SYSTEM_CODES = new Set([
@@ -124,7 +125,8 @@ const TRANSIENT_SYSTEM_CODES = new Set([
 /**
  * The default retry predicate: true for transport failures and timeouts, the errors where trying
  * again can help. That is `REMOTE_UNAVAILABLE`, `TIMEOUT`, and uncoded Node/undici errors such as
- * `ECONNRESET` or `UND_ERR_SOCKET`. False for everything else: validation failures, `NOT_FOUND`
+ * `ECONNRESET` or `UND_ERR_SOCKET`, also when they are the `cause` of another error (`fetch` throws
+ * `TypeError('fetch failed')` whose cause is the refused connection). False for everything else: validation failures, `NOT_FOUND`
  * and other answers of a service, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `ABORTED`, `RETRY_EXHAUSTED`.
  */
 export function isTransientError(error: unknown): boolean {
@@ -133,24 +135,46 @@ export function isTransientError(error: unknown): boolean {
   // load at every layer, so only the layer next to the failure retries.
   if (relayedFrom(error) !== undefined) return false;
   const { code, status } = error as { code?: unknown; status?: unknown };
-  if (typeof code !== 'string') return false;
+  if (typeof code !== 'string') return transientCause(error, 0);
   if (typeof status === 'number') return TRANSIENT_CODES.has(code);
   return TRANSIENT_CODES.has(code) || TRANSIENT_SYSTEM_CODES.has(code);
 }
 
 /**
- * The default failure predicate of breakers and fallbacks: true unless the error is a coded answer
- * with a status below 500 (`NOT_FOUND`, `VALIDATION_FAILED`, `CONFLICT`, `ABORTED`, ...). Such an
- * answer means the dependency works and said no; it neither opens a breaker nor triggers a fallback.
- * An error the dependency relayed from one of its own dependencies (`REMOTE_UNAVAILABLE`, `TIMEOUT`,
- * `CIRCUIT_OPEN`, ... in its answer) is not a failure of this dependency either: the orders service
- * answering "products is down" is itself up, so its breaker stays closed and its other methods work.
+ * An uncoded error whose cause is a socket error: `fetch` (undici) throws `TypeError('fetch failed')`
+ * with the refused or reset connection as its `cause` (sometimes an `AggregateError` of one per address).
+ */
+function transientCause(error: object, depth: number): boolean {
+  if (depth > 4) return false;
+  const { cause, errors } = error as { cause?: unknown; errors?: unknown };
+  const candidates = [cause, ...(Array.isArray(errors) ? errors : [])];
+  return candidates.some((candidate) => {
+    if (typeof candidate !== 'object' || candidate === null) return false;
+    const { code } = candidate as { code?: unknown };
+    if (typeof code === 'string' && TRANSIENT_SYSTEM_CODES.has(code)) return true;
+    return transientCause(candidate, depth + 1);
+  });
+}
+
+/** True for a coded answer with a status below 500: the dependency works and said no. */
+function isAnswer(error: object): boolean {
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  return typeof code === 'string' && typeof status === 'number' && status < 500;
+}
+
+/**
+ * The default failure predicate of breakers: true unless the error is a coded answer with a status
+ * below 500 (`NOT_FOUND`, `VALIDATION_FAILED`, `CONFLICT`, `ABORTED`, ...). Such an answer means the
+ * dependency works and said no; it does not open a breaker. An error the dependency relayed from one of
+ * its own dependencies (`REMOTE_UNAVAILABLE`, `TIMEOUT`, `CIRCUIT_OPEN`, ... in its answer) is not a
+ * failure of this dependency either: the orders service answering "products is down" is itself up, so
+ * its breaker stays closed and its other methods work.
  */
 export function isDependencyFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return true;
-  const { code, status } = error as { code?: unknown; status?: unknown };
+  const { code } = error as { code?: unknown };
   if (relayedFrom(error) !== undefined && typeof code === 'string' && code !== 'INTERNAL') return false;
-  return !(typeof code === 'string' && typeof status === 'number' && status < 500);
+  return !isAnswer(error);
 }
 
 /**
@@ -161,6 +185,5 @@ export function isDependencyFailure(error: unknown): boolean {
  */
 export function shouldFallback(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return true;
-  const { code, status } = error as { code?: unknown; status?: unknown };
-  return !(typeof code === 'string' && typeof status === 'number' && status < 500);
+  return !isAnswer(error);
 }

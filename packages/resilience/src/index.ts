@@ -1,28 +1,26 @@
 /**
  * @blueprint/resilience — circuit breaker, retry, timeout, bulkhead and fallback: as values composed
- * with `wrap`, as decorators, and as topology policies on remote contract calls.
+ * with `wrap`, as decorators, and as topology policies on remote contract calls (one link of core's
+ * call chain, at the `policy` stage).
+ *
+ * Test helpers live under `@blueprint/resilience/testing`.
  */
-export { type BackoffOptions, backoffDelay } from './backoff.js';
+export type {
+  CircuitBreakerPolicy,
+  CircuitBreakerStats,
+  CircuitState,
+  CircuitStateChange,
+} from './breaker-policy.js';
 export { BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
 export { type BulkheadOptions, type BulkheadPolicy, bulkhead } from './bulkhead.js';
-export {
-  type CircuitBreakerOptions,
-  type CircuitBreakerPolicy,
-  type CircuitBreakerStats,
-  type CircuitState,
-  type CircuitStateChange,
-  circuitBreaker,
-} from './circuit-breaker.js';
+export { type CircuitBreakerOptions, circuitBreaker } from './circuit-breaker.js';
 export {
   Bulkhead,
   CircuitBreaker,
   type CircuitBreakerDecoratorOptions,
-  type DecoratedPolicies,
   Fallback,
   type FallbackDecoratorOptions,
   type FallbackMethod,
-  getDecoratedPolicies,
-  RESILIENCE_METADATA,
   Retry,
   Timeout,
 } from './decorators.js';
@@ -37,6 +35,7 @@ export {
   isTimeoutError,
   isTransientError,
   RESILIENCE_ERROR_CODES,
+  RESILIENCE_ERRORS,
   ResilienceOptionsError,
   RetryExhaustedError,
   type RetryExhaustedErrorOptions,
@@ -46,25 +45,8 @@ export {
 export { type FallbackHandler, type FallbackOptions, fallback } from './fallback.js';
 export { BREAKER_STATE_VALUES, RESILIENCE_METRICS } from './instruments.js';
 export { type RemoteFallback, type ResiliencePluginOptions, resiliencePlugin } from './plugin.js';
-export {
-  breakerConfigSchema,
-  budgetConfigSchema,
-  bulkheadConfigSchema,
-  DEFAULT_REMOTE_POLICIES,
-  type PoliciesConfig,
-  type PolicySetConfig,
-  policiesSchema,
-  policySetSchema,
-  retryConfigSchema,
-} from './policies-config.js';
-export {
-  type Duration,
-  type Policy,
-  type PolicyContext,
-  type PolicyTask,
-  type WrappedPolicy,
-  wrap,
-} from './policy.js';
+export { type PoliciesConfig, type PolicySetConfig, policiesSectionSchema } from './policies-config.js';
+export { type Policy, type PolicyContext, type PolicyTask, type WrappedPolicy, wrap } from './policy.js';
 export { type RetryEvent, type RetryOptions, type RetryPolicy, retry } from './retry.js';
 export {
   type RetryBudget,

@@ -3,9 +3,9 @@
  * breaker and bulkhead rejections, retries, and a log line when a breaker opens or closes.
  */
 import type { Telemetry } from '@blueprint/core';
+import type { CircuitBreakerPolicy, CircuitState } from './breaker-policy.js';
 import type { BreakerRegistry } from './breaker-registry.js';
 import type { BulkheadPolicy } from './bulkhead.js';
-import type { CircuitBreakerPolicy, CircuitState } from './circuit-breaker.js';
 import type { RetryPolicy } from './retry.js';
 
 /** Names of the resilience metrics. */

@@ -1,19 +1,24 @@
 import {
   type AnyContract,
-  applyInterceptors,
   type CallContext,
-  createTelemetry,
   defineApp,
   defineService,
   type HealthCheck,
-  type LifecycleHook,
-  type MethodInterceptor,
   NotFoundError,
-  type PluginContext,
   parseTopology,
   RemoteUnavailableError,
   service,
 } from '@blueprint/core';
+import {
+  checkTopologyAgainstApp,
+  composeChain,
+  createTelemetry,
+  type LifecycleHook,
+  type Link,
+  type Metrics,
+  orderLinks,
+  type PluginContext,
+} from '@blueprint/core/plugin';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
@@ -55,15 +60,17 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
     {
       app: 'x',
       rpc: { type: 'http' },
+      auth: 'none',
       processes: {
         front: { services: ['front'] },
         catalog: { services: ['products'], address: 'http://127.0.0.1:1' },
       },
       ...(policies === undefined ? {} : { policies }),
     },
-    { plugins: [plugin] },
+    { sections: [plugin.section!] },
   );
-  const interceptors: MethodInterceptor[] = [];
+  checkTopologyAgainstApp(topology, app);
+  const links: Link[] = [];
   const checks = new Map<string, HealthCheck>();
   const stops: LifecycleHook[] = [];
   const registered = new Map<unknown, unknown>();
@@ -82,7 +89,7 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
     container: {
       register: (token: unknown, p: { useValue: unknown }) => registered.set(token, p.useValue),
     } as never,
-    addInterceptor: (i: MethodInterceptor) => interceptors.push(i),
+    addLink: (link: Link) => links.push(link),
     addHealthCheck: (name: string, check: HealthCheck) => checks.set(name, check),
     onStart: () => undefined,
     onReady: () => undefined,
@@ -93,18 +100,26 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
   };
   await plugin.setup(context as unknown as PluginContext<PoliciesConfig>);
   const registry = registered.get(ResilienceTokens.BreakerRegistry) as BreakerRegistry;
-  /** A remote client of `contract` whose transport is `transport`, with the plugin's interceptors. */
+  /** A remote client of `contract` whose terminal link is `transport`, with the plugin's links. */
   const client = (contract: AnyContract, transport: Record<string, Next>) => {
-    const target: Record<string, Next> = {};
-    for (const method of contract.methodNames)
-      target[method] = (input, context) => transport[method]!(input, context);
-    applyInterceptors(target, interceptors, {
-      kind: 'remote',
-      contract,
-      process: 'front',
-      className: 'Client',
-    });
-    return target;
+    const chain = orderLinks(links);
+    const methods: Record<string, Next> = {};
+    for (const method of contract.methodNames) {
+      methods[method] = composeChain(
+        chain,
+        {
+          entry: 'call',
+          placement: 'remote',
+          process: 'front',
+          className: `${contract.name}Client`,
+          method,
+          contract,
+          definition: contract.methods[method],
+        },
+        (input, context) => transport[method]!(input, context),
+      );
+    }
+    return methods;
   };
   const stop = async () => {
     for (const hook of stops) await hook();
@@ -112,15 +127,13 @@ async function setup(policies: unknown, options: ResiliencePluginOptions = {}) {
   return { registry, checks, client, stop, telemetry, logs };
 }
 
-/** The value of the sample `name{labels}` in Prometheus text; undefined when there is none. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return undefined;
+/** The value of metric `name` with `labels`, as a scrape reads it; undefined when there is none. */
+async function sample(metrics: Metrics, name: string, labels: Record<string, string>) {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) return undefined;
+  const { values } = await metric.get();
+  return values.find((value) => Object.entries(labels).every(([key, label]) => value.labels[key] === label))
+    ?.value;
 }
 
 const unavailable = () => Promise.reject(new RemoteUnavailableError('catalog is down'));
@@ -158,7 +171,7 @@ describe('resiliencePlugin: remote calls', () => {
       default: {
         timeout: '100ms',
         deadline: '250ms',
-        retry: { baseDelay: '10ms', jitter: 'none', maxAttempts: 5 },
+        retry: { backoff: { initial: '10ms', jitter: 'none' }, maxAttempts: 5 },
       },
     });
     const seen: { signal: AbortSignal | undefined; deadline: number | undefined; at: number }[] = [];
@@ -254,7 +267,7 @@ describe('resiliencePlugin: remote calls', () => {
 
   it('applies method overrides over service overrides over defaults', async () => {
     const { client, stop } = await setup({
-      default: { retry: { maxAttempts: 2, baseDelay: '1ms' } },
+      default: { retry: { maxAttempts: 2, backoff: { initial: '1ms' } } },
       services: { products: { retry: { maxAttempts: 4 } }, 'products.list': { retry: false } },
     });
     const get = vi.fn(unavailable);
@@ -268,16 +281,40 @@ describe('resiliencePlugin: remote calls', () => {
     await stop();
   });
 
+  it('waits the backoff of the topology between attempts, its keys merged across levels', async () => {
+    const { client, stop } = await setup({
+      default: { retry: { backoff: { initial: '100ms', jitter: 'none' } } },
+      services: {
+        products: { retry: { backoff: { factor: 3 } } },
+        'products.get': { retry: { maxAttempts: 4, backoff: { max: '500ms' } } },
+        'products.list': { retry: { backoff: ['20ms', '40ms'] } },
+      },
+    });
+    const started = Date.now();
+    const at: Record<string, number[]> = { get: [], list: [] };
+    const failing = (method: string) => () => {
+      at[method]!.push(Date.now() - started);
+      return unavailable();
+    };
+    const products = client(Products, { get: failing('get'), list: failing('list'), reserve: unavailable });
+    const results = Promise.allSettled([products.get!({ id: 'a' }), products.list!(undefined)]);
+    await vi.runAllTimersAsync();
+    await results;
+    expect(at.get).toEqual([0, 100, 400, 900]);
+    expect(at.list).toEqual([0, 20, 60]);
+    await stop();
+  });
+
   it('measures breaker state, rejections and retries, and logs when a breaker opens and closes', async () => {
     const { client, stop, telemetry, logs } = await setup({
-      default: { retry: { maxAttempts: 2, baseDelay: '1ms' } },
+      default: { retry: { maxAttempts: 2, backoff: { initial: '1ms' } } },
       services: { products: { breaker: { consecutiveFailures: 3, halfOpenAfter: '1s' } } },
     });
     let down = true;
     const get: Next = () => (down ? unavailable() : Promise.resolve('p'));
     const products = client(Products, { get, list: get, reserve: get });
-    const text = () => telemetry.metrics.text();
-    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBe(0);
+    const { metrics } = telemetry;
+    expect(await sample(metrics, 'blueprint_breaker_state', { service: 'products' })).toBe(0);
 
     const failed = products.get!({ id: 'a' }).catch((e: unknown) => e);
     await vi.runAllTimersAsync();
@@ -286,10 +323,10 @@ describe('resiliencePlugin: remote calls', () => {
     await expect(products.reserve!({ id: 'a' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
     await expect(products.reserve!({ id: 'a' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
 
-    const open = await text();
-    expect(sample(open, 'blueprint_breaker_state', { service: 'products' })).toBe(2);
-    expect(sample(open, 'blueprint_breaker_rejections_total', { service: 'products' })).toBe(2);
-    expect(sample(open, 'blueprint_retries_total', { service: 'products', method: 'get' })).toBe(1);
+    expect(await sample(metrics, 'blueprint_breaker_state', { service: 'products' })).toBe(2);
+    expect(await sample(metrics, 'blueprint_breaker_rejections_total', { service: 'products' })).toBe(2);
+    expect(await sample(metrics, 'blueprint_retries_total', { service: 'products', method: 'get' })).toBe(1);
+    expect(await metrics.text()).toMatch(/^blueprint_breaker_state\{service="products",.*\} 2$/m);
     const opened = logs.find((line) => line.msg === 'circuit breaker "products" opened: calls fail fast');
     expect(opened).toMatchObject({
       level: 40,
@@ -304,12 +341,12 @@ describe('resiliencePlugin: remote calls', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     down = false;
     await expect(products.get!({ id: 'a' })).resolves.toBe('p');
-    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBe(0);
+    expect(await sample(metrics, 'blueprint_breaker_state', { service: 'products' })).toBe(0);
     expect(
       logs.find((line) => line.msg === 'circuit breaker "products" closed: calls flow again'),
     ).toMatchObject({ level: 30, breaker: 'products', from: 'half-open', to: 'closed' });
     await stop();
-    expect(sample(await text(), 'blueprint_breaker_state', { service: 'products' })).toBeUndefined();
+    expect(await sample(metrics, 'blueprint_breaker_state', { service: 'products' })).toBeUndefined();
   });
 
   it('counts bulkhead rejections per service', async () => {
@@ -324,8 +361,9 @@ describe('resiliencePlugin: remote calls', () => {
     await expect(products.list!(undefined)).rejects.toMatchObject({ code: 'BULKHEAD_REJECTED' });
     release();
     await first;
-    const text = await telemetry.metrics.text();
-    expect(sample(text, 'blueprint_bulkhead_rejections_total', { service: 'products' })).toBe(2);
+    expect(
+      await sample(telemetry.metrics, 'blueprint_bulkhead_rejections_total', { service: 'products' }),
+    ).toBe(2);
     await stop();
   });
 
@@ -364,7 +402,20 @@ describe('resiliencePlugin: the policies section', () => {
     [{ default: { retries: 3 } }, /topology.policies.default.retries: unknown key "retries"/],
     [{ default: { retry: 3 } }, /topology.policies.default.retry: use an object of retry options, or false/],
     [{ default: { retry: { maxAtempts: 3 } } }, /topology.policies.default.retry.maxAtempts: unknown key/],
-    [{ default: { breaker: { failureRate: 150 } } }, /failureRate: use a percentage above 0 and at most 100/],
+    [
+      { default: { breaker: { failureRate: 150 } } },
+      /breaker.failureRate: use a percentage from 0 to 100, e.g. 50 \(got 150\)/,
+    ],
+    [{ default: { timeout: 0 } }, /default.timeout: use a duration of at least 1 ms \(got 0 ms\)/],
+    [
+      { default: { retry: { backoff: { initial: 'soon' } } } },
+      /topology.policies.default.retry.backoff.initial: invalid duration "soon"/,
+    ],
+    [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the topology's own ${VAR:-default} syntax
+      { default: { retry: { maxAttempts: '${MAX_ATTEMPTS:-zero}' } } },
+      /retry.maxAttempts: use a whole number >= 1 \(got "zero"\)/,
+    ],
     [
       { services: { 'products.get': { breaker: {} } } },
       /breaker is shared by all methods of a service; move it to "services.products"/,
@@ -375,11 +426,11 @@ describe('resiliencePlugin: the policies section', () => {
     ],
     [
       { services: { prodcts: {} } },
-      /policies.services.prodcts: unknown service "prodcts"; the app has: products, front/,
+      /topology.policies.services.prodcts: unknown service "prodcts"; did you mean "products"\?; the app has: products, front/,
     ],
     [
       { services: { 'products.gett': {} } },
-      /service "products" has no method "gett"; it has: get, list, reserve/,
+      /service "products" has no method "gett"; did you mean "get"\?; it has: get, list, reserve/,
     ],
     [
       { services: { 'products.reserve': { retry: { maxAttempts: 2 } } } },
@@ -391,6 +442,18 @@ describe('resiliencePlugin: the policies section', () => {
     ],
   ])('rejects %j', async (policies, message) => {
     expect(await parse(policies)).toMatch(message);
+  });
+
+  it.each([
+    ['baseDelay', 'backoff.initial', { default: { retry: { baseDelay: '50ms' } } }],
+    ['maxDelay', 'backoff.max', { services: { products: { retry: { maxDelay: '1s' } } } }],
+    ['jitter', 'backoff.jitter', { services: { 'products.get': { retry: { jitter: 'none' } } } }],
+  ])('names the new key of the renamed retry key %s (%s)', async (old, renamed, policies) => {
+    const message = await parse(policies);
+    expect(message).toMatch(/^invalid topology/);
+    expect(message).toMatch(
+      new RegExp(`\\.retry\\.${old}: "${old}" was renamed: write "${renamed}" instead`),
+    );
   });
 
   it('rejects fallbacks for methods the app does not have', async () => {

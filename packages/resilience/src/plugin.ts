@@ -3,15 +3,16 @@
  * contract calls), applies the decorators of service implementations and providers, registers the
  * process's {@link BreakerRegistry}, adds a readiness check per breaker and disposes everything on stop.
  */
-import { definePlugin, type Plugin } from '@blueprint/core';
+import { definePlugin, type Plugin } from '@blueprint/core/plugin';
 import { BreakerRegistry, ResilienceTokens } from './breaker-registry.js';
 import { ResilienceInstruments } from './instruments.js';
-import { type RemoteFallbackHandler, ResilienceRuntime } from './internal/runtime.js';
+import { type RemoteFallbackHandler, ResiliencePolicies } from './internal/policy-link.js';
 import {
   checkFallbackKeys,
-  checkPoliciesAgainstContracts,
+  POLICIES_RENAMED_KEYS,
   type PoliciesConfig,
-  policiesSchema,
+  policiesIssues,
+  policiesSectionSchema,
 } from './policies-config.js';
 
 /** A fallback for a remote method: the error, the call's input and context; returns the substitute. */
@@ -35,12 +36,16 @@ export interface ResiliencePluginOptions {
 /**
  * The resilience plugin.
  *
- * - **Remote calls** (interceptor kind `remote`): the topology's `policies` apply, from the outside in:
- *   fallback → bulkhead (per service) → deadline → retry (idempotent methods only, budget per service)
- *   → circuit breaker (per service) → per-attempt timeout (its signal and deadline reach the RPC
+ * It adds one link to core's call chain, at the `policy` stage (after validation, context and
+ * observability; before interceptors such as the cache, and the transport):
+ *
+ * - **Remote calls** (`entry: 'call'`, `placement: 'remote'`): the topology's `policies` apply, from the
+ *   outside in: fallback → bulkhead (per service) → deadline → retry (idempotent methods only, budget per
+ *   service) → circuit breaker (per service) → per-attempt timeout (its signal and deadline reach the RPC
  *   client). In a monolith there are no remote calls, so the same code runs without breakers.
- * - **Decorated methods** (`local` service implementations and `provider` classes): the policies of
- *   `@CircuitBreaker`, `@Retry`, `@Timeout`, `@Bulkhead`, `@Fallback`, one set per instance and method.
+ * - **Decorated methods** (`entry: 'method'`: hosted service implementations and provider classes): the
+ *   policies of `@CircuitBreaker`, `@Retry`, `@Timeout`, `@Bulkhead`, `@Fallback`, one set per instance
+ *   and method.
  * - **Operators**: `app.resolve(ResilienceTokens.BreakerRegistry)` lists every breaker; readiness has a
  *   `breaker:<name>` check per breaker; the process's metrics have `blueprint_breaker_state`,
  *   `blueprint_breaker_rejections_total`, `blueprint_retries_total` and
@@ -54,14 +59,22 @@ export function resiliencePlugin(options: ResiliencePluginOptions = {}): Plugin<
   const fallbacks = options.fallbacks ?? {};
   return definePlugin<PoliciesConfig>({
     name: 'resilience',
-    section: { key: 'policies', schema: policiesSchema },
+    section: {
+      key: 'policies',
+      schema: policiesSectionSchema,
+      renamedKeys: POLICIES_RENAMED_KEYS,
+      check: (config, app) =>
+        policiesIssues(
+          config,
+          app.services.map((s) => s.contract),
+        ),
+    },
     setup(ctx) {
       const contracts = ctx.app.services.map((s) => s.contract);
-      checkPoliciesAgainstContracts(ctx.config, contracts);
       checkFallbackKeys(Object.keys(fallbacks), contracts);
       const registry = new BreakerRegistry();
       ctx.container.register(ResilienceTokens.BreakerRegistry, { useValue: registry });
-      const runtime = new ResilienceRuntime({
+      const policies = new ResiliencePolicies({
         config: ctx.config,
         registry,
         fallbacks,
@@ -73,11 +86,11 @@ export function resiliencePlugin(options: ResiliencePluginOptions = {}): Plugin<
         const hosted = new Set(ctx.process.services);
         for (const contract of contracts) {
           if (!hosted.has(contract.name) && contract.methodNames.length > 0)
-            runtime.prepareRemoteService(contract);
+            policies.prepareRemoteService(contract);
         }
       }
-      ctx.addInterceptor(runtime.interceptor);
-      ctx.onStop(() => runtime.dispose());
+      ctx.addLink(policies.link);
+      ctx.onStop(() => policies.dispose());
     },
   });
 }

@@ -5,7 +5,7 @@
  *
  * ```json
  * "policies": {
- *   "default":  { "timeout": "2s", "deadline": "5s", "retry": { "maxAttempts": 3 }, "breaker": { "failureRate": 50 } },
+ *   "default":  { "timeout": "2s", "deadline": "5s", "retry": { "maxAttempts": 3, "backoff": { "initial": "50ms" } }, "breaker": { "failureRate": 50 } },
  *   "services": {
  *     "payments":         { "breaker": { "consecutiveFailures": 5, "halfOpenAfter": "5s" }, "bulkhead": { "maxConcurrent": 32 } },
  *     "products.reserve": { "timeout": "500ms" },
@@ -15,109 +15,82 @@
  * ```
  */
 
-import type { AnyContract } from '@blueprint/core';
-import {
-  AppDefinitionError,
-  countSchema,
-  durationSchema,
-  parseDuration,
-  TopologyError,
-} from '@blueprint/core';
+import { type AnyContract, AppDefinitionError, TopologyError, type TopologyIssue } from '@blueprint/core';
+import { type Backoff, backoffSchema, didYouMean } from '@blueprint/core/plugin';
 import { z } from 'zod';
+import { bulkheadOptionFields } from './bulkhead.js';
+import { breakerOptionFields } from './circuit-breaker.js';
+import { durationOrOff, orOff } from './internal/option-schemas.js';
+import { retryOptionFields } from './retry.js';
+import { budgetOptionFields } from './retry-budget.js';
+import { timeoutSchema } from './timeout.js';
 
-const off = z.literal(false);
-
-/** A duration, or `false` to turn the policy off at this level. */
-const durationOrOff = z.union([z.literal(false), z.number(), z.string()]).transform((value, ctx) => {
-  if (value === false) return false as const;
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid duration ${JSON.stringify(value)}: write milliseconds as a number or a string like "250ms", "2s", or false to turn it off`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const objectOrOff = <T extends z.ZodType>(schema: T, what: string) =>
-  z.union([off, schema], { error: `use an object of ${what} options, or false to turn it off` });
-
-const percent = z
-  .number({ error: 'use a percentage, e.g. 50' })
-  .gt(0, 'use a percentage above 0 and at most 100, e.g. 50')
-  .max(100, 'use a percentage above 0 and at most 100, e.g. 50');
-
-const atLeastOne = (what: string) => countSchema.pipe(z.number().min(1, `${what} must be at least 1`));
-
-/** `breaker`: one circuit breaker per remote service. */
-export const breakerConfigSchema = z.strictObject({
+/** `breaker`: one circuit breaker per remote service; the options and checks of `circuitBreaker()`. */
+const breakerConfigSchema = z.strictObject({
   /** Opens when more than this percentage of the window's calls failed; `false` disables the rule. Default 50. */
-  failureRate: z.union([off, percent]).optional(),
+  failureRate: breakerOptionFields.failureRate.optional(),
   /** Calls the window must hold before `failureRate` is judged. Default 10. */
-  minimumCalls: countSchema.optional(),
+  minimumCalls: breakerOptionFields.minimumCalls.optional(),
   /** Opens after this many failures in a row; `false` disables the rule. Default `false`. */
-  consecutiveFailures: z.union([off, atLeastOne('consecutiveFailures')]).optional(),
+  consecutiveFailures: breakerOptionFields.consecutiveFailures.optional(),
   /** Rolling window of counts. Default `"10s"`. */
-  window: durationSchema.optional(),
+  window: breakerOptionFields.window.optional(),
   /** How long the breaker stays open before one probe call goes through. Default `"10s"`. */
-  halfOpenAfter: durationSchema.optional(),
+  halfOpenAfter: breakerOptionFields.halfOpenAfter.optional(),
 });
 
-/** `retry.budget`: caps the extra load of retries, per remote service. */
-export const budgetConfigSchema = z.strictObject({
+/** `retry.budget`: caps the extra load of retries, per remote service; the options of `retryBudget()`. */
+const budgetConfigSchema = z.strictObject({
   /** Retries per call over the window: 0.2 = at most 20% extra load. Default 0.2. */
-  ratio: z.number().min(0, 'ratio must be >= 0, e.g. 0.2').max(1000).optional(),
+  ratio: budgetOptionFields.ratio.optional(),
   /** Retries always allowed per window, even with few calls. Default 10. */
-  minRetries: countSchema.optional(),
+  minRetries: budgetOptionFields.minRetries.optional(),
   /** Sliding window. Default `"10s"`. */
-  window: durationSchema.optional(),
+  window: budgetOptionFields.window.optional(),
 });
 
 /** `retry`: applies to idempotent methods only (`idempotent: true` in the contract). */
-export const retryConfigSchema = z.strictObject({
+const retryConfigSchema = z.strictObject({
   /** Attempts in total, the first included. Default 3. */
-  maxAttempts: atLeastOne('maxAttempts').optional(),
-  /** Ceiling of the first retry's delay, doubling per retry. Default `"100ms"`. */
-  baseDelay: durationSchema.optional(),
-  /** Largest delay. Default `"2s"`. */
-  maxDelay: durationSchema.optional(),
-  /** `"full"` (random delay up to the ceiling, default) or `"none"`. */
-  jitter: z.enum(['full', 'none']).optional(),
+  maxAttempts: retryOptionFields.maxAttempts.optional(),
+  /**
+   * Waits between attempts, core's backoff shape: `{ "initial", "max", "factor", "jitter" }` (default
+   * `{ "initial": "100ms", "max": "2s", "factor": 2, "jitter": "full" }`) or a list of delays.
+   */
+  backoff: backoffSchema.optional(),
   /** The service's retry budget, or `false` for none. Default `{ "ratio": 0.2, "minRetries": 10, "window": "10s" }`. */
-  budget: objectOrOff(budgetConfigSchema, 'retry budget').optional(),
+  budget: orOff(budgetConfigSchema, 'an object of retry budget options').optional(),
 });
 
-/** `bulkhead`: a concurrency limit per remote service. */
-export const bulkheadConfigSchema = z.strictObject({
+/** `bulkhead`: a concurrency limit per remote service; the options of `bulkhead()`. */
+const bulkheadConfigSchema = z.strictObject({
   /** Calls to the service in flight at once. Required where the bulkhead is first enabled. */
-  maxConcurrent: atLeastOne('maxConcurrent').optional(),
+  maxConcurrent: bulkheadOptionFields.maxConcurrent.optional(),
   /** Calls waiting for a slot; beyond it calls fail at once. Default 0. */
-  maxQueue: countSchema.optional(),
+  maxQueue: bulkheadOptionFields.maxQueue.optional(),
   /** Longest wait for a slot. Default: none. */
-  maxWait: durationSchema.optional(),
+  maxWait: bulkheadOptionFields.maxWait.optional(),
 });
 
 /** The policies of one level (default, a service, a method). */
-export const policySetSchema = z.strictObject({
+const policySetSchema = z.strictObject({
   /** Per-attempt timeout; its `AbortSignal` and deadline reach the RPC client. Default: off (the rpc timeout applies). */
-  timeout: durationOrOff.optional(),
+  timeout: durationOrOff(timeoutSchema).optional(),
   /** Total deadline of a call across its retries. Default: off. */
-  deadline: durationOrOff.optional(),
-  /** Retry of idempotent methods. Default on: 3 attempts, 100 ms base, 2 s cap, full jitter, budget 20%. */
-  retry: objectOrOff(retryConfigSchema, 'retry').optional(),
+  deadline: durationOrOff(timeoutSchema).optional(),
+  /** Retry of idempotent methods. Default on: 3 attempts, backoff from 100 ms to 2 s with full jitter, budget 20%. */
+  retry: orOff(retryConfigSchema, 'an object of retry options').optional(),
   /** Circuit breaker per service. Default on: opens above 50% failures of at least 10 calls in 10 s, probes after 10 s. */
-  breaker: objectOrOff(breakerConfigSchema, 'breaker').optional(),
+  breaker: orOff(breakerConfigSchema, 'an object of breaker options').optional(),
   /** Concurrency limit per service. Default: off. */
-  bulkhead: objectOrOff(bulkheadConfigSchema, 'bulkhead').optional(),
+  bulkhead: orOff(bulkheadConfigSchema, 'an object of bulkhead options').optional(),
 });
 
 const SERVICE_KEY = /^[a-z][a-z0-9-]*(\.[a-zA-Z_][a-zA-Z0-9_]*)?$/;
 const PER_SERVICE = ['breaker', 'bulkhead'] as const;
 
-/** The `policies` section of the topology. */
-export const policiesSchema = z.strictObject({
+/** The `policies` section of the topology: owned by `resiliencePlugin()`. */
+export const policiesSectionSchema = z.strictObject({
   /** Policies of every remote call. */
   default: policySetSchema.optional(),
   /** Overrides by service (`"payments"`) or method (`"products.reserve"`); a method's keys win over its service's. */
@@ -152,92 +125,65 @@ export const policiesSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Keys of the section that were renamed, old → new: an old topology file gets an error naming the new
+ * key (`"baseDelay" was renamed: write "backoff.initial" instead`).
+ */
+export const POLICIES_RENAMED_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  baseDelay: 'backoff.initial',
+  maxDelay: 'backoff.max',
+  jitter: 'backoff.jitter',
+});
+
 /** The parsed `policies` section. */
-export type PoliciesConfig = z.output<typeof policiesSchema>;
+export type PoliciesConfig = z.output<typeof policiesSectionSchema>;
 /** The parsed policies of one level. */
 export type PolicySetConfig = z.output<typeof policySetSchema>;
 
-/** Resolved breaker options (durations in ms); see {@link breakerConfigSchema}. */
-export interface ResolvedBreaker {
-  /** Failure percentage that opens it, or false. */
-  readonly failureRate: number | false;
-  /** Calls needed before the rate is judged. */
-  readonly minimumCalls: number;
-  /** Failures in a row that open it, or false. */
-  readonly consecutiveFailures: number | false;
-  /** Rolling window, ms. */
-  readonly window: number;
-  /** Open period before a probe, ms. */
-  readonly halfOpenAfter: number;
+type BreakerConfig = z.output<typeof breakerConfigSchema>;
+type BudgetConfig = z.output<typeof budgetConfigSchema>;
+/**
+ * The retry keys of a level. Parsed values never hold `undefined` (zod leaves absent keys out), so they
+ * are what `retry()` takes.
+ */
+interface RetryConfig {
+  readonly maxAttempts?: number;
+  readonly backoff?: Backoff;
 }
-/** Resolved retry budget options; see {@link budgetConfigSchema}. */
-export interface ResolvedBudget {
-  /** Retries per call. */
-  readonly ratio: number;
-  /** Retries always allowed per window. */
-  readonly minRetries: number;
-  /** Sliding window, ms. */
-  readonly window: number;
-}
-/** Resolved retry options; see {@link retryConfigSchema}. */
-export interface ResolvedRetry {
-  /** Attempts in total. */
-  readonly maxAttempts: number;
-  /** First delay ceiling, ms. */
-  readonly baseDelay: number;
-  /** Delay cap, ms. */
-  readonly maxDelay: number;
-  /** Jitter mode. */
-  readonly jitter: 'full' | 'none';
-}
-/** Resolved bulkhead options; see {@link bulkheadConfigSchema}. */
-export interface ResolvedBulkhead {
-  /** Calls in flight at once. */
-  readonly maxConcurrent: number;
-  /** Calls waiting for a slot. */
-  readonly maxQueue: number;
-  /** Longest wait, ms, or none. */
-  readonly maxWait: number | undefined;
+type BulkheadConfig = z.output<typeof bulkheadConfigSchema>;
+
+/** A bulkhead whose `maxConcurrent` is known. */
+export type ResolvedBulkhead = BulkheadConfig & { readonly maxConcurrent: number };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Built-in defaults of remote calls, used where the topology says nothing. */
-export const DEFAULT_REMOTE_POLICIES = Object.freeze({
-  timeout: false,
-  deadline: false,
-  retry: Object.freeze({ maxAttempts: 3, baseDelay: 100, maxDelay: 2_000, jitter: 'full' }),
-  budget: Object.freeze({ ratio: 0.2, minRetries: 10, window: 10_000 }),
-  breaker: Object.freeze({
-    failureRate: 50,
-    minimumCalls: 10,
-    consecutiveFailures: false,
-    window: 10_000,
-    halfOpenAfter: 10_000,
-  }),
-  bulkhead: false,
-} as const);
-
-type Layer<T> = T | false | undefined;
-type Loose<T> = { [K in keyof T]?: T[K] | undefined };
-
+/**
+ * Merges the levels of one policy, least specific first. Keys merge one by one (and so do the keys of a
+ * nested object such as `backoff`); `false` turns the policy off, and a later object turns it on again
+ * from the policy's own defaults. Keys left out take the defaults of the policy's factory.
+ */
 function mergeLayers<T extends object>(
-  base: T | false,
-  fallbackBase: T,
-  layers: readonly Layer<Loose<T>>[],
+  initial: T | false,
+  layers: readonly (T | false | undefined)[],
 ): T | false {
-  let current: T | false = base;
+  let current = initial;
   for (const layer of layers) {
     if (layer === undefined) continue;
-    if (layer === false) current = false;
-    else current = { ...(current === false ? fallbackBase : current), ...stripUndefined(layer) };
+    if (layer === false) {
+      current = false;
+      continue;
+    }
+    const merged: Record<string, unknown> = { ...(current === false ? {} : current) };
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      const previous = merged[key];
+      merged[key] = isPlainObject(previous) && isPlainObject(value) ? { ...previous, ...value } : value;
+    }
+    current = merged as T;
   }
   return current;
-}
-
-function stripUndefined<T extends object>(value: Loose<T>): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [key, item] of Object.entries(value))
-    if (item !== undefined) (out as Record<string, unknown>)[key] = item;
-  return out;
 }
 
 function lastDefined<T>(layers: readonly (T | undefined)[], base: T): T {
@@ -246,14 +192,14 @@ function lastDefined<T>(layers: readonly (T | undefined)[], base: T): T {
   return current;
 }
 
-/** Policies that are shared by all methods of a remote service. */
+/** Policies that are shared by all methods of a remote service; the options of their factories. */
 export interface ServicePolicyConfig {
   /** The service's breaker, or false. */
-  readonly breaker: ResolvedBreaker | false;
+  readonly breaker: BreakerConfig | false;
   /** The service's bulkhead, or false. */
   readonly bulkhead: ResolvedBulkhead | false;
   /** The service's retry budget, or false. */
-  readonly budget: ResolvedBudget | false;
+  readonly budget: BudgetConfig | false;
 }
 
 /** Policies of one remote method. */
@@ -262,24 +208,22 @@ export interface MethodPolicyConfig {
   readonly timeout: number | false;
   /** Total deadline, ms, or false. */
   readonly deadline: number | false;
-  /** False when retry is off or the method is not idempotent. */
-  readonly retry: ResolvedRetry | false;
+  /** The options of `retry()`; false when retry is off or the method is not idempotent. */
+  readonly retry: RetryConfig | false;
 }
 
-/** Resolves the per-service policies of `service` from the built-in defaults, `default` and `services[service]`. */
+/** Resolves the per-service policies of `service` from `default` and `services[service]`. */
 export function resolveServicePolicies(
   config: PoliciesConfig | undefined,
   service: string,
 ): ServicePolicyConfig {
   const layers = [config?.default, config?.services?.[service]];
-  const breaker = mergeLayers<ResolvedBreaker>(
-    DEFAULT_REMOTE_POLICIES.breaker,
-    DEFAULT_REMOTE_POLICIES.breaker,
+  const breaker = mergeLayers<BreakerConfig>(
+    {},
     layers.map((l) => l?.breaker),
   );
-  const bulkhead = mergeLayers<{ maxConcurrent?: number; maxQueue: number; maxWait: number | undefined }>(
+  const bulkhead = mergeLayers<BulkheadConfig>(
     false,
-    { maxQueue: 0, maxWait: undefined },
     layers.map((l) => l?.bulkhead),
   );
   if (bulkhead !== false && bulkhead.maxConcurrent === undefined) {
@@ -287,15 +231,14 @@ export function resolveServicePolicies(
       `topology.policies: the bulkhead of service "${service}" has no maxConcurrent; set it in policies.default.bulkhead or policies.services.${service}.bulkhead`,
     );
   }
-  const budget = mergeLayers<ResolvedBudget>(
-    DEFAULT_REMOTE_POLICIES.budget,
-    DEFAULT_REMOTE_POLICIES.budget,
+  const budget = mergeLayers<BudgetConfig>(
+    {},
     layers.map((l) => (l?.retry ? l.retry.budget : undefined)),
   );
   return { breaker, bulkhead: bulkhead as ResolvedBulkhead | false, budget };
 }
 
-/** Resolves the policies of one method: built-in defaults, `default`, `services[service]`, `services["service.method"]`. */
+/** Resolves the policies of one method: `default`, `services[service]`, `services["service.method"]`. */
 export function resolveMethodPolicies(
   config: PoliciesConfig | undefined,
   service: string,
@@ -303,66 +246,66 @@ export function resolveMethodPolicies(
   idempotent: boolean,
 ): MethodPolicyConfig {
   const layers = [config?.default, config?.services?.[service], config?.services?.[`${service}.${method}`]];
-  const retry = mergeLayers<ResolvedRetry>(
-    DEFAULT_REMOTE_POLICIES.retry,
-    DEFAULT_REMOTE_POLICIES.retry,
-    layers.map((l) => {
-      if (!l?.retry) return l?.retry;
+  const retry = mergeLayers<RetryConfig>(
+    {},
+    layers.map((l): RetryConfig | false | undefined => {
+      if (l?.retry === undefined || l.retry === false) return l?.retry;
       const { budget: _budget, ...rest } = l.retry;
-      return rest;
+      return rest as RetryConfig;
     }),
   );
   return {
-    timeout: lastDefined(
+    timeout: lastDefined<number | false>(
       layers.map((l) => l?.timeout),
-      DEFAULT_REMOTE_POLICIES.timeout as number | false,
+      false,
     ),
-    deadline: lastDefined(
+    deadline: lastDefined<number | false>(
       layers.map((l) => l?.deadline),
-      DEFAULT_REMOTE_POLICIES.deadline as number | false,
+      false,
     ),
     retry: idempotent ? retry : false,
   };
 }
 
 /**
- * Checks the keys of `policies.services` against the app's contracts: an unknown service or method,
- * or a retry set on a method that is not idempotent, is an error naming the key and the fix.
+ * The problems of the keys of `policies.services` against the app's contracts: an unknown service or
+ * method, or a retry set on a method that is not idempotent, each naming the key and the fix. The
+ * plugin's section check: they are reported with the topology's own problems, in one report.
  */
-export function checkPoliciesAgainstContracts(
+export function policiesIssues(
   config: PoliciesConfig | undefined,
   contracts: readonly AnyContract[],
-): void {
+): TopologyIssue[] {
   const byName = new Map(contracts.map((c) => [c.name, c]));
-  const problems: string[] = [];
+  const issues: TopologyIssue[] = [];
   for (const [key, set] of Object.entries(config?.services ?? {})) {
+    const path = `topology.policies.services.${key}`;
     const [service, method] = key.split('.') as [string, string | undefined];
     const contract = byName.get(service);
     if (contract === undefined) {
-      problems.push(
-        `policies.services.${key}: unknown service "${service}"; the app has: ${[...byName.keys()].join(', ')}`,
-      );
+      issues.push({
+        path,
+        message: `unknown service "${service}"${didYouMean(service, byName.keys())}; the app has: ${[...byName.keys()].join(', ')}`,
+      });
       continue;
     }
     if (method === undefined) continue;
     const definition = contract.methods[method];
     if (definition === undefined) {
-      problems.push(
-        `policies.services.${key}: service "${service}" has no method "${method}"; it has: ${contract.methodNames.join(', ')}`,
-      );
+      issues.push({
+        path,
+        message: `service "${service}" has no method "${method}"${didYouMean(method, contract.methodNames)}; it has: ${contract.methodNames.join(', ')}`,
+      });
       continue;
     }
     if (set.retry && definition.idempotent !== true) {
-      problems.push(
-        `policies.services.${key}.retry: "${key}" is not idempotent, and a failed call may already have run; mark it "idempotent: true" in the contract if running it twice is safe, or remove the retry`,
-      );
+      issues.push({
+        path: `${path}.retry`,
+        message: `"${key}" is not idempotent, and a failed call may already have run; mark it "idempotent: true" in the contract if running it twice is safe, or remove the retry`,
+      });
     }
   }
-  if (problems.length > 0) {
-    throw new TopologyError(`invalid topology policies:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      details: { issues: problems },
-    });
-  }
+  return issues;
 }
 
 /** Checks the keys of the plugin's `fallbacks` option against the app's contracts. */

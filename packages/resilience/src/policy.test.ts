@@ -45,7 +45,7 @@ describe('wrap', () => {
 
   it('passes derived contexts inward: retry attempt numbers reach the work through a timeout', async () => {
     const attempts: (number | undefined)[] = [];
-    const policy = wrap(retry({ budget: false, baseDelay: 1, jitter: 'none' }), timeout(1_000));
+    const policy = wrap(retry({ budget: false, backoff: { initial: 1, jitter: 'none' } }), timeout(1_000));
     const result = policy.execute(async ({ attempt }) => {
       attempts.push(attempt);
       if (attempt === 1) throw new RemoteUnavailableError('down');
@@ -61,7 +61,7 @@ describe('wrap', () => {
     const fn = vi.fn(async () => {
       throw new RemoteUnavailableError('down');
     });
-    const result = wrap(retry({ budget: false, maxAttempts: 5, baseDelay: 1 }), breaker)
+    const result = wrap(retry({ budget: false, maxAttempts: 5, backoff: { initial: 1 } }), breaker)
       .execute(fn)
       .catch((e: unknown) => e);
     await vi.runAllTimersAsync();

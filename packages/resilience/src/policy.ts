@@ -19,9 +19,6 @@ export interface PolicyContext {
   readonly attempt?: number | undefined;
 }
 
-/** A duration in code: milliseconds, or a string with a unit like `"250ms"`, `"2s"`, `"1m"`. */
-export type Duration = number | string;
-
 /** The work a policy runs: called with the derived context; may return a value or a promise. */
 export type PolicyTask<T> = (context: PolicyContext) => PromiseLike<T> | T;
 

@@ -2,20 +2,40 @@
  * `retryBudget`: caps how much extra load retries may add, so a sick dependency sees at most
  * `1 + ratio` times its normal traffic instead of `maxAttempts` times.
  */
-import { type Duration, durationOption, integerOption, numberOption } from './internal/options.js';
+import { z } from 'zod';
+import { durationOf, numberWithin, parsePolicyOptions, wholeNumber } from './internal/option-schemas.js';
 
-/** Options of {@link retryBudget}. */
-export interface RetryBudgetOptions {
+const BUCKETS = 10;
+const CLOCK_EVERY = 16;
+
+/**
+ * The budget options a topology file may set too (`policies.*.retry.budget`): their checks, shared by
+ * {@link retryBudget} and the `policies` section.
+ */
+export const budgetOptionFields = {
+  /** A number from 0 to 1000. */
+  ratio: numberWithin(0, 1000, 'a ratio >= 0, e.g. 0.2'),
+  /** A whole number >= 0. */
+  minRetries: wholeNumber(0),
+  /** A duration of at least 10 ms (the window has 10 buckets). */
+  window: durationOf(BUCKETS),
+};
+
+/** The options of {@link retryBudget}: their type, defaults and checks. */
+const retryBudgetOptionsSchema = z.strictObject({
   /** Retries allowed per call made, over the window: 0.2 lets retries add at most 20% load. Default 0.2. */
-  readonly ratio?: number;
+  ratio: budgetOptionFields.ratio.default(0.2),
   /**
    * Retries always allowed per window, however few calls were made, so a quiet caller can still
    * retry a lost request. The cap is `max(minRetries, ratio × calls)`. Default 10.
    */
-  readonly minRetries?: number;
+  minRetries: budgetOptionFields.minRetries.default(10),
   /** Length of the sliding window over which calls and retries are counted. Default `"10s"`. */
-  readonly window?: Duration;
-}
+  window: budgetOptionFields.window.default(10_000),
+});
+
+/** Options of {@link retryBudget}; see {@link retryBudgetOptionsSchema} for each one. */
+export type RetryBudgetOptions = z.input<typeof retryBudgetOptionsSchema>;
 
 /** Counts of a {@link RetryBudget} over its current window. */
 export interface RetryBudgetStats {
@@ -42,9 +62,6 @@ export interface RetryBudget {
   stats(): RetryBudgetStats;
 }
 
-const BUCKETS = 10;
-const CLOCK_EVERY = 16;
-
 /**
  * Creates a retry budget: over a sliding window (10 buckets, rotated lazily on use, so no timer), the
  * retries granted never exceed `max(minRetries, ratio × calls)`.
@@ -54,11 +71,13 @@ const CLOCK_EVERY = 16;
  * const get = retry({ budget }), list = retry({ budget }); // one budget per dependency
  */
 export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  return new SlidingRetryBudget(
-    numberOption(options.ratio ?? 0.2, 'retry budget ratio', 0, 1000, true),
-    integerOption(options.minRetries ?? 10, 'retry budget minRetries', 0),
-    durationOption(options.window ?? 10_000, 'retry budget window', BUCKETS),
-  );
+  return budgetOf(options, 'retryBudget(options)');
+}
+
+/** A retry budget from `options`, with `subject` in the messages of invalid options. */
+export function budgetOf(options: RetryBudgetOptions, subject: string): RetryBudget {
+  const { ratio, minRetries, window } = parsePolicyOptions(retryBudgetOptionsSchema, options, subject);
+  return new SlidingRetryBudget(ratio, minRetries, window);
 }
 
 class SlidingRetryBudget implements RetryBudget {

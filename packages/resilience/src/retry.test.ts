@@ -9,7 +9,7 @@ import {
 } from '@blueprint/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokenCircuitError, isRetryExhaustedError, RetryExhaustedError } from './errors.js';
-import { retry } from './retry.js';
+import { type RetryOptions, retry } from './retry.js';
 import { retryBudget } from './retry-budget.js';
 import { recordDelays } from './testing/record-delays.js';
 
@@ -29,7 +29,11 @@ describe('retry', () => {
 
   it('waits the exponential backoff between attempts, on real (fake) timers', async () => {
     const fn = flaky(3);
-    const policy = retry({ maxAttempts: 4, baseDelay: 100, maxDelay: 1_000, jitter: 'none', budget: false });
+    const policy = retry({
+      maxAttempts: 4,
+      backoff: { initial: 100, max: 1_000, jitter: 'none' },
+      budget: false,
+    });
     const result = policy.execute(fn);
     await vi.advanceTimersByTimeAsync(0);
     expect(fn).toHaveBeenCalledTimes(1);
@@ -52,8 +56,7 @@ describe('retry', () => {
     const randoms = [0.5, 0.5, 0.5, 0.5, 0.25];
     const policy = retry({
       maxAttempts: 6,
-      baseDelay: '100ms',
-      maxDelay: '1s',
+      backoff: { initial: '100ms', max: '1s' },
       budget: false,
       delay,
       random: () => randoms.shift()!,
@@ -159,7 +162,7 @@ describe('retry', () => {
   it('stops waiting when the caller aborts during the backoff', async () => {
     const controller = new AbortController();
     const fn = flaky(5);
-    const result = retry({ baseDelay: 1_000, jitter: 'none', budget: false })
+    const result = retry({ backoff: { initial: 1_000, jitter: 'none' }, budget: false })
       .execute(fn, { signal: controller.signal })
       .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(500);
@@ -172,7 +175,7 @@ describe('retry', () => {
 
   it('does not start a wait that would end past the deadline', async () => {
     const fn = flaky(5);
-    const result = retry({ baseDelay: 100, jitter: 'none', budget: false, maxAttempts: 5 })
+    const result = retry({ backoff: { initial: 100, jitter: 'none' }, budget: false, maxAttempts: 5 })
       .execute(fn, { deadline: Date.now() + 250 })
       .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(100);
@@ -185,7 +188,7 @@ describe('retry', () => {
   });
 
   it('dispose() cancels the waits in progress', async () => {
-    const policy = retry({ baseDelay: 1_000, jitter: 'none', budget: false });
+    const policy = retry({ backoff: { initial: 1_000, jitter: 'none' }, budget: false });
     const result = policy.execute(flaky(5)).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(10);
     expect(vi.getTimerCount()).toBe(1);
@@ -208,9 +211,52 @@ describe('retry', () => {
   });
 
   it('rejects invalid options with a coded error naming the option', () => {
-    expect(() => retry({ maxAttempts: 0 })).toThrow(/retry maxAttempts is 0: use a whole number >= 1/);
-    expect(() => retry({ baseDelay: 'fast' })).toThrow(/retry baseDelay is "fast"/);
-    expect(() => retry({ jitter: 'half' as 'full' })).toThrow(/jitter is "half"/);
+    expect(() => retry({ maxAttempts: 0 })).toThrow(
+      /retry\(options\): maxAttempts: use a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => retry({ backoff: { initial: 'fast' } })).toThrow(
+      /retry\(options\): backoff.initial: invalid duration "fast"/,
+    );
+    expect(() => retry({ backoff: { jitter: 'half' as 'full' } })).toThrow(
+      /backoff.jitter: invalid jitter "half": use "full", "none" or a number from 0 to 1/,
+    );
+    expect(() => retry({ backoff: [] })).toThrow(/backoff: a list of delays needs at least one delay/);
+    expect(() => retry({ shouldRetry: 3 as never })).toThrow(/shouldRetry: use a function \(got number\)/);
+    expect(() => retry({ budget: { ratio: -1 } })).toThrow(
+      /retry\(options\).budget: ratio: use a ratio >= 0/,
+    );
+    expect(() => retry({ maxAttempts: 0 })).toThrow(
+      expect.objectContaining({ code: 'RESILIENCE_INVALID_OPTIONS' }),
+    );
+    expect(() => retryBudget({ window: 5 })).toThrow(
+      /retryBudget\(options\): window: use a duration of at least 10 ms \(got 5 ms\)/,
+    );
+  });
+
+  it('rejects the options renamed into backoff, naming the new option', () => {
+    const old = (options: Record<string, unknown>) => () => retry(options as RetryOptions);
+    expect(old({ baseDelay: '50ms' })).toThrow(
+      /retry\(options\): baseDelay: this option was renamed: write backoff.initial instead/,
+    );
+    expect(old({ maxDelay: '1s' })).toThrow(/maxDelay: this option was renamed: write backoff.max instead/);
+    expect(old({ jitter: 'none' })).toThrow(/jitter: this option was renamed: write backoff.jitter instead/);
+    expect(old({ baseDelay: '50ms' })).toThrow(
+      expect.objectContaining({ code: 'RESILIENCE_INVALID_OPTIONS' }),
+    );
+  });
+
+  it('takes every backoff shape of core: a factor, a stretching jitter, a list of delays, a function', async () => {
+    const delaysOf = async (backoff: RetryOptions['backoff'], random = () => 0.5) => {
+      const { delay, delays } = recordDelays();
+      await retry({ maxAttempts: 5, backoff, budget: false, delay, random }).execute(flaky(4));
+      return delays;
+    };
+    expect(await delaysOf({ initial: 10, factor: 3, jitter: 'none' })).toEqual([10, 30, 90, 270]);
+    expect(await delaysOf({ initial: 100, max: 300, jitter: 0.5 })).toEqual([125, 250, 375, 375]);
+    expect(await delaysOf(['1s', '5s'])).toEqual([1_000, 5_000, 5_000, 5_000]);
+    expect(await delaysOf((attempt) => attempt * 7)).toEqual([7, 14, 21, 28]);
+    // The defaults: 100 ms doubling up to 2 s, full jitter.
+    expect(await delaysOf(undefined, () => 0.999_999)).toEqual([99, 199, 399, 799]);
   });
 });
 

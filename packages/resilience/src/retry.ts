@@ -3,42 +3,82 @@
  * full jitter and a retry budget.
  */
 
-import { backoffDelay } from './backoff.js';
+import { type BackoffFunction, toBackoffFunction } from '@blueprint/core/plugin';
+import { z } from 'zod';
 import { isTransientError, ResilienceOptionsError, RetryExhaustedError } from './errors.js';
 import { abortError, PEEK_SIGNAL, type PeekableContext, peekSignal } from './internal/context.js';
-import { type Duration, durationOption, functionOption, integerOption } from './internal/options.js';
+import {
+  backoffOption,
+  functionOf,
+  parsePolicyOptions,
+  renamedTo,
+  wholeNumber,
+} from './internal/option-schemas.js';
 import type { Policy, PolicyContext, PolicyTask } from './policy.js';
-import { type RetryBudget, type RetryBudgetOptions, retryBudget } from './retry-budget.js';
+import { budgetOf, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
-/** Options of {@link retry}. */
-export interface RetryOptions {
+/** Defaults of the exponential backoff of retries: 100 ms, doubling, capped at 2 s, full jitter. */
+export const RETRY_BACKOFF_DEFAULTS = Object.freeze({
+  initial: 100,
+  max: 2_000,
+  factor: 2,
+  jitter: 'full',
+} as const);
+
+/** Attempts in total when `maxAttempts` is not given. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * The retry options a topology file may set too (`policies.*.retry`): their checks, shared by
+ * {@link retry}, `@Retry` and the `policies` section (whose `backoff` is core's `backoffSchema`).
+ */
+export const retryOptionFields = {
+  /** A whole number >= 1. */
+  maxAttempts: wholeNumber(1),
+};
+
+/** The options of {@link retry} and `@Retry`: their type, defaults and checks. */
+export const retryOptionsSchema = z.strictObject({
   /** What is retried, for error messages. Default: `"operation"`. */
-  readonly name?: string;
+  name: z.string().default('operation'),
   /** Attempts in total, the first one included. 1 disables retries. Default 3. */
-  readonly maxAttempts?: number;
-  /** Ceiling of the first retry's delay; doubles per retry. Default `"100ms"`. */
-  readonly baseDelay?: Duration;
-  /** Largest delay between attempts. Default `"2s"`. */
-  readonly maxDelay?: Duration;
-  /** `full` (default): wait a random time up to the ceiling; `none`: wait the ceiling. */
-  readonly jitter?: 'full' | 'none';
+  maxAttempts: retryOptionFields.maxAttempts.default(DEFAULT_MAX_ATTEMPTS),
+  /**
+   * How long to wait before each retry: core's backoff shape. Exponential options
+   * `{ initial, max, factor, jitter }` (defaults `"100ms"`, `"2s"`, 2, `"full"`: retry n waits a random
+   * time up to `min(max, initial × factor^(n-1))`), a list of delays (the last one repeats), or a
+   * function of the failed attempt returning milliseconds.
+   *
+   * @example
+   * retry({ backoff: { initial: '50ms', max: '1s' } })
+   */
+  backoff: backoffOption.optional(),
   /**
    * Which errors are retried. Default {@link isTransientError}: `REMOTE_UNAVAILABLE`, `TIMEOUT` and
    * socket errors; never a validation error, `NOT_FOUND`, another answer of a service, `CIRCUIT_OPEN`
    * (retrying into an open breaker only burns attempts), `BULKHEAD_REJECTED` or `ABORTED`.
    */
-  readonly shouldRetry?: (error: unknown, attempt: number) => boolean;
+  shouldRetry: functionOf<(error: unknown, attempt: number) => boolean>().default(() => isTransientError),
   /**
    * Caps the extra load of retries. A {@link RetryBudget} to share one budget between policies, options
    * for a private one, or `false` for none. Default: a private budget with the default options
    * (retries add at most 20% load, at least 10 per 10 s).
    */
-  readonly budget?: RetryBudget | RetryBudgetOptions | false;
+  budget: z.custom<RetryBudget | RetryBudgetOptions | false>().optional(),
   /** Waits `ms` before a retry; rejects when `signal` aborts. Inject it in tests. Default: a timer. */
-  readonly delay?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  delay: functionOf<(ms: number, signal: AbortSignal | undefined) => Promise<void>>().default(() => sleep),
   /** Random source in `[0, 1)` for the jitter. Inject it in tests. Default `Math.random`. */
-  readonly random?: () => number;
-}
+  random: functionOf<() => number>().default(() => Math.random),
+  /** @deprecated Renamed: write `backoff: { initial }`. */
+  baseDelay: renamedTo('backoff.initial'),
+  /** @deprecated Renamed: write `backoff: { max }`. */
+  maxDelay: renamedTo('backoff.max'),
+  /** @deprecated Renamed: write `backoff: { jitter }`. */
+  jitter: renamedTo('backoff.jitter'),
+});
+
+/** Options of {@link retry}; see {@link retryOptionsSchema} for each one. */
+export type RetryOptions = z.input<typeof retryOptionsSchema>;
 
 /** What a retry listener is told before each retry. */
 export interface RetryEvent {
@@ -62,8 +102,8 @@ export interface RetryPolicy extends Policy {
 
 /**
  * Retries `fn` while it fails with a retryable error, up to `maxAttempts` attempts in total. Before
- * retry n it waits a random time up to `min(maxDelay, baseDelay × 2^(n-1))`; it never waits past the
- * context's deadline and stops at once when the context's signal aborts.
+ * retry n it waits `backoff(n)`: by default a random time up to `min(2 s, 100 ms × 2^(n-1))`; it never
+ * waits past the context's deadline and stops at once when the context's signal aborts.
  *
  * What the caller sees: the result of the first attempt that succeeds; the error itself when it is not
  * retryable or no retry was made (first attempt failed and the budget is spent); otherwise
@@ -72,7 +112,7 @@ export interface RetryPolicy extends Policy {
  * Retry only what is safe to run twice: a failed remote call may have run zero, one or several times.
  *
  * @example
- * const result = await retry({ maxAttempts: 3, baseDelay: '50ms' }).execute(() => prices.get({ id }));
+ * const result = await retry({ maxAttempts: 3, backoff: { initial: '50ms' } }).execute(() => prices.get({ id }));
  */
 export function retry(options: RetryOptions = {}): RetryPolicy {
   return new RetryPolicyImpl(options);
@@ -82,39 +122,32 @@ class RetryPolicyImpl implements RetryPolicy {
   readonly budget: RetryBudget | undefined;
   private readonly name: string;
   private readonly maxAttempts: number;
-  private readonly backoff: {
-    baseDelay: number;
-    maxDelay: number;
-    jitter: 'full' | 'none';
-    random: () => number;
-  };
+  private readonly backoff: BackoffFunction;
   private readonly shouldRetry: (error: unknown, attempt: number) => boolean;
   private readonly delay: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   private listeners: ((event: RetryEvent) => void)[] = [];
   private readonly sleeping = new Set<AbortController>();
 
-  constructor(options: RetryOptions) {
-    this.name = options.name ?? 'operation';
-    this.maxAttempts = integerOption(options.maxAttempts ?? 3, 'retry maxAttempts', 1);
-    const jitter = options.jitter ?? 'full';
-    if (jitter !== 'full' && jitter !== 'none') {
-      throw new ResilienceOptionsError(`retry jitter is ${JSON.stringify(jitter)}: use "full" or "none"`);
-    }
-    this.backoff = {
-      baseDelay: durationOption(options.baseDelay ?? 100, 'retry baseDelay'),
-      maxDelay: durationOption(options.maxDelay ?? 2_000, 'retry maxDelay'),
-      jitter,
-      random: functionOption(options.random ?? Math.random, 'retry random'),
-    };
-    this.shouldRetry = functionOption(options.shouldRetry ?? isTransientError, 'retry shouldRetry');
-    this.delay = functionOption(options.delay ?? sleep, 'retry delay');
+  constructor(input: RetryOptions) {
+    const subject = 'retry(options)';
+    const options = parsePolicyOptions(retryOptionsSchema, input, subject);
+    this.name = options.name;
+    this.maxAttempts = options.maxAttempts;
+    this.backoff = toBackoffFunction(options.backoff, {
+      defaults: RETRY_BACKOFF_DEFAULTS,
+      subject: `${subject}.backoff`,
+      error: ResilienceOptionsError,
+      random: options.random,
+    });
+    this.shouldRetry = options.shouldRetry;
+    this.delay = options.delay;
     const budget = options.budget;
     this.budget =
       budget === false
         ? undefined
         : budget !== undefined && typeof (budget as RetryBudget).tryRetry === 'function'
           ? (budget as RetryBudget)
-          : retryBudget(budget as RetryBudgetOptions | undefined);
+          : budgetOf((budget ?? {}) as RetryBudgetOptions, `${subject}.budget`);
   }
 
   async execute<T>(fn: PolicyTask<T>, context?: PolicyContext): Promise<T> {
@@ -159,7 +192,7 @@ class RetryPolicyImpl implements RetryPolicy {
     const signal = context?.signal;
     if (signal?.aborted) throw abortError(signal, this.name);
     if (attempt >= this.maxAttempts) return this.giveUp('max-attempts', attempt, causes);
-    const delay = backoffDelay(attempt, this.backoff);
+    const delay = this.backoff(attempt);
     const deadline = context?.deadline;
     if (deadline !== undefined && Date.now() + delay >= deadline)
       return this.giveUp('deadline', attempt, causes);

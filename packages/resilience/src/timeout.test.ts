@@ -159,8 +159,8 @@ describe('timeout', () => {
   });
 
   it('rejects invalid limits', () => {
-    expect(() => timeout(0)).toThrow(/timeout is 0/);
-    expect(() => timeout('1 week')).toThrow(/"1 week"/);
+    expect(() => timeout(0)).toThrow(/timeout\(ms\): use a duration of at least 1 ms \(got 0 ms\)/);
+    expect(() => timeout('1 week')).toThrow(/timeout\(ms\): invalid duration "1 week"/);
     expect(timeout('2s').ms).toBe(2_000);
   });
 });

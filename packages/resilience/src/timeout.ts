@@ -1,11 +1,17 @@
 /**
  * `timeout`: bounds one run of a function in time, through an `AbortSignal` the work can honour.
  */
-import { TimeoutError } from '@blueprint/core';
+import { type Duration, TimeoutError } from '@blueprint/core';
 import { abortError, isThenable, PEEK_SIGNAL, type PeekableContext, peekSignal } from './internal/context.js';
 import { DeadlineEntry, DeadlineQueue } from './internal/deadline-queue.js';
-import { type Duration, durationOption } from './internal/options.js';
+import { durationOf, parsePolicyOptions } from './internal/option-schemas.js';
 import type { Policy, PolicyContext, PolicyTask } from './policy.js';
+
+/**
+ * The limit of a timeout: a duration of at least 1 ms. Shared by {@link timeout}, `@Timeout` and the
+ * `timeout` and `deadline` keys of the `policies` section.
+ */
+export const timeoutSchema = durationOf(1);
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
@@ -35,7 +41,10 @@ export interface TimeoutPolicy extends Policy {
  * const price = await timeout('500ms', { name: 'prices.get' }).execute(({ signal }) => fetch(url, { signal }));
  */
 export function timeout(ms: Duration, options: TimeoutOptions = {}): TimeoutPolicy {
-  return new TimeoutPolicyImpl(durationOption(ms, 'timeout', 1), options.name ?? 'operation');
+  return new TimeoutPolicyImpl(
+    parsePolicyOptions(timeoutSchema, ms, 'timeout(ms)'),
+    options.name ?? 'operation',
+  );
 }
 
 const PENDING = 0;

@@ -7,7 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BlueprintApp, createApp, createHttpRpcClient } from '@blueprint/core';
+import { type BlueprintApp, createApp } from '@blueprint/core';
+import { createHttpRpcClient } from '@blueprint/core/rpc';
+import { waitFor } from '@blueprint/core/testing';
 import {
   type BreakerRegistry,
   type CircuitBreakerPolicy,
@@ -15,7 +17,7 @@ import {
   ResilienceTokens,
 } from '@blueprint/resilience';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, getFreePort, startFaultProxy, waitFor } from '../../../../test/harness/index.js';
+import { type FaultProxy, getFreePort, startFaultProxy } from '../../../../test/harness/index.js';
 import { Store, storeApp, storeTopology } from './fixtures/store.js';
 
 const CALLEE = fileURLToPath(new URL('./fixtures/callee.ts', import.meta.url));
@@ -81,9 +83,15 @@ function load(app: BlueprintApp, workers = 4) {
     }
   };
   const done = Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
+  const since = (t: number) => outcomes.filter((o) => o.at >= t);
   return {
     outcomes,
-    since: (t: number) => outcomes.filter((o) => o.at >= t),
+    since,
+    /** Waits for the first call that succeeds after `t`; returns when it ended. */
+    firstSuccessAfter: async (t: number, message: string): Promise<number> => {
+      await waitFor(() => since(t).some((o) => o.code === 'OK'), { message, timeout: 10_000 });
+      return since(t).find((o) => o.code === 'OK')!.at;
+    },
     stop: async () => {
       running = false;
       await done;
@@ -91,9 +99,19 @@ function load(app: BlueprintApp, workers = 4) {
   };
 }
 
-function p99(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+/** The 99th percentile of the outcomes' durations, in ms. */
+function p99(outcomes: readonly Outcome[]): number {
+  const sorted = outcomes.map((o) => o.ms).sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+}
+
+/**
+ * What both fault scenarios promise: the breaker opens within 3 s of the fault, and calls fail fast
+ * (p99 under 100 ms) while it is open.
+ */
+function expectFailsFast(faultAt: number, openedAt: number, whileOpen: readonly Outcome[]): void {
+  expect(openedAt - faultAt).toBeLessThan(3_000);
+  expect(p99(whileOpen)).toBeLessThan(100);
 }
 
 const resourceCounts = () => {
@@ -107,7 +125,7 @@ const FAULT_POLICIES = {
   default: {
     timeout: '300ms',
     deadline: '2s',
-    retry: { maxAttempts: 2, baseDelay: '20ms' },
+    retry: { maxAttempts: 2, backoff: { initial: '20ms' } },
     breaker: { consecutiveFailures: 5, halfOpenAfter: '600ms' },
   },
 };
@@ -162,11 +180,10 @@ describe('resilience between two processes, through a fault proxy', () => {
 
     callee = await startCallee(port);
     const backAt = performance.now();
-    await waitFor(() => traffic.since(backAt).some((o) => o.code === 'OK'), {
-      message: 'a call to succeed after the callee came back',
-      timeout: 10_000,
-    });
-    const recoveredAt = traffic.since(backAt).find((o) => o.code === 'OK')!.at;
+    const recoveredAt = await traffic.firstSuccessAfter(
+      backAt,
+      'a call to succeed after the callee came back',
+    );
     await traffic.stop();
 
     const failuresBeforeOpen = traffic.outcomes.filter((o) => o.at >= killedAt && o.at < openedAt);
@@ -174,13 +191,12 @@ describe('resilience between two processes, through a fault proxy', () => {
       'kill → breaker open (ms)': Math.round(openedAt - killedAt),
       'kill → first CIRCUIT_OPEN (ms)': Math.round(firstFastFail - killedAt),
       'calls failed before it opened': failuresBeforeOpen.length,
-      'p99 of calls while open (ms)': Number(p99(whileOpen.map((o) => o.ms)).toFixed(2)),
+      'p99 of calls while open (ms)': Number(p99(whileOpen).toFixed(2)),
       'callee back → first success (ms)': Math.round(recoveredAt - backAt),
     };
     console.log('[resilience] callee killed:', JSON.stringify(figures));
 
-    expect(openedAt - killedAt).toBeLessThan(3_000);
-    expect(p99(whileOpen.map((o) => o.ms))).toBeLessThan(100);
+    expectFailsFast(killedAt, openedAt, whileOpen);
     expect(breaker.state).toBe('closed');
     expect(changes.map((c) => c.to)).toEqual(expect.arrayContaining(['open', 'half-open', 'closed']));
 
@@ -225,29 +241,24 @@ describe('resilience between two processes, through a fault proxy', () => {
 
     await proxy!.setMode('pass');
     const passAt = performance.now();
-    await waitFor(() => traffic.since(passAt).some((o) => o.code === 'OK'), {
-      message: 'calls to succeed again',
-      timeout: 10_000,
-    });
-    const recoveredAt = traffic.since(passAt).find((o) => o.code === 'OK')!.at;
+    const recoveredAt = await traffic.firstSuccessAfter(passAt, 'calls to succeed again');
     await traffic.stop();
 
     const figures = {
       'silence → breaker open (ms)': Math.round(openedAt - silentAt),
-      'p99 of calls while open (ms)': Number(p99(whileOpen.map((o) => o.ms)).toFixed(2)),
+      'p99 of calls while open (ms)': Number(p99(whileOpen).toFixed(2)),
       'probe hang → re-open (ms)': Math.round(reopened.t - halfOpen.t),
       'calls rejected while the probe hung': rejectedDuringProbe.length,
-      'p99 of those (ms)': Number(p99(rejectedDuringProbe.map((o) => o.ms)).toFixed(2)),
+      'p99 of those (ms)': Number(p99(rejectedDuringProbe).toFixed(2)),
       'proxy back → first success (ms)': Math.round(recoveredAt - passAt),
     };
     console.log('[resilience] callee silent:', JSON.stringify(figures));
 
-    expect(openedAt - silentAt).toBeLessThan(3_000);
-    expect(p99(whileOpen.map((o) => o.ms))).toBeLessThan(100);
+    expectFailsFast(silentAt, openedAt, whileOpen);
     expect(reopened.t - halfOpen.t).toBeGreaterThanOrEqual(250);
     expect(reopened.t - halfOpen.t).toBeLessThan(2_000);
     expect(rejectedDuringProbe.length).toBeGreaterThan(0);
-    expect(p99(rejectedDuringProbe.map((o) => o.ms))).toBeLessThan(100);
+    expect(p99(rejectedDuringProbe)).toBeLessThan(100);
     expect(reopened.error).toMatchObject({ code: 'TIMEOUT' });
     expect(breaker.state).toBe('closed');
   });
@@ -258,7 +269,7 @@ describe('resilience between two processes, through a fault proxy', () => {
     const { port } = await setup({
       default: {
         timeout: '150ms',
-        retry: { maxAttempts: 3, baseDelay: '1ms', maxDelay: '5ms' },
+        retry: { maxAttempts: 3, backoff: { initial: '1ms', max: '5ms' } },
         breaker: { minimumCalls: 100_000 },
       },
     });

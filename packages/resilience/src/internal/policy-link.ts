@@ -1,24 +1,26 @@
 /**
- * What `resiliencePlugin()` holds per process: the breaker registry, the policies it built (to dispose
- * them on stop), the per-service policies of remote dependencies, and the interceptor.
+ * The resilience link of a process (stage `policy` of core's call chain), and what it holds: the breaker
+ * registry, the policies it built (to dispose them on stop) and the per-service policies of remote
+ * dependencies.
+ *
+ * - `call` entries of remote methods get the topology's `policies`, from the outside in: fallback →
+ *   bulkhead → deadline → retry → breaker → per-attempt timeout.
+ * - `method` entries (hosted implementations and providers) get their decorators: fallback → bulkhead →
+ *   retry → breaker → timeout.
+ * - Every other entry (local calls, served calls) is left alone: a monolith has no breakers.
  */
-import type {
-  AnyContract,
-  CallContext,
-  InterceptionTarget,
-  Invocation,
-  MethodInterceptor,
-  PluginContext,
-} from '@blueprint/core';
+import type { AnyContract, CallContext } from '@blueprint/core';
+import type { Invocation, Link, LinkHandler, LinkTarget, PluginContext } from '@blueprint/core/plugin';
+import type { CircuitBreakerPolicy } from '../breaker-policy.js';
 import type { BreakerRegistry } from '../breaker-registry.js';
 import { type BulkheadPolicy, bulkhead } from '../bulkhead.js';
-import { type CircuitBreakerPolicy, circuitBreaker } from '../circuit-breaker.js';
+import { circuitBreaker } from '../circuit-breaker.js';
 import { type DecoratedPolicies, getDecoratedPolicies } from '../decorators.js';
 import { shouldFallback } from '../errors.js';
 import type { ResilienceInstruments } from '../instruments.js';
 import { type PoliciesConfig, resolveMethodPolicies, resolveServicePolicies } from '../policies-config.js';
 import { type Policy, wrap } from '../policy.js';
-import { retry } from '../retry.js';
+import { DEFAULT_MAX_ATTEMPTS, retry } from '../retry.js';
 import { type RetryBudget, retryBudget } from '../retry-budget.js';
 import { timeout } from '../timeout.js';
 import { AttemptCallContext, policyContextOf, remoteCallContext } from './call-context.js';
@@ -36,8 +38,8 @@ interface ServicePolicies {
   readonly budget: RetryBudget | undefined;
 }
 
-/** Options of the runtime. */
-export interface RuntimeOptions {
+/** Options of {@link ResiliencePolicies}. */
+export interface ResiliencePoliciesOptions {
   /** The parsed `policies` section. */
   readonly config: PoliciesConfig | undefined;
   /** The process's breaker registry. */
@@ -50,29 +52,32 @@ export interface RuntimeOptions {
   readonly instruments?: ResilienceInstruments | undefined;
 }
 
-/** Per-process state of the plugin. */
-export class ResilienceRuntime {
+/** Per-process state of the plugin, and its link. */
+export class ResiliencePolicies {
   private readonly owned: Policy[] = [];
   private readonly services = new Map<string, ServicePolicies>();
   private readonly checkNames = new Set<string>();
 
-  readonly interceptor: MethodInterceptor = {
+  /** The link `resiliencePlugin()` adds to the process's call chain. */
+  readonly link: Link = {
     name: 'resilience',
-    intercept: (target) => {
-      if (target.kind === 'remote') return this.interceptRemote(target);
+    stage: 'policy',
+    wrap: (target) => {
+      if (target.entry === 'call') return target.placement === 'remote' ? this.wrapRemote(target) : undefined;
+      if (target.entry !== 'method' || target.instance === undefined) return undefined;
       const decorated = getDecoratedPolicies(target.instance, target.method);
-      return decorated === undefined ? undefined : this.interceptDecorated(target, decorated);
+      return decorated === undefined ? undefined : this.wrapDecorated(target, target.instance, decorated);
     },
   };
 
-  constructor(private readonly options: RuntimeOptions) {}
+  constructor(private readonly options: ResiliencePoliciesOptions) {}
 
   /** Creates the per-service policies of a remote service now, so its breaker is listed before the first call. */
   prepareRemoteService(contract: AnyContract): void {
     this.servicePolicies(contract.name);
   }
 
-  /** Disposes every policy built by this runtime: breakers leave the registry, timers are cleared. */
+  /** Disposes every policy built here: breakers leave the registry, timers are cleared. */
   dispose(): void {
     for (const policy of this.owned.splice(0)) policy.dispose?.();
     this.services.clear();
@@ -88,46 +93,19 @@ export class ResilienceRuntime {
     const existing = this.services.get(service);
     if (existing !== undefined) return existing;
     const resolved = resolveServicePolicies(this.options.config, service);
-    const breaker =
-      resolved.breaker === false
-        ? undefined
-        : this.own(
-            circuitBreaker({
-              name: service,
-              failureRate: resolved.breaker.failureRate,
-              minimumCalls: resolved.breaker.minimumCalls,
-              consecutiveFailures: resolved.breaker.consecutiveFailures,
-              window: resolved.breaker.window,
-              halfOpenAfter: resolved.breaker.halfOpenAfter,
-              registry: this.options.registry,
-            }),
-          );
-    if (breaker !== undefined) {
-      this.addBreakerCheck(breaker);
-      this.options.instruments?.breaker(breaker);
-    }
-    const limit =
-      resolved.bulkhead === false
-        ? undefined
-        : this.own(
-            bulkhead({
-              name: service,
-              maxConcurrent: resolved.bulkhead.maxConcurrent,
-              maxQueue: resolved.bulkhead.maxQueue,
-              ...(resolved.bulkhead.maxWait === undefined ? {} : { maxWait: resolved.bulkhead.maxWait }),
-            }),
-          );
-    if (limit !== undefined) this.options.instruments?.bulkhead(limit, service);
     const created: ServicePolicies = {
-      breaker,
-      bulkhead: limit,
+      breaker: resolved.breaker === false ? undefined : this.breaker({ ...resolved.breaker, name: service }),
+      bulkhead:
+        resolved.bulkhead === false
+          ? undefined
+          : this.bulkhead({ ...resolved.bulkhead, name: service }, service),
       budget: resolved.budget === false ? undefined : retryBudget(resolved.budget),
     };
     this.services.set(service, created);
     return created;
   }
 
-  private interceptRemote(target: InterceptionTarget): ((next: Invocation) => Invocation) | undefined {
+  private wrapRemote(target: LinkTarget): LinkHandler | undefined {
     const { contract, definition, method } = target;
     if (contract === undefined || definition === undefined) return undefined;
     const subject = `${contract.name}.${method}`;
@@ -142,10 +120,14 @@ export class ResilienceRuntime {
     if (service.bulkhead) chain.push(service.bulkhead);
     if (resolved.deadline !== false)
       chain.push(this.own(timeout(resolved.deadline, { name: `${subject} (deadline)` })));
-    if (resolved.retry !== false && resolved.retry.maxAttempts > 1) {
-      const retries = this.own(retry({ name: subject, ...resolved.retry, budget: service.budget ?? false }));
-      this.options.instruments?.retry(retries, contract.name, method);
-      chain.push(retries);
+    if (resolved.retry !== false && (resolved.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) > 1) {
+      chain.push(
+        this.retry(
+          { ...resolved.retry, name: subject, budget: service.budget ?? false },
+          contract.name,
+          method,
+        ),
+      );
     }
     if (service.breaker) chain.push(service.breaker);
     if (resolved.timeout !== false) chain.push(this.own(timeout(resolved.timeout, { name: subject })));
@@ -167,36 +149,17 @@ export class ResilienceRuntime {
     };
   }
 
-  private interceptDecorated(
-    target: InterceptionTarget,
-    decorated: DecoratedPolicies,
-  ): ((next: Invocation) => Invocation) | undefined {
+  private wrapDecorated(target: LinkTarget, instance: object, decorated: DecoratedPolicies): LinkHandler {
     const subject = `${target.className}.${target.method}`;
     const chain: Policy[] = [];
-    const instruments = this.options.instruments;
-    if (decorated.bulkhead) {
-      const limit = this.own(bulkhead({ name: subject, ...decorated.bulkhead }));
-      instruments?.bulkhead(limit, subject);
-      chain.push(limit);
-    }
-    if (decorated.retry) {
-      const retries = this.own(retry({ name: subject, ...decorated.retry }));
-      instruments?.retry(retries, target.className, target.method);
-      chain.push(retries);
-    }
-    if (decorated.breaker) {
-      const breaker = this.own(
-        circuitBreaker({ name: subject, ...decorated.breaker, registry: this.options.registry }),
-      );
-      this.addBreakerCheck(breaker);
-      instruments?.breaker(breaker);
-      chain.push(breaker);
-    }
+    if (decorated.bulkhead) chain.push(this.bulkhead({ name: subject, ...decorated.bulkhead }, subject));
+    if (decorated.retry)
+      chain.push(this.retry({ name: subject, ...decorated.retry }, target.className, target.method));
+    if (decorated.breaker) chain.push(this.breaker({ name: subject, ...decorated.breaker }));
     const hasTimeout = decorated.timeout !== undefined;
     if (decorated.timeout !== undefined) chain.push(this.own(timeout(decorated.timeout, { name: subject })));
     const policy = wrap(...chain);
     const fallback = decorated.fallback;
-    const instance = target.instance;
     const isContractMethod = target.definition !== undefined;
     return (next) => {
       const call: Invocation = isContractMethod
@@ -214,6 +177,25 @@ export class ResilienceRuntime {
           return fallback.handler.call(instance, error, ...args);
         });
     };
+  }
+
+  private breaker(options: Parameters<typeof circuitBreaker>[0]): CircuitBreakerPolicy {
+    const breaker = this.own(circuitBreaker({ ...options, registry: this.options.registry }));
+    this.addBreakerCheck(breaker);
+    this.options.instruments?.breaker(breaker);
+    return breaker;
+  }
+
+  private bulkhead(options: Parameters<typeof bulkhead>[0], name: string): BulkheadPolicy {
+    const limit = this.own(bulkhead(options));
+    this.options.instruments?.bulkhead(limit, name);
+    return limit;
+  }
+
+  private retry(options: Parameters<typeof retry>[0], service: string, method: string): Policy {
+    const retries = this.own(retry(options));
+    this.options.instruments?.retry(retries, service, method);
+    return retries;
   }
 
   private addBreakerCheck(breaker: CircuitBreakerPolicy): void {
