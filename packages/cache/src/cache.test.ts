@@ -2,7 +2,7 @@ import { chaosStore } from '@blueprint/cache/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCache } from './cache.js';
 import { isCacheError } from './errors.js';
-import { memoryStore } from './stores/memory-store.js';
+import { memoryStore } from './stores/memory/index.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -5,12 +5,12 @@
  * and the call falls through to the loader.
  */
 import type { HealthCheckResult } from '@blueprint/core';
-import { CacheError, isCacheError } from './errors.js';
+import { isCacheError } from './errors.js';
 import type { CacheOutcome, OutcomeRecorder } from './instruments.js';
 import { cloneValue } from './internal/clone.js';
-import { type Duration, toMs } from './internal/options.js';
-import { type CacheEntry, type CacheStore, isPromiseLike, type LockLease } from './store.js';
-import { MemoryStore, MISS } from './stores/memory-store.js';
+import { type CachePolicy, type CacheSetOptions, type GetOrSetOptions, toPolicy } from './policy.js';
+import { MemoryStore, MISS } from './stores/memory/memory-store.js';
+import { type CacheEntry, type CacheStore, isPromiseLike, type LockLease } from './transport/store.js';
 
 /** What the cache was doing when a store failed, as `onError` reports it. */
 export type CacheOperation = 'get' | 'set' | 'delete' | 'invalidateTags' | 'clear' | 'lock';
@@ -28,33 +28,6 @@ export interface CacheOptions {
     | undefined;
 }
 
-/** Options of {@link Cache.set}. */
-export interface CacheSetOptions {
-  /** How long the value is fresh: ms or `"30s"`, `"5m"`. Required. */
-  readonly ttl: Duration;
-  /**
-   * How long past `ttl` the value is kept to be served when a refresh fails or is slow
-   * (stale-while-revalidate). Default: 0 (never served stale).
-   */
-  readonly staleFor?: Duration | undefined;
-  /** Tags that {@link Cache.invalidateTags} removes the entry by. Default: none. */
-  readonly tags?: readonly string[] | undefined;
-}
-
-/** Options of {@link Cache.getOrSet}. */
-export interface GetOrSetOptions extends CacheSetOptions {
-  /**
-   * With a stale value at hand, how long a caller waits for the refresh before it gets the stale value
-   * (the refresh goes on in the background). Default: 0 (answer at once with the stale value).
-   */
-  readonly refreshTimeout?: Duration | undefined;
-  /**
-   * Take the store's cross-process lock before loading (stores configured with `lock`), so one
-   * process loads a key at a time. Default: true when the store has a lock.
-   */
-  readonly lock?: boolean | undefined;
-}
-
 /** Counters of a cache, for metrics. They only grow. */
 export interface CacheStats {
   /** Calls answered with a fresh value from the store. */
@@ -69,15 +42,6 @@ export interface CacheStats {
   readonly loaderErrors: number;
   /** Store failures absorbed (Redis down, timed out, breaker open, corrupt entry). */
   readonly errors: number;
-}
-
-/** Normalized options of a read-through call. @internal */
-export interface CachePolicy {
-  readonly ttl: number;
-  readonly staleFor: number;
-  readonly refreshTimeout: number;
-  readonly tags: readonly string[] | undefined;
-  readonly lock: boolean;
 }
 
 type Outcome = CacheOutcome;
@@ -104,35 +68,8 @@ interface Load extends Ticket {
 const TIMED_OUT = Symbol('timed out');
 const noop = () => undefined;
 
-/** Normalizes and checks read-through options; throws `CACHE_OPTIONS_INVALID`. @internal */
-export function toPolicy(options: GetOrSetOptions): CachePolicy {
-  if (options === undefined || options === null || options.ttl === undefined) {
-    throw new CacheError('CACHE_OPTIONS_INVALID', 'a ttl is required, e.g. { ttl: "5m" }');
-  }
-  const ttl = toMs(options.ttl, 'ttl');
-  if (ttl <= 0) {
-    throw new CacheError(
-      'CACHE_OPTIONS_INVALID',
-      `invalid ttl ${JSON.stringify(options.ttl)}: use more than 0`,
-      {
-        details: { option: 'ttl', value: options.ttl },
-      },
-    );
-  }
-  if (options.tags !== undefined && !Array.isArray(options.tags)) {
-    throw new CacheError('CACHE_OPTIONS_INVALID', 'tags must be an array of strings, e.g. ["products"]');
-  }
-  return {
-    ttl,
-    staleFor: toMs(options.staleFor ?? 0, 'staleFor'),
-    refreshTimeout: toMs(options.refreshTimeout ?? 0, 'refreshTimeout'),
-    tags: options.tags,
-    lock: options.lock ?? true,
-  };
-}
-
 /**
- * A cache over one store. Create it with {@link createCache}; in an app, inject it with `CacheToken`.
+ * A cache over one store. Create it with {@link createCache}; in an app, inject it with `CacheTokens.Cache`.
  *
  * Values are copies: what a caller receives is its own, and mutating it changes nothing in the cache.
  * Concurrent calls for one key share one store read and one loader run (the first caller's options
@@ -203,7 +140,7 @@ export class Cache {
    * store failure is absorbed (counted, reported to `onError`).
    */
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
-    const policy = toPolicy(options);
+    const policy = toPolicy(options, 'cache.set(key, value, options)');
     this.invalidateLoad(key);
     await this.write(key, value, policy, undefined);
   }
@@ -240,7 +177,7 @@ export class Cache {
     ) {
       return last.policy;
     }
-    const policy = toPolicy(options);
+    const policy = toPolicy(options, 'cache.getOrSet(key, loader, options)');
     this.lastPolicy = { ...options, options, policy };
     return policy;
   }

@@ -1,23 +1,26 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: topology files spell environment references as ${VAR}
 import { parseTopology } from '@blueprint/core';
+import { defineDriver } from '@blueprint/core/transport';
 import { describe, expect, it } from 'vitest';
-import { cacheTopologySchema, createStoreFromTopology } from './config.js';
+import { z } from 'zod';
+import { cacheSectionSchema, createStoreFromTopology } from './config.js';
 import { cachePlugin } from './plugin.js';
-import { MemoryStore } from './stores/memory-store.js';
-import { RedisStore } from './stores/redis-store.js';
-import { TieredStore } from './stores/tiered-store.js';
+import { MemoryStore } from './stores/memory/index.js';
+import { RedisStore } from './stores/redis/index.js';
+import { TieredStore } from './stores/tiered/index.js';
 
 const base = { app: 'x', processes: { main: { services: [] } } };
-const parse = (cache: unknown) =>
+const parse = (cache: unknown, plugin = cachePlugin()) =>
   parseTopology(
     { ...base, cache },
-    { plugins: [cachePlugin()], env: { REDIS_URL: 'redis://10.0.0.9:6380' } },
+    { sections: [plugin.section!], env: { REDIS_URL: 'redis://10.0.0.9:6380' } },
   );
+const sectionSchema = cacheSectionSchema();
 
 describe('cache topology section', () => {
   it('parses each store with its defaults', () => {
-    expect(cacheTopologySchema.parse({ type: 'memory' })).toEqual({ type: 'memory', maxEntries: 10_000 });
-    expect(cacheTopologySchema.parse({ type: 'redis', url: 'redis://127.0.0.1:6379' })).toEqual({
+    expect(sectionSchema.parse({ type: 'memory' })).toEqual({ type: 'memory', maxEntries: 10_000 });
+    expect(sectionSchema.parse({ type: 'redis', url: 'redis://127.0.0.1:6379' })).toEqual({
       type: 'redis',
       url: 'redis://127.0.0.1:6379',
       commandTimeout: 50,
@@ -26,7 +29,7 @@ describe('cache topology section', () => {
       breaker: { threshold: 3, openFor: 2_000 },
     });
     expect(
-      cacheTopologySchema.parse({
+      sectionSchema.parse({
         type: 'tiered',
         url: 'redis://127.0.0.1:6379',
         l1: { maxEntries: 500, maxBytes: '8mb', ttl: '30s' },
@@ -72,36 +75,60 @@ describe('cache topology section', () => {
     );
   });
 
-  it('builds the store the section names, with the app prefix', () => {
-    expect(createStoreFromTopology({ type: 'memory', maxEntries: 5 }, { appName: 'shop' })).toBeInstanceOf(
-      MemoryStore,
-    );
-    const redis = createStoreFromTopology(cacheTopologySchema.parse({ type: 'redis', url: 'redis://h:1' }), {
+  it('builds the store the section names, with the app prefix', async () => {
+    expect(
+      await createStoreFromTopology(sectionSchema.parse({ type: 'memory', maxEntries: 5 }), {
+        appName: 'shop',
+      }),
+    ).toBeInstanceOf(MemoryStore);
+    const redis = await createStoreFromTopology(sectionSchema.parse({ type: 'redis', url: 'redis://h:1' }), {
       appName: 'shop',
     });
     expect(redis).toBeInstanceOf(RedisStore);
     expect((redis as RedisStore).prefix).toBe('shop:cache:');
-    const tiered = createStoreFromTopology(
-      cacheTopologySchema.parse({ type: 'tiered', url: 'redis://h:1', prefix: 'p:' }),
+    const tiered = (await createStoreFromTopology(
+      sectionSchema.parse({ type: 'tiered', url: 'redis://h:1', prefix: 'p:' }),
       { appName: 'shop' },
-    ) as TieredStore;
+    )) as TieredStore;
     expect(tiered).toBeInstanceOf(TieredStore);
     expect(tiered.channel).toBe('p:invalidate');
+    expect(tiered.l2.prefix).toBe('p:');
+  });
+
+  it('accepts a store given to cachePlugin({ stores }) in the section, and builds it', async () => {
+    const built: unknown[] = [];
+    const echoStore = defineDriver({
+      type: 'echo',
+      schema: z.strictObject({ type: z.literal('echo'), size: z.number().default(1) }),
+      create: (options, context: { appName: string; keyPrefix: string }) => {
+        built.push({ options, context });
+        return new MemoryStore({ maxEntries: options.size });
+      },
+    });
+    const plugin = cachePlugin({ stores: [echoStore] });
+    expect(parse({ type: 'echo', size: 3 }, plugin).sections.cache).toEqual({ type: 'echo', size: 3 });
+    expect(() => parse({ type: 'echo', size: 'big' }, plugin)).toThrow(/topology\.cache\.size/);
+    expect(() => parse({ type: 'memcached' }, plugin)).toThrow(/allowed: memory, redis, tiered, echo/);
+    const store = await createStoreFromTopology({ type: 'echo', size: 3 }, { appName: 'shop' }, [echoStore]);
+    expect((store as MemoryStore).maxEntries).toBe(3);
+    expect(built).toEqual([
+      { options: { type: 'echo', size: 3 }, context: { appName: 'shop', keyPrefix: 'shop:cache:' } },
+    ]);
   });
 });
 
 describe('creating stores', () => {
-  it('connects nothing until connect()', () => {
-    const redis = createStoreFromTopology(
-      cacheTopologySchema.parse({ type: 'redis', url: 'redis://127.0.0.1:1' }),
+  it('connects nothing until connect()', async () => {
+    const redis = (await createStoreFromTopology(
+      sectionSchema.parse({ type: 'redis', url: 'redis://127.0.0.1:1' }),
       {
         appName: 'shop',
       },
-    ) as RedisStore;
-    const tiered = createStoreFromTopology(
-      cacheTopologySchema.parse({ type: 'tiered', url: 'redis://127.0.0.1:1' }),
+    )) as RedisStore;
+    const tiered = (await createStoreFromTopology(
+      sectionSchema.parse({ type: 'tiered', url: 'redis://127.0.0.1:1' }),
       { appName: 'shop' },
-    ) as TieredStore;
+    )) as TieredStore;
     expect(redis.client).toBeUndefined();
     expect(tiered.l2.client).toBeUndefined();
     expect(tiered.listening).toBe(false);

@@ -1,40 +1,57 @@
 /**
  * `@Cached` and `@CacheInvalidate`: method decorators that only record options on the class. The
- * cache plugin's interceptor reads them when the app creates the instance (service implementations and
+ * cache plugin's link reads them when the app creates the instance (service implementations and
  * providers), so a class used without the plugin is left untouched.
  */
-import { setMethodMetadata } from '@blueprint/core';
-import { type CachePolicy, toPolicy } from './cache.js';
-import { CacheError } from './errors.js';
-import type { Duration } from './internal/options.js';
+import { type DualMethodDecorator, methodDecorator, parseOptions } from '@blueprint/core/plugin';
+import { z } from 'zod';
+import { CacheOptionsError } from './errors.js';
+import { type CachePolicy, cachePolicySchema } from './policy.js';
 
-/** Options of {@link Cached}. */
-export interface CachedOptions {
-  /** How long a result is fresh: ms or `"30s"`, `"5m"`. Required. */
-  readonly ttl: Duration;
+/** A function of the decorated method's arguments. */
+type OfArguments<T> = (...args: any[]) => T;
+
+const ofArguments = <T>() =>
+  z.custom<OfArguments<T>>((value) => typeof value === 'function', { message: 'expected a function' });
+
+const listOrFunction = (what: string) =>
+  z.union([z.array(z.string()).readonly(), ofArguments<readonly string[]>()], {
+    error: `${what} must be a list of strings or a function of the arguments`,
+  });
+
+/** The options of `@Cached`: those of `getOrSet`, with `key` and `tags` that may be functions. */
+export const cachedOptionsSchema = cachePolicySchema.extend({
   /**
    * The key: a fixed string, or a function of the method's arguments. Default:
    * `<service or class>:<method>:<stable text of the arguments>` (see `cacheKey`); for contract methods
    * only the input counts, not the call context.
    */
-  readonly key?: string | ((...args: any[]) => string) | undefined;
+  key: z
+    .union([z.string(), ofArguments<string>()], {
+      error: 'key must be a string or a function of the arguments',
+    })
+    .optional(),
   /** Tags of the cached result: a list, or a function of the method's arguments. Default: none. */
-  readonly tags?: readonly string[] | ((...args: any[]) => readonly string[]) | undefined;
-  /** How long past `ttl` a result may be served when the refresh fails or is slow. Default: 0. */
-  readonly staleFor?: Duration | undefined;
-  /** How long a caller waits for the refresh of a stale result before getting it. Default: 0. */
-  readonly refreshTimeout?: Duration | undefined;
-  /** Take the store's cross-process lock on a miss (stores configured with `lock`). Default: true. */
-  readonly lock?: boolean | undefined;
-}
+  tags: listOrFunction('tags').optional(),
+});
 
-/** Options of {@link CacheInvalidate}. At least one of `keys` and `tags` is required. */
-export interface CacheInvalidateOptions {
-  /** Keys to delete: a list, or a function of the method's arguments. */
-  readonly keys?: readonly string[] | ((...args: any[]) => readonly string[]) | undefined;
-  /** Tags to invalidate: a list, or a function of the method's arguments. */
-  readonly tags?: readonly string[] | ((...args: any[]) => readonly string[]) | undefined;
-}
+/** Options of {@link Cached}. */
+export type CachedOptions = z.input<typeof cachedOptionsSchema>;
+
+/** The options of `@CacheInvalidate`. At least one of `keys` and `tags` is required. */
+export const cacheInvalidateOptionsSchema = z
+  .object({
+    /** Keys to delete: a list, or a function of the method's arguments. */
+    keys: listOrFunction('keys').optional(),
+    /** Tags to invalidate: a list, or a function of the method's arguments. */
+    tags: listOrFunction('tags').optional(),
+  })
+  .refine((options) => options.keys !== undefined || options.tags !== undefined, {
+    message: 'give keys or tags, e.g. @CacheInvalidate({ tags: ["products"] })',
+  });
+
+/** Options of {@link CacheInvalidate}. */
+export type CacheInvalidateOptions = z.input<typeof cacheInvalidateOptionsSchema>;
 
 /** What `@Cached` records. @internal */
 export interface CachedMetadata {
@@ -50,22 +67,27 @@ export const INVALIDATE_METADATA = 'cache:invalidate';
 
 /**
  * Caches the results of an async method. The app's cache plugin applies it to service
- * implementations and providers; the method must return a promise.
+ * implementations and providers; the method must return a promise. Options are checked when the class
+ * is defined: a bad one throws `CACHE_OPTIONS_INVALID` at once. Works with legacy
+ * (`experimentalDecorators`) and standard decorators alike.
  *
  * @example
  * @Cached({ ttl: '5m', tags: ['products'], staleFor: '1h' })
  * async get(input: { id: string }) { return this.db.find(input.id); }
  */
-export function Cached(options: CachedOptions): MethodDecorator {
-  const policy = toPolicy({ ...options, tags: Array.isArray(options.tags) ? options.tags : undefined });
-  if (options.key !== undefined && typeof options.key !== 'string' && typeof options.key !== 'function') {
-    throw new CacheError(
-      'CACHE_OPTIONS_INVALID',
-      '@Cached key must be a string or a function of the arguments',
-    );
-  }
-  const metadata: CachedMetadata = { policy, key: options.key, tags: options.tags };
-  return (prototype, method) => setMethodMetadata(prototype, method, CACHED_METADATA, metadata);
+export function Cached(options: CachedOptions): DualMethodDecorator {
+  return methodDecorator('@Cached', (site) => {
+    const { key, tags, ...policy } = parseOptions(cachedOptionsSchema, options, {
+      subject: site.where,
+      error: CacheOptionsError,
+    });
+    const metadata: CachedMetadata = {
+      policy: { ...policy, tags: Array.isArray(tags) ? tags : undefined },
+      key,
+      tags,
+    };
+    site.record(CACHED_METADATA, metadata);
+  });
 }
 
 /**
@@ -76,12 +98,12 @@ export function Cached(options: CachedOptions): MethodDecorator {
  * @CacheInvalidate({ tags: ['products'], keys: (input) => [`product:${input.id}`] })
  * async update(input: { id: string; price: number }) { ... }
  */
-export function CacheInvalidate(options: CacheInvalidateOptions): MethodDecorator {
-  if (options.keys === undefined && options.tags === undefined) {
-    throw new CacheError(
-      'CACHE_OPTIONS_INVALID',
-      '@CacheInvalidate needs keys or tags, e.g. @CacheInvalidate({ tags: ["products"] })',
-    );
-  }
-  return (prototype, method) => setMethodMetadata(prototype, method, INVALIDATE_METADATA, options);
+export function CacheInvalidate(options: CacheInvalidateOptions): DualMethodDecorator {
+  return methodDecorator('@CacheInvalidate', (site) => {
+    const checked = parseOptions(cacheInvalidateOptionsSchema, options, {
+      subject: site.where,
+      error: CacheOptionsError,
+    });
+    site.record(INVALIDATE_METADATA, checked);
+  });
 }

@@ -12,8 +12,25 @@ describe('error codes', () => {
     }
   });
 
+  it('have one exported class each, with its code and status, named in the README', () => {
+    const exported = Object.values(cache).filter(
+      (value): value is (typeof cache.CACHE_ERRORS)[number] =>
+        typeof value === 'function' && typeof (value as { code?: unknown }).code === 'string',
+    );
+    expect(new Set(exported)).toEqual(new Set(cache.CACHE_ERRORS));
+    expect(Object.keys(cache.CACHE_ERROR_CODES)).toHaveLength(cache.CACHE_ERRORS.length);
+    for (const ErrorClass of cache.CACHE_ERRORS) {
+      const error = new ErrorClass('something went wrong', { details: { a: 1 } });
+      expect(error).toBeInstanceOf(BlueprintError);
+      expect(error.name).toBe(ErrorClass.name);
+      expect(error.code).toBe(ErrorClass.code);
+      expect(error.status).toBe(cache.CACHE_ERROR_CODES[ErrorClass.code]);
+      expect(readme).toContain(`\`${ErrorClass.name}\``);
+    }
+  });
+
   it('are coded Blueprint errors that the guards recognise by code', () => {
-    const error = new cache.CacheError('CACHE_STORE_UNAVAILABLE', 'down', { details: { reason: 'timeout' } });
+    const error = new cache.CacheUnavailableError('down', { details: { reason: 'timeout' } });
     expect(error).toBeInstanceOf(BlueprintError);
     expect(error.status).toBe(503);
     expect(cache.isCacheError(error)).toBe(true);
@@ -22,6 +39,9 @@ describe('error codes', () => {
     expect(cache.isCacheError(new BlueprintError('NOT_FOUND', 'other area'))).toBe(false);
     expect(cache.isCacheError(Object.assign(new Error('plain'), { code: 'CACHE_VALUE_INVALID' }))).toBe(
       false,
+    );
+    expect(cache.isCacheUnavailableError(new BlueprintError('CACHE_STORE_UNAVAILABLE', 'another copy'))).toBe(
+      true,
     );
   });
 });

@@ -1,8 +1,6 @@
 import {
-  applyInterceptors,
   type BlueprintApp,
   createApp,
-  createTelemetry,
   defineApp,
   defineService,
   type ImplementationOf,
@@ -10,6 +8,7 @@ import {
   NotFoundError,
   service,
 } from '@blueprint/core';
+import { applyMethodLinks, createTelemetry } from '@blueprint/core/plugin';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -22,7 +21,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from './cache.js';
 import { Cached } from './decorators.js';
-import { cacheInterceptor } from './interceptor.js';
+import { cacheLink } from './link.js';
 import { cachePlugin } from './plugin.js';
 
 /** The value of the sample `name{labels}` in Prometheus text; undefined when there is none. */
@@ -119,10 +118,7 @@ describe('cache metrics outside an app', () => {
       }
     }
     const rates = new Rates();
-    applyInterceptors(rates, [cacheInterceptor(createCache(), { telemetry })], {
-      kind: 'provider',
-      process: 'main',
-    });
+    applyMethodLinks(rates, [cacheLink(createCache(), { telemetry })], { process: 'main' });
     expect(await rates.rate('USD')).toBe(1.1);
     vi.advanceTimersByTime(2_000);
     failing = true;
@@ -154,10 +150,7 @@ describe('cache load spans', () => {
         }
       }
       const catalog = new Catalog();
-      applyInterceptors(catalog, [cacheInterceptor(createCache(), { telemetry })], {
-        kind: 'provider',
-        process: 'main',
-      });
+      applyMethodLinks(catalog, [cacheLink(createCache(), { telemetry })], { process: 'main' });
       const request = telemetry.startSpan('GET /products/:id', { kind: 'server' });
       await request.run(async () => {
         expect(await catalog.find('p1')).toEqual({ id: 'p1', innerSpan: true });

@@ -1,10 +1,11 @@
 /**
  * Metrics and spans of decorated methods: how each `@Cached` call was answered (hit, miss, stale), the
  * loader runs with their result code and duration, and a `cache load` span around each loader run.
- * The cache plugin builds them from the process's telemetry; `cacheInterceptor(cache, { telemetry })`
+ * The cache plugin builds them from the process's telemetry; `cacheLink(cache, { telemetry })`
  * does the same outside an app.
  */
-import { isBlueprintError, type SpanHandle, type Telemetry } from '@blueprint/core';
+import { isBlueprintError, type Telemetry } from '@blueprint/core';
+import type { SpanHandle } from '@blueprint/core/plugin';
 
 /** Names of the cache metrics. */
 export const CACHE_METRICS = {
@@ -159,7 +160,7 @@ export class CacheInstruments {
     return this.requests !== undefined || this.telemetry.tracingEnabled;
   }
 
-  /** The instruments of one decorated method, made once when the interceptor wraps it. */
+  /** The instruments of one decorated method, made once when the link wraps it. */
   forMethod(service: string, method: string): MethodInstruments {
     const instruments = new MethodInstruments(service, method, this.telemetry, this.loads, this.loadDuration);
     if (this.requests !== undefined) {

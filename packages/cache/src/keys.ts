@@ -5,7 +5,7 @@
  * keys stay readable in `redis-cli`; longer ones are replaced by a SHA-256 digest.
  */
 import { createHash } from 'node:crypto';
-import { CacheError } from './errors.js';
+import { CacheOptionsError } from './errors.js';
 
 /** Argument texts longer than this are replaced by their digest. */
 const MAX_PLAIN_ARGS = 120;
@@ -56,8 +56,7 @@ export function stableText(value: unknown, depth = 0): string {
     case 'object':
       if (value === null) return 'null';
       if (depth > MAX_DEPTH) {
-        throw new CacheError(
-          'CACHE_OPTIONS_INVALID',
+        throw new CacheOptionsError(
           `cannot build a cache key: the arguments nest deeper than ${MAX_DEPTH} levels (a cycle?); give @Cached a key function`,
         );
       }
@@ -66,8 +65,7 @@ export function stableText(value: unknown, depth = 0): string {
       }
       return objectText(value, depth + 1);
     default:
-      throw new CacheError(
-        'CACHE_OPTIONS_INVALID',
+      throw new CacheOptionsError(
         `cannot build a cache key from a ${typeof value} argument; give @Cached a key function, e.g. { key: (input) => \`product:\${input.id}\` }`,
       );
   }

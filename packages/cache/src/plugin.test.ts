@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { Cache } from './cache.js';
 import { Cached, CacheInvalidate } from './decorators.js';
 import { cacheKey } from './keys.js';
-import { CacheToken, cachePlugin } from './plugin.js';
+import { CacheTokens, cachePlugin } from './plugin.js';
 
 const Product = z.object({ id: z.string(), name: z.string(), price: z.bigint(), updatedAt: z.date() });
 const Products = defineService('products', {
@@ -111,7 +111,7 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
     expect(second.updatedAt).toBeInstanceOf(Date);
     expect(second.price).toBe(1999n);
     expect(db.lookups).toBe(1);
-    const cache = shop.resolve(CacheToken);
+    const cache = shop.resolve(CacheTokens.Cache);
     expect(await cache.get(cacheKey('products', 'get', [{ id: 'p1', locale: 'en' }]))).toEqual(first);
     await shop.stop();
   });
@@ -137,7 +137,7 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
     await products.rename({ id: 'p1', name: 'Lantern' });
     expect((await products.list({})).map((p) => p.name)).toEqual(['Lantern', 'Desk']);
     expect((await products.get({ id: 'p1' })).name).toBe('Lantern');
-    const cache: Cache = shop.resolve(CacheToken);
+    const cache: Cache = shop.resolve(CacheTokens.Cache);
     expect(cache.stats()).toMatchObject({ loaderCalls: 6 });
     await shop.stop();
   });
@@ -164,7 +164,7 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
       topology: { app: 'x', processes: { main: { services: ['products'] } } },
     });
     await shop.start();
-    expect(shop.resolve(CacheToken).store.type).toBe('memory');
+    expect(shop.resolve(CacheTokens.Cache).store.type).toBe('memory');
     expect(await shop.readiness()).toEqual({ ok: true, checks: {} });
     await shop.stop();
   });

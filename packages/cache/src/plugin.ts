@@ -1,37 +1,51 @@
 /**
  * `cachePlugin()`: joins an app. It owns the topology section `cache`, registers the process's
- * {@link Cache} under {@link CacheToken}, applies `@Cached` / `@CacheInvalidate` to service
- * implementations and providers, connects on start, closes on stop, and reports Redis in readiness.
+ * {@link Cache} under `CacheTokens.Cache`, adds the link that applies `@Cached` / `@CacheInvalidate` to
+ * service implementations and providers, connects on start, closes on stop, and reports the store's
+ * server in readiness.
  */
-import { definePlugin, type InjectionToken, type Plugin } from '@blueprint/core';
+import type { InjectionToken, Telemetry } from '@blueprint/core';
+import { definePlugin, type Plugin } from '@blueprint/core/plugin';
 import { Cache, type CacheOptions } from './cache.js';
 import {
+  BUILT_IN_CACHE_STORES,
   type CacheTopology,
-  cacheTopologySchema,
+  cacheSectionSchema,
   createStoreFromTopology,
   DEFAULT_CACHE_TOPOLOGY,
 } from './config.js';
 import { storeErrorCounter } from './instruments.js';
-import { cacheInterceptor } from './interceptor.js';
-import type { CacheStore } from './store.js';
+import { cacheLink } from './link.js';
+import type { AnyCacheStoreDriver } from './transport/driver.js';
+import type { CacheStore } from './transport/store.js';
 
 /**
- * The token of the process's cache.
+ * The DI tokens of this package.
  *
  * @example
- * constructor(@inject(CacheToken) private readonly cache: Cache) {}
+ * constructor(@inject(CacheTokens.Cache) private readonly cache: Cache) {}
  */
-export const CacheToken = Symbol.for('blueprint:cache') as InjectionToken<Cache>;
+export const CacheTokens = Object.freeze({
+  /** The process's {@link Cache}. */
+  Cache: Symbol.for('blueprint:cache') as InjectionToken<Cache>,
+});
 
 /** Options of {@link cachePlugin}. */
 export interface CachePluginOptions {
   /** Reports store failures the cache absorbed (see `CacheOptions.onError`). Default: none. */
   readonly onError?: CacheOptions['onError'];
   /**
-   * Builds the store instead of the topology's `cache` section (tests, custom stores). Receives the
-   * parsed section (or the default) and the app name.
+   * More stores the `cache` section may select, besides the built-in `memory`, `redis` and `tiered`
+   * (descriptors made with core's `defineDriver`; see the README's "Writing a store"). Default: none.
    */
-  readonly store?: ((config: CacheTopology, context: { appName: string }) => CacheStore) | undefined;
+  readonly stores?: readonly AnyCacheStoreDriver[] | undefined;
+  /**
+   * Builds the store instead of the section's descriptor (tests, wrapped stores). Receives the parsed
+   * section (or the default) and the app name.
+   */
+  readonly store?:
+    | ((config: CacheTopology, context: { appName: string }) => CacheStore | Promise<CacheStore>)
+    | undefined;
 }
 
 /**
@@ -45,28 +59,36 @@ export interface CachePluginOptions {
  * // topology: "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}" }
  */
 export function cachePlugin(options: CachePluginOptions = {}): Plugin<CacheTopology> {
+  const drivers = [...BUILT_IN_CACHE_STORES, ...(options.stores ?? [])];
   return definePlugin<CacheTopology>({
     name: 'cache',
-    section: { key: 'cache', schema: cacheTopologySchema },
-    setup(context) {
+    section: { key: 'cache', schema: cacheSectionSchema(drivers) },
+    async setup(context) {
       const config = context.config ?? DEFAULT_CACHE_TOPOLOGY;
-      const build = options.store ?? createStoreFromTopology;
-      const store = build(config, { appName: context.app.name });
-      const countError = storeErrorCounter(context.telemetry);
-      const userOnError = options.onError;
-      const onError: CacheOptions['onError'] =
-        countError === undefined
-          ? userOnError
-          : (error, where) => {
-              countError(error, where);
-              userOnError?.(error, where);
-            };
-      const cache = new Cache({ store, onError });
-      context.container.register(CacheToken, { useValue: cache });
-      context.addInterceptor(cacheInterceptor(cache, { telemetry: context.telemetry }));
+      const appName = context.app.name;
+      const store = await (options.store === undefined
+        ? createStoreFromTopology(config, { appName }, drivers)
+        : options.store(config, { appName }));
+      const cache = new Cache({ store, onError: withErrorCounter(context.telemetry, options.onError) });
+      context.container.register(CacheTokens.Cache, { useValue: cache });
+      context.addLink(cacheLink(cache, { telemetry: context.telemetry }));
       context.onStart(() => cache.connect());
       context.onStop(() => cache.close());
-      if (store.health !== undefined) context.addHealthCheck('redis:cache', () => cache.health());
+      if (store.health !== undefined) {
+        context.addHealthCheck(store.healthCheckName ?? `${store.type}:cache`, () => cache.health(), {
+          kind: 'dependency',
+        });
+      }
     },
   });
+}
+
+/** Counts absorbed store failures in the process's metrics, then calls the user's hook. */
+function withErrorCounter(telemetry: Telemetry, onError: CacheOptions['onError']): CacheOptions['onError'] {
+  const countError = storeErrorCounter(telemetry);
+  if (countError === undefined) return onError;
+  return (error, where) => {
+    countError(error, where);
+    onError?.(error, where);
+  };
 }

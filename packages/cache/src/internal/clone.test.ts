@@ -1,4 +1,4 @@
-import { jsonCodec } from '@blueprint/core';
+import { jsonCodec } from '@blueprint/core/transport';
 import { describe, expect, it } from 'vitest';
 import { cloneValue, copierFor } from './clone.js';
 

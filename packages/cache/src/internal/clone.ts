@@ -10,7 +10,7 @@
  * `structuredClone` (see the README for the figures) — and results stay ordinary mutable objects,
  * unlike freezing.
  */
-import { jsonCodec } from '@blueprint/core';
+import { jsonCodec } from '@blueprint/core/transport';
 
 /** Copies one value of a known shape. */
 export type Copier = (value: any) => any;

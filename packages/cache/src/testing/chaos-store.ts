@@ -2,8 +2,8 @@
  * A store wrapper that fails or lags on demand, to test how code behaves when the cache's server
  * misbehaves, without a server.
  */
-import { CacheError } from '../errors.js';
-import type { CacheEntry, CacheStore, LockLease, MaybePromise, StoreSetOptions } from '../store.js';
+import { CacheUnavailableError } from '../errors.js';
+import type { CacheEntry, CacheStore, LockLease, MaybePromise, StoreSetOptions } from '../transport/store.js';
 
 /**
  * Wraps a store: `fail()` makes every operation reject with `CACHE_STORE_UNAVAILABLE` (or the given
@@ -27,7 +27,7 @@ export class ChaosStore implements CacheStore {
   }
 
   /** Every operation rejects from now on. */
-  fail(error: unknown = new CacheError('CACHE_STORE_UNAVAILABLE', 'chaos: the store is down')): this {
+  fail(error: unknown = new CacheUnavailableError('chaos: the store is down')): this {
     this.failure = error;
     return this;
   }

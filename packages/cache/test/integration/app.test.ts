@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: topology files spell environment references as ${VAR}
 import { randomUUID } from 'node:crypto';
-import { Cached, CacheInvalidate, CacheToken, cachePlugin, type TieredStore } from '@blueprint/cache';
+import { Cached, CacheInvalidate, CacheTokens, cachePlugin } from '@blueprint/cache';
+import type { TieredStore } from '@blueprint/cache/stores/tiered';
 import {
   createApp,
   defineApp,
@@ -11,9 +12,9 @@ import {
   injectable,
   service,
 } from '@blueprint/core';
+import { waitFor } from '@blueprint/core/testing';
 import { describe, expect, it, inject as provided } from 'vitest';
 import { z } from 'zod';
-import { waitFor } from '../../../../test/harness/index.js';
 
 const Prices = defineService('prices', {
   get: {
@@ -82,7 +83,7 @@ describe('@Cached through createApp with a tiered store', () => {
       expect(await one.readiness()).toMatchObject({ ok: true, checks: { 'redis:cache': { ok: true } } });
       const first = await one.client(Prices).get({ sku: 'a' });
       expect(first).toEqual({ sku: 'a', cents: 100n, at: new Date('2025-01-01T00:00:00Z') });
-      const storeTwo = two.resolve(CacheToken).store as TieredStore;
+      const storeTwo = two.resolve(CacheTokens.Cache).store as TieredStore;
       await waitFor(() => storeTwo.stats().invalidationsReceived === 2, {
         message: "replica one's writes announced",
       });

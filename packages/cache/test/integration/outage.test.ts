@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type Cache,
-  createCache,
-  type RedisStore,
-  redisStore,
-  type TieredStore,
-  tieredStore,
-} from '@blueprint/cache';
+import { type Cache, createCache } from '@blueprint/cache';
+import { type RedisStore, redisStore } from '@blueprint/cache/stores/redis';
+import { type TieredStore, tieredStore } from '@blueprint/cache/stores/tiered';
+import { waitFor } from '@blueprint/core/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, startRedis, waitFor } from '../../../../test/harness/index.js';
+import { startFaultProxy, startRedis } from '../../../../test/harness/index.js';
 
 const COMMAND_TIMEOUT = 50;
 /** Generous headroom over the command timeout: the machine is shared with other test runs. */

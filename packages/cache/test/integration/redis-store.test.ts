@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createCache, isCacheError, redisStore } from '@blueprint/cache';
-import { storeConformanceSuite } from '@blueprint/cache/testing';
+import { createCache, isCacheError } from '@blueprint/cache';
+import { redisStore } from '@blueprint/cache/stores/redis';
+import { describeCacheStoreConformance } from '@blueprint/cache/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getFreePort } from '../../../../test/harness/index.js';
@@ -8,7 +9,7 @@ import { getFreePort } from '../../../../test/harness/index.js';
 const url = inject('redisUrl');
 const prefix = () => `test:${randomUUID()}:`;
 
-storeConformanceSuite('redis', {
+describeCacheStoreConformance('redis', {
   create: () => redisStore({ url, prefix: prefix(), commandTimeout: '1s', lock: { ttl: '2s' } }),
 });
 

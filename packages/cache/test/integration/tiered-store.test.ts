@@ -1,11 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { type TieredStore, tieredStore } from '@blueprint/cache';
-import { storeConformanceSuite } from '@blueprint/cache/testing';
+import { type TieredStore, tieredStore } from '@blueprint/cache/stores/tiered';
+import { describeCacheStoreConformance } from '@blueprint/cache/testing';
+import { waitFor } from '@blueprint/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../../../test/harness/index.js';
 
 const url = inject('redisUrl');
 const prefix = () => `test:${randomUUID()}:`;
@@ -20,7 +20,7 @@ const fresh = () => ({ freshUntil: Date.now() + HOUR, expiresAt: Date.now() + HO
 const received = (store: TieredStore, count: number) =>
   waitFor(() => store.stats().invalidationsReceived >= count, { message: `${count} invalidations received` });
 
-storeConformanceSuite('tiered', {
+describeCacheStoreConformance('tiered', {
   create: () => tieredStore({ url, prefix: prefix(), commandTimeout: '1s', lock: {} }),
 });
 

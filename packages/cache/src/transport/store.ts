@@ -4,7 +4,7 @@
  * `expiresAt` (the store forgets it then; the time in between is the `staleFor` window). The `Cache`
  * decides what is a hit, a stale value or a miss; a store only keeps and forgets.
  *
- * Run `storeConformanceSuite` from `@blueprint/cache/testing` against a new store.
+ * Run `describeCacheStoreConformance` from `@blueprint/cache/testing` against a new store.
  */
 import type { HealthCheckResult } from '@blueprint/core';
 
@@ -62,6 +62,11 @@ export interface CacheStore {
   readonly lockWait?: number | undefined;
   /** Readiness of the store's server(s), for the app's readiness report. */
   health?(): Promise<HealthCheckResult>;
+  /**
+   * The name of the readiness check the cache plugin adds for a store with `health` (the redis and
+   * tiered stores: `redis:cache`). Default: `"<type>:cache"`.
+   */
+  readonly healthCheckName?: string | undefined;
 }
 
 /** True when `value` is a promise (or any thenable). */

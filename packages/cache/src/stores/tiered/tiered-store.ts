@@ -10,33 +10,56 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
-import { jsonCodec, parseJsonSafely } from '@blueprint/core';
+import { durationSchema } from '@blueprint/core/plugin';
+import { closeClient, settleWithin } from '@blueprint/core/redis';
+import { jsonCodec, parseJsonSafely } from '@blueprint/core/transport';
 import type { Redis } from 'ioredis';
-import { cloneValue } from '../internal/clone.js';
-import { type Duration, encodeValue, toMs } from '../internal/options.js';
-import { closeClient, settleWithin } from '../internal/redis-client.js';
-import type { CacheEntry, CacheStore, LockLease, MaybePromise, StoreSetOptions } from '../store.js';
-import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-import { RedisStore, type RedisStoreOptions } from './redis-store.js';
+import { z } from 'zod';
+import { cloneValue } from '../../internal/clone.js';
+import { encodeCacheValue, type StoreOptions } from '../../transport/driver.js';
+import type {
+  CacheEntry,
+  CacheStore,
+  LockLease,
+  MaybePromise,
+  StoreSetOptions,
+} from '../../transport/store.js';
+import { MemoryStore, memoryBoundsShape } from '../memory/memory-store.js';
+import { parseRedisOptions, type RedisClientOption, redisStoreShape } from '../redis/options.js';
+import { RedisStore } from '../redis/redis-store.js';
+import type { TieredL2, TieredRawEntry } from './l2.js';
 
-/** Options of the L1 tier. */
-export interface TieredL1Options extends MemoryStoreOptions {
+/** `l1`: the memory tier of each process. */
+const l1Schema = z.strictObject({
+  ...memoryBoundsShape,
   /** Longest time an L1 copy is kept, whatever the entry's TTL. Default: the entry's own TTL. */
-  readonly ttl?: Duration | undefined;
-}
+  ttl: durationSchema.optional(),
+});
 
-/** Options of {@link tieredStore}: those of the redis store (L2), plus L1 and the channel. */
-export interface TieredStoreOptions extends RedisStoreOptions {
-  /** The L1 memory tier. Default: `{ maxEntries: 10000 }`. */
-  readonly l1?: TieredL1Options | undefined;
+/**
+ * Options of the `tiered` store: those of the `redis` store (its L2), plus `l1`, `channel` and
+ * `heartbeat`. The topology section `{ "type": "tiered", "url": ... }`, and `tieredStore(options)`
+ * without `type`.
+ */
+export const tieredStoreSchema = z.strictObject({
+  type: z.literal('tiered'),
+  ...redisStoreShape,
+  /** The L1 memory tier. Default: `{ "maxEntries": 10000 }`. */
+  l1: l1Schema.optional().default({ maxEntries: 10_000 }),
   /** Pub/sub channel of invalidation messages. Default: `"<prefix>invalidate"`. */
-  readonly channel?: string | undefined;
+  channel: z.string().min(1).optional(),
   /**
    * How often the subscriber connection is pinged; a ping that fails reconnects it, which clears L1.
    * Default: `"2s"`.
    */
-  readonly heartbeat?: Duration | undefined;
-}
+  heartbeat: durationSchema.optional().default(2_000),
+});
+
+/** Options of the L1 tier. */
+export type TieredL1Options = z.input<typeof l1Schema>;
+
+/** Options of `tieredStore(options)`. */
+export type TieredStoreOptions = Omit<StoreOptions<typeof tieredStoreSchema>, 'url'> & RedisClientOption;
 
 /** Counters of a tiered store. */
 export interface TieredStoreStats {
@@ -65,16 +88,21 @@ interface ReadRecord {
 
 const KEYS_PER_MESSAGE = 1_000;
 
-/** The `tiered` store. Create it with {@link tieredStore}. */
-export class TieredStore implements CacheStore {
+/**
+ * The `tiered` store. Create it with `tieredStore(options)`. `L2` is the redis store, or another
+ * {@link TieredL2} (the memcached store's L1 mode).
+ */
+export class TieredStore<L2 extends TieredL2 = RedisStore> implements CacheStore {
   /** Always `tiered`. */
   readonly type = 'tiered';
   /** The L1 memory tier of this process. */
   readonly l1: MemoryStore;
-  /** The L2 Redis tier. */
-  readonly l2: RedisStore;
+  /** The L2 tier: Redis (or memcached, see the memcached store's `l1`). */
+  readonly l2: L2;
   /** The invalidation channel. */
   readonly channel: string;
+  /** The readiness check's name in an app: that of L2 (`redis:cache`). */
+  readonly healthCheckName: string;
   /** Takes the cross-process lock of `key` (present when the `lock` option is set). */
   readonly lock?: (key: string) => Promise<LockLease | undefined>;
   /** How long a process waits for another lock holder's value, in ms. */
@@ -92,12 +120,23 @@ export class TieredStore implements CacheStore {
   private beating = false;
   private connecting: Promise<void> | undefined;
 
-  constructor(options: TieredStoreOptions) {
-    this.l2 = new RedisStore(options);
-    this.l1 = new MemoryStore(options.l1 ?? {});
-    this.l1Ttl = options.l1?.ttl === undefined ? undefined : toMs(options.l1.ttl, 'l1.ttl');
-    this.channel = options.channel ?? `${this.l2.prefix}invalidate`;
-    this.heartbeat = toMs(options.heartbeat ?? 2_000, 'heartbeat');
+  /**
+   * Checks `options` with {@link tieredStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one.
+   * `given` replaces the redis store the options would build (its Redis options are then unused). @internal
+   */
+  constructor(options: TieredStoreOptions, given?: L2) {
+    const { type, l1, channel, heartbeat, ...l2 } = parseRedisOptions(
+      tieredStoreSchema,
+      options,
+      'tieredStore(options)',
+    );
+    const { ttl, ...bounds } = l1;
+    this.l2 = (given ?? new RedisStore({ ...l2, client: options.client })) as L2;
+    this.healthCheckName = this.l2.healthCheckName;
+    this.l1 = new MemoryStore(bounds);
+    this.l1Ttl = ttl;
+    this.channel = channel ?? `${this.l2.prefix}invalidate`;
+    this.heartbeat = heartbeat;
     this.lockWait = this.l2.lockWait;
     const l2Lock = this.l2.lock;
     if (l2Lock !== undefined) this.lock = l2Lock;
@@ -158,7 +197,7 @@ export class TieredStore implements CacheStore {
     }
     record.count++;
     try {
-      let raw: Awaited<ReturnType<RedisStore['getRaw']>>;
+      let raw: TieredRawEntry | undefined;
       try {
         raw = await this.l2.getRaw(key);
       } catch (error) {
@@ -174,6 +213,7 @@ export class TieredStore implements CacheStore {
       this.l1.setDecoded(key, master, raw.encoded.length, {
         freshUntil: raw.freshUntil,
         expiresAt: this.l1Expiry(raw.expiresAt),
+        tags: raw.tags,
       });
       return { value: cloneValue(master), freshUntil: raw.freshUntil };
     } finally {
@@ -183,7 +223,7 @@ export class TieredStore implements CacheStore {
   }
 
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
-    const encoded = encodeValue(key, value);
+    const encoded = encodeCacheValue(key, value);
     const master = typeof value === 'object' && value !== null ? jsonCodec.decode(encoded) : value;
     this.markRead(key);
     this.l1.setDecoded(key, master, encoded.length, {
@@ -334,15 +374,4 @@ export class TieredStore implements CacheStore {
   private l1Expiry(expiresAt: number): number {
     return this.l1Ttl === undefined ? expiresAt : Math.min(expiresAt, Date.now() + this.l1Ttl);
   }
-}
-
-/**
- * Creates a `tiered` store (L1 memory + L2 Redis + invalidation channel). Nothing connects until
- * `connect()`.
- *
- * @example
- * const cache = createCache({ store: tieredStore({ url: process.env.REDIS_URL, l1: { maxEntries: 5_000 } }) });
- */
-export function tieredStore(options: TieredStoreOptions): TieredStore {
-  return new TieredStore(options);
 }

@@ -2,12 +2,13 @@
  * The store conformance suite: what every cache store must do, run against memory, redis and tiered
  * in this repository and exported so a custom store can prove it behaves the same.
  */
+import { waitFor } from '@blueprint/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCacheError } from '../errors.js';
-import type { CacheStore } from '../store.js';
+import type { CacheStore } from '../transport/store.js';
 
-/** Options of {@link storeConformanceSuite}. */
-export interface StoreConformanceOptions {
+/** Options of {@link describeCacheStoreConformance}. */
+export interface CacheStoreConformanceOptions {
   /**
    * Creates a fresh, unconnected store for one test. Give each call its own namespace (a unique Redis
    * prefix) so tests cannot see each other's entries.
@@ -15,15 +16,6 @@ export interface StoreConformanceOptions {
   readonly create: () => CacheStore | Promise<CacheStore>;
   /** Longest wait for an expiry to show, in ms. Default: 3000. */
   readonly expiryTimeout?: number;
-}
-
-async function eventually(check: () => Promise<boolean>, timeout: number, what: string): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - started > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const HOUR = 3_600_000;
@@ -34,12 +26,12 @@ function fresh(ms = HOUR): { freshUntil: number; expiresAt: number } {
 }
 
 /**
- * Registers the conformance tests of a store under `describe(name)`.
+ * Registers the conformance tests of a store under `describe("<name> store conformance")`.
  *
  * @example
- * storeConformanceSuite('redis', { create: () => redisStore({ url, prefix: `test:${randomUUID()}:` }) });
+ * describeCacheStoreConformance('redis', { create: () => redisStore({ url, prefix: `test:${randomUUID()}:` }) });
  */
-export function storeConformanceSuite(name: string, options: StoreConformanceOptions): void {
+export function describeCacheStoreConformance(name: string, options: CacheStoreConformanceOptions): void {
   const expiryTimeout = options.expiryTimeout ?? 3_000;
 
   describe(`${name} store conformance`, () => {
@@ -135,11 +127,11 @@ export function storeConformanceSuite(name: string, options: StoreConformanceOpt
       const freshUntil = Date.now() + 150;
       await store.set('short', 'v', { freshUntil, expiresAt: freshUntil });
       expect((await store.get('short'))?.value).toBe('v');
-      await eventually(
-        async () => (await store.get('short')) === undefined,
-        expiryTimeout,
-        'the entry to expire',
-      );
+      await waitFor(async () => (await store.get('short')) === undefined, {
+        timeout: expiryTimeout,
+        interval: 20,
+        message: 'the entry to expire',
+      });
     });
 
     it('does not keep an entry whose expiresAt has passed', async () => {

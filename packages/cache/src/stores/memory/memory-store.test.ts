@@ -1,9 +1,9 @@
-import { storeConformanceSuite } from '@blueprint/cache/testing';
+import { describeCacheStoreConformance } from '@blueprint/cache/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isCacheError } from '../errors.js';
-import { MemoryStore, memoryStore } from './memory-store.js';
+import { isCacheError } from '../../errors.js';
+import { MemoryStore, memoryStore } from './index.js';
 
-storeConformanceSuite('memory', { create: () => memoryStore() });
+describeCacheStoreConformance('memory', { create: () => memoryStore() });
 
 const times = (ttl: number, staleFor = 0) => {
   const freshUntil = Date.now() + ttl;

@@ -1,9 +1,11 @@
 /**
- * The method interceptor that applies `@Cached` and `@CacheInvalidate` to service implementations
- * (`local`) and providers. The cache plugin adds it; use it directly with core's `applyInterceptors`
- * to decorate an object outside an app.
+ * The cache's link in the call chain (stage `interceptor`): it applies `@Cached` and
+ * `@CacheInvalidate` to the methods of hosted service implementations and class providers (the
+ * `method` side of the chain), so they apply however the method is reached. The cache plugin adds it;
+ * outside an app, decorate an object with core's `applyMethodLinks`.
  */
-import { getMethodMetadata, type Invocation, type MethodInterceptor, type Telemetry } from '@blueprint/core';
+import type { Telemetry } from '@blueprint/core';
+import { getMethodMetadata, type Invocation, type Link } from '@blueprint/core/plugin';
 import type { Cache } from './cache.js';
 import {
   CACHED_METADATA,
@@ -13,10 +15,10 @@ import {
 } from './decorators.js';
 import { CacheInstruments, type MethodInstruments } from './instruments.js';
 import { argsKey, valueKey } from './keys.js';
-import { MISS } from './stores/memory-store.js';
+import { MISS } from './stores/memory/memory-store.js';
 
-/** Options of {@link cacheInterceptor}. */
-export interface CacheInterceptorOptions {
+/** Options of {@link cacheLink}. */
+export interface CacheLinkOptions {
   /**
    * Records `blueprint_cache_requests_total`, `blueprint_cache_loads_total` and
    * `blueprint_cache_load_duration_seconds` per decorated method, and a `cache load` span around each
@@ -26,21 +28,23 @@ export interface CacheInterceptorOptions {
 }
 
 /**
- * Returns the interceptor that applies the cache decorators of an instance's methods through `cache`.
+ * Returns the link that applies the cache decorators of an instance's methods through `cache`.
  *
  * @example
- * applyInterceptors(repository, [cacheInterceptor(cache)], { kind: 'provider', process: 'main' });
+ * applyMethodLinks(repository, [cacheLink(cache)], { process: 'main' });
  */
-export function cacheInterceptor(cache: Cache, options: CacheInterceptorOptions = {}): MethodInterceptor {
+export function cacheLink(cache: Cache, options: CacheLinkOptions = {}): Link {
   const instruments = options.telemetry === undefined ? undefined : new CacheInstruments(options.telemetry);
   const recording = instruments?.active === true ? instruments : undefined;
   return {
     name: 'cache',
-    intercept(target) {
-      if (target.kind !== 'local' && target.kind !== 'provider') return undefined;
-      const cached = getMethodMetadata<CachedMetadata>(target.instance, target.method, CACHED_METADATA);
+    stage: 'interceptor',
+    wrap(target) {
+      const instance = target.instance;
+      if (target.entry !== 'method' || instance === undefined) return undefined;
+      const cached = getMethodMetadata<CachedMetadata>(instance, target.method, CACHED_METADATA);
       const invalidate = getMethodMetadata<CacheInvalidateOptions>(
-        target.instance,
+        instance,
         target.method,
         INVALIDATE_METADATA,
       );
@@ -88,7 +92,21 @@ function cachedInvocation(
     instruments === undefined
       ? (args: unknown[]) => () => next(...args)
       : (args: unknown[]) => () => instruments.load(() => next(...args));
+  /**
+   * A hit in this process's memory answers at once, with no promise but the result's; a contract method
+   * passes its two arguments apart (`args` undefined), so a hit allocates no argument list either.
+   */
+  const answer = (resolved: string, args: unknown[] | undefined, input?: unknown, context?: unknown) => {
+    const value = cache.tryHit(resolved);
+    if (value !== MISS) {
+      if (instruments !== undefined) instruments.hit++;
+      return Promise.resolve(value);
+    }
+    const callArgs = args ?? [input, context];
+    return cache.miss(resolved, loaderOf(callArgs), policy, tagsFor(callArgs), instruments);
+  };
   if (key === undefined && inputOnly) {
+    // A contract method: only the input makes the key, not the call context.
     return (input, context) => {
       let resolved: string;
       try {
@@ -96,13 +114,7 @@ function cachedInvocation(
       } catch (error) {
         return Promise.reject(error);
       }
-      const value = cache.tryHit(resolved);
-      if (value !== MISS) {
-        if (instruments !== undefined) instruments.hit++;
-        return Promise.resolve(value);
-      }
-      const args = [input, context];
-      return cache.miss(resolved, loaderOf(args), policy, tagsFor(args), instruments);
+      return answer(resolved, undefined, input, context);
     };
   }
   return (...args) => {
@@ -112,12 +124,7 @@ function cachedInvocation(
     } catch (error) {
       return Promise.reject(error);
     }
-    const value = cache.tryHit(resolved);
-    if (value !== MISS) {
-      if (instruments !== undefined) instruments.hit++;
-      return Promise.resolve(value);
-    }
-    return cache.miss(resolved, loaderOf(args), policy, tagsFor(args), instruments);
+    return answer(resolved, args);
   };
 }
 

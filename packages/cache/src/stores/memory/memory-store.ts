@@ -4,21 +4,33 @@
  * there is no timer per key. Values are encoded once on write (the check that they survive the codec,
  * and their size) and kept as one private decoded copy; each reader gets its own copy.
  */
-import { jsonCodec } from '@blueprint/core';
-import { type Copier, cloneValue, copierFor } from '../internal/clone.js';
-import { encodeValue, toCount } from '../internal/options.js';
-import type { CacheEntry, CacheStore, StoreSetOptions } from '../store.js';
+import { byteSizeSchema } from '@blueprint/core/plugin';
+import { jsonCodec } from '@blueprint/core/transport';
+import { z } from 'zod';
+import { type Copier, cloneValue, copierFor } from '../../internal/clone.js';
+import { positiveCountSchema } from '../../internal/schemas.js';
+import { encodeCacheValue, parseStoreOptions, type StoreOptions } from '../../transport/driver.js';
+import type { CacheEntry, CacheStore, StoreSetOptions } from '../../transport/store.js';
 
-/** Options of {@link memoryStore}. */
-export interface MemoryStoreOptions {
-  /** Most entries kept; the least recently used entry is evicted first. Default: 10,000. */
-  readonly maxEntries?: number;
+/** How many entries and bytes a memory tier keeps: the `memory` store's options, and a tiered store's `l1`. */
+export const memoryBoundsShape = {
+  /** Most entries kept; the least recently used entry is evicted first. Default: 10000. */
+  maxEntries: positiveCountSchema.optional().default(10_000),
   /**
-   * Most bytes kept, approximated as the length of each encoded value plus its key. Entries larger
-   * than this are not kept. Default: no byte bound.
+   * Most bytes kept, approximated as the length of each encoded value plus its key plus 64. Entries
+   * larger than this are not kept. Default: no byte bound.
    */
-  readonly maxBytes?: number | undefined;
-}
+  maxBytes: byteSizeSchema.optional(),
+};
+
+/**
+ * Options of the `memory` store: the topology section `{ "type": "memory", ... }`, and
+ * `memoryStore(options)` without `type`.
+ */
+export const memoryStoreSchema = z.strictObject({ type: z.literal('memory'), ...memoryBoundsShape });
+
+/** Options of `memoryStore(options)`. */
+export type MemoryStoreOptions = StoreOptions<typeof memoryStoreSchema>;
 
 /** What {@link MemoryStore.hit} returns when there is no fresh value. @internal */
 export const MISS: unique symbol = Symbol('cache miss');
@@ -41,7 +53,7 @@ const ENTRY_OVERHEAD = 64;
 const PLANNED_COPY_LIMIT = 1024 * 1024;
 const keep: Copier = (value) => value;
 
-/** The `memory` store. Create it with {@link memoryStore}. */
+/** The `memory` store. Create it with `memoryStore(options)`. */
 export class MemoryStore implements CacheStore {
   /** Always `memory`. */
   readonly type = 'memory';
@@ -55,9 +67,11 @@ export class MemoryStore implements CacheStore {
   private oldest: Node | undefined;
   private totalBytes = 0;
 
+  /** Checks `options` with {@link memoryStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxEntries = toCount(options.maxEntries ?? 10_000, 'maxEntries');
-    this.maxBytes = options.maxBytes === undefined ? Infinity : toCount(options.maxBytes, 'maxBytes');
+    const { maxEntries, maxBytes } = parseStoreOptions(memoryStoreSchema, options, 'memoryStore(options)');
+    this.maxEntries = maxEntries;
+    this.maxBytes = maxBytes ?? Infinity;
   }
 
   /** Entries held now (expired ones not yet looked at included). */
@@ -101,7 +115,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
-    const encoded = encodeValue(key, value);
+    const encoded = encodeCacheValue(key, value);
     const master = typeof value === 'object' && value !== null ? jsonCodec.decode(encoded) : value;
     this.setDecoded(key, master, encoded.length, options);
   }
@@ -236,14 +250,4 @@ export class MemoryStore implements CacheStore {
       }
     }
   }
-}
-
-/**
- * Creates a `memory` store.
- *
- * @example
- * const cache = createCache({ store: memoryStore({ maxEntries: 50_000, maxBytes: 64 * 1024 * 1024 }) });
- */
-export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  return new MemoryStore(options);
 }

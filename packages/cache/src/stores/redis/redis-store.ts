@@ -8,12 +8,7 @@
  * tag set `p` + `t:` + tag holds keys; lock `p` + `l:` + key holds a token.
  */
 import { randomUUID } from 'node:crypto';
-import { type HealthCheckResult, jsonCodec } from '@blueprint/core';
-import type { Command, Redis } from 'ioredis';
-import { CacheError, type UnavailableReason } from '../errors.js';
-import { Breaker, type BreakerState } from '../internal/breaker.js';
-import { Deadlines } from '../internal/deadlines.js';
-import { type Duration, encodeValue, toCount, toMs } from '../internal/options.js';
+import type { BlueprintError, HealthCheckResult } from '@blueprint/core';
 import {
   classifyRedisError,
   closeClient,
@@ -21,49 +16,22 @@ import {
   LuaScript,
   loadIoRedis,
   type RedisConnectionSettings,
+  type RedisUnavailableReason,
   settleWithin,
-} from '../internal/redis-client.js';
-import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../store.js';
-
-/** Options of the breaker in front of Redis. */
-export interface RedisBreakerOptions {
-  /** Consecutive failed commands (errors or timeouts) that open the breaker. Default: 3. */
-  readonly threshold?: number;
-  /** How long the breaker stays open before one probe command is let through. Default: `"2s"`. */
-  readonly openFor?: Duration;
-}
-
-/** Options of the cross-process lock taken on a miss. */
-export interface RedisLockOptions {
-  /** How long a lock is held at most (the loader should finish well within it). Default: `"2s"`. */
-  readonly ttl?: Duration;
-  /** How long another process waits for the holder's value before loading itself. Default: `"1s"`. */
-  readonly wait?: Duration;
-}
-
-/** Options of {@link redisStore}. */
-export interface RedisStoreOptions {
-  /** Redis URL, e.g. `redis://127.0.0.1:6379/0`. Required unless `client` is given. */
-  readonly url?: string | undefined;
-  /**
-   * An ioredis client to use instead of opening one. The store does not close it, and its own
-   * options apply: give it a `commandTimeout` and `enableOfflineQueue: false`, or calls may wait on a
-   * Redis that does not answer.
-   */
-  readonly client?: Redis | undefined;
-  /** Prefix of every key (never empty). Default: `"cache:"`; the plugin uses `"<app name>:cache:"`. */
-  readonly prefix?: string | undefined;
-  /** How long one command may take before it fails. Default: `"50ms"`. */
-  readonly commandTimeout?: Duration | undefined;
-  /** How long opening a connection may take. Default: `"1s"`. */
-  readonly connectTimeout?: Duration | undefined;
-  /** ioredis retries of a command whose connection dropped. Default: 1. */
-  readonly maxRetriesPerRequest?: number | undefined;
-  /** The breaker in front of Redis. */
-  readonly breaker?: RedisBreakerOptions | undefined;
-  /** Enables the cross-process lock on misses (see the README). Default: off. */
-  readonly lock?: RedisLockOptions | undefined;
-}
+} from '@blueprint/core/redis';
+import { jsonCodec } from '@blueprint/core/transport';
+import type { Command, Redis } from 'ioredis';
+import {
+  CacheDriverMissingError,
+  CacheEntryCorruptError,
+  type CacheError,
+  CacheUnavailableError,
+} from '../../errors.js';
+import { Breaker, type BreakerState } from '../../internal/breaker.js';
+import { Deadlines } from '../../internal/deadlines.js';
+import { encodeCacheValue } from '../../transport/driver.js';
+import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../../transport/store.js';
+import { DEFAULT_PREFIX, parseRedisOptions, type RedisStoreOptions, redisStoreSchema } from './options.js';
 
 /** An entry as stored in Redis, before decoding. @internal */
 export interface RawEntry {
@@ -98,7 +66,7 @@ const RELEASE_LOCK = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
-/** The `redis` store. Create it with {@link redisStore}. */
+/** The `redis` store. Create it with `redisStore(options)`. */
 export class RedisStore implements CacheStore {
   /** Always `redis` (the tiered store reports `tiered`). */
   readonly type: string = 'redis';
@@ -108,6 +76,8 @@ export class RedisStore implements CacheStore {
   readonly lockWait: number | undefined;
   /** Connection settings (ms). */
   readonly settings: RedisConnectionSettings;
+  /** The readiness check's name in an app. */
+  readonly healthCheckName = 'redis:cache';
   /** Takes the cross-process lock of `key`; present only when the `lock` option is set. */
   readonly lock?: (key: string) => Promise<LockLease | undefined>;
   private readonly lockTtl: number | undefined;
@@ -118,38 +88,30 @@ export class RedisStore implements CacheStore {
   private CommandClass: typeof Command | undefined;
   private connecting: Promise<void> | undefined;
   private lastError: string | undefined;
+  /** The client given in the options, which the store uses but does not close. */
+  private readonly given: Redis | undefined;
 
-  constructor(private readonly options: RedisStoreOptions) {
-    if (options.url === undefined && options.client === undefined) {
-      throw new CacheError(
-        'CACHE_OPTIONS_INVALID',
-        'the redis cache store needs a url (e.g. "redis://127.0.0.1:6379") or an ioredis client',
-      );
-    }
-    this.prefix = options.prefix ?? 'cache:';
-    if (this.prefix === '') {
-      throw new CacheError(
-        'CACHE_OPTIONS_INVALID',
-        'the redis cache store prefix is empty; give a prefix such as "myapp:cache:" so clear() cannot touch other keys',
-      );
-    }
+  /** Checks `options` with {@link redisStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
+  constructor(options: RedisStoreOptions) {
+    const parsed = parseRedisOptions(redisStoreSchema, options, 'redisStore(options)');
+    this.given = options.client;
+    this.prefix = parsed.prefix ?? DEFAULT_PREFIX;
     this.settings = {
-      url: options.url ?? '',
-      commandTimeout: toMs(options.commandTimeout ?? 50, 'commandTimeout'),
-      connectTimeout: toMs(options.connectTimeout ?? 1_000, 'connectTimeout'),
-      maxRetriesPerRequest: toCount(options.maxRetriesPerRequest ?? 1, 'maxRetriesPerRequest', 0),
+      url: parsed.url ?? '',
+      commandTimeout: parsed.commandTimeout,
+      connectTimeout: parsed.connectTimeout,
+      maxRetriesPerRequest: parsed.maxRetriesPerRequest,
     };
     this.breaker = new Breaker({
-      threshold: toCount(options.breaker?.threshold ?? 3, 'breaker.threshold'),
-      openFor: toMs(options.breaker?.openFor ?? 2_000, 'breaker.openFor'),
+      ...parsed.breaker,
       onChange: (state, previous) => {
         for (const listener of this.breakerListeners) listener(state, previous);
       },
     });
     this.deadlines = new Deadlines(this.settings.commandTimeout);
-    this.lockTtl = options.lock ? toMs(options.lock.ttl ?? 2_000, 'lock.ttl') : undefined;
-    this.lockWait = options.lock ? toMs(options.lock.wait ?? 1_000, 'lock.wait') : undefined;
-    if (options.lock) this.lock = (key) => this.takeLock(key);
+    this.lockTtl = parsed.lock?.ttl;
+    this.lockWait = parsed.lock?.wait;
+    if (parsed.lock !== undefined) this.lock = (key) => this.takeLock(key);
   }
 
   /** The ioredis client once connected (for admin commands; do not change its options). */
@@ -173,10 +135,10 @@ export class RedisStore implements CacheStore {
   }
 
   private async open(): Promise<void> {
-    const ioredis = await loadIoRedis(this.type);
+    const ioredis = await this.loadClient();
     this.CommandClass = ioredis.Command;
-    if (this.options.client !== undefined) {
-      this.connection = this.options.client;
+    if (this.given !== undefined) {
+      this.connection = this.given;
       return;
     }
     const client = new ioredis.Redis(this.settings.url, connectionOptions(this.settings));
@@ -194,9 +156,13 @@ export class RedisStore implements CacheStore {
   async duplicate(): Promise<Redis> {
     await this.connect();
     const client = this.connection!;
-    if (this.options.client !== undefined) return client.duplicate();
-    const { Redis: RedisClient } = await loadIoRedis(this.type);
+    if (this.given !== undefined) return client.duplicate();
+    const { Redis: RedisClient } = await this.loadClient();
     return new RedisClient(this.settings.url, connectionOptions(this.settings, true));
+  }
+
+  private loadClient() {
+    return loadIoRedis(`the "${this.type}" cache store`, CacheDriverMissingError);
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
@@ -218,8 +184,7 @@ export class RedisStore implements CacheStore {
     const freshUntil = Number(text.slice(0, comma));
     const expiresAt = Number(text.slice(comma + 1, bar));
     if (bar < 0 || comma < 0 || comma > bar || Number.isNaN(freshUntil) || Number.isNaN(expiresAt)) {
-      throw new CacheError(
-        'CACHE_ENTRY_CORRUPT',
+      throw new CacheEntryCorruptError(
         `the Redis entry of "${key}" was not written by @blueprint/cache (or by another version); delete it or use another prefix`,
         { details: { key } },
       );
@@ -232,8 +197,7 @@ export class RedisStore implements CacheStore {
     try {
       return jsonCodec.decode(encoded);
     } catch (error) {
-      throw new CacheError(
-        'CACHE_ENTRY_CORRUPT',
+      throw new CacheEntryCorruptError(
         `the Redis entry of "${key}" cannot be decoded: ${(error as Error).message}; it is treated as a miss`,
         { cause: error, details: { key } },
       );
@@ -241,7 +205,7 @@ export class RedisStore implements CacheStore {
   }
 
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
-    await this.setEncoded(key, encodeValue(key, value), options);
+    await this.setEncoded(key, encodeCacheValue(key, value), options);
   }
 
   /** Stores an encoded value. @internal */
@@ -342,7 +306,7 @@ export class RedisStore implements CacheStore {
     this.connection = undefined;
     this.connecting = undefined;
     this.deadlines.stop();
-    if (client !== undefined && this.options.client === undefined) await closeClient(client);
+    if (client !== undefined && this.given === undefined) await closeClient(client);
   }
 
   private entryKey(key: string): string {
@@ -363,11 +327,7 @@ export class RedisStore implements CacheStore {
     if (client === undefined || CommandClass === undefined) {
       return this.command((c) => c.get(this.entryKey(key))).then(read);
     }
-    if (!this.breaker.allow()) {
-      return Promise.reject(
-        this.unavailable('breaker-open', 'Redis failed repeatedly; waiting before retrying'),
-      );
-    }
+    if (!this.breaker.allow()) return this.refuse();
     const command = new CommandClass('get', [this.entryKey(key)], { replyEncoding: 'utf8' });
     const pending = this.deadlines.add(command);
     client.sendCommand(command);
@@ -379,10 +339,7 @@ export class RedisStore implements CacheStore {
       },
       (error: unknown) => {
         pending.target = undefined;
-        const { reason, unhealthy } = classifyRedisError(error);
-        if (unhealthy) this.breaker.failure();
-        else this.breaker.success();
-        throw this.unavailable(reason, (error as Error)?.message ?? String(error), error);
+        throw this.failed(error);
       },
     );
   }
@@ -395,11 +352,7 @@ export class RedisStore implements CacheStore {
     const client = this.connection;
     if (client === undefined)
       return Promise.reject(this.unavailable('offline', 'the store is not connected'));
-    if (!this.breaker.allow()) {
-      return Promise.reject(
-        this.unavailable('breaker-open', 'Redis failed repeatedly; waiting before retrying'),
-      );
-    }
+    if (!this.breaker.allow()) return this.refuse();
     return new Promise<T>((resolve, reject) => {
       const pending = this.deadlines.add({
         reject: (error) => {
@@ -417,31 +370,31 @@ export class RedisStore implements CacheStore {
         (error: unknown) => {
           if (pending.target === undefined) return;
           pending.target = undefined;
-          const { reason, unhealthy } = classifyRedisError(error);
-          if (unhealthy) this.breaker.failure();
-          else this.breaker.success();
-          reject(this.unavailable(reason, (error as Error)?.message ?? String(error), error));
+          reject(this.failed(error));
         },
       );
     });
   }
 
-  private unavailable(reason: UnavailableReason, what: string, cause?: unknown): CacheError {
-    return new CacheError(
-      'CACHE_STORE_UNAVAILABLE',
+  /** A command the open breaker does not let through. */
+  private refuse(): Promise<never> {
+    return Promise.reject(
+      this.unavailable('breaker-open', 'Redis failed repeatedly; waiting before retrying'),
+    );
+  }
+
+  /** Records a failed command in the breaker (unless Redis answered with a plain error) and maps it. */
+  private failed(error: unknown): BlueprintError {
+    const { reason, unhealthy } = classifyRedisError(error);
+    if (unhealthy) this.breaker.failure();
+    else this.breaker.success();
+    return this.unavailable(reason, (error as Error)?.message ?? String(error), error);
+  }
+
+  private unavailable(reason: RedisUnavailableReason, what: string, cause?: unknown): BlueprintError {
+    return new CacheUnavailableError(
       `Redis cache store unavailable (${reason}): ${what}; calls fall through to the loader until Redis answers again`,
       { cause, details: { store: this.type, reason } },
     );
   }
-}
-
-/**
- * Creates a `redis` store. Nothing connects until `connect()` (the plugin calls it on start).
- *
- * @example
- * const cache = createCache({ store: redisStore({ url: 'redis://127.0.0.1:6379', prefix: 'shop:cache:' }) });
- * await cache.connect();
- */
-export function redisStore(options: RedisStoreOptions): RedisStore {
-  return new RedisStore(options);
 }

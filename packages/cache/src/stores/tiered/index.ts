@@ -1,0 +1,39 @@
+/**
+ * @blueprint/cache/stores/tiered — the `tiered` store: an L1 memory tier in each process in front of L2
+ * Redis, kept consistent by invalidation messages. Needs `ioredis` (an optional peer dependency,
+ * imported when the store connects).
+ *
+ * @example
+ * "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "l1": { "maxEntries": 5000 } }
+ */
+import { defineDriver } from '@blueprint/core/transport';
+import type { CacheStoreContext } from '../../transport/driver.js';
+import { TieredStore, type TieredStoreOptions, tieredStoreSchema } from './tiered-store.js';
+
+export {
+  type L1ClearReason,
+  type TieredL1Options,
+  TieredStore,
+  type TieredStoreOptions,
+  type TieredStoreStats,
+  tieredStoreSchema,
+} from './tiered-store.js';
+
+/** The `tiered` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`. */
+export const tieredStoreDriver = defineDriver({
+  type: 'tiered',
+  schema: tieredStoreSchema,
+  create: (options, context: CacheStoreContext) =>
+    new TieredStore({ ...options, prefix: options.prefix ?? context.keyPrefix }),
+});
+
+/**
+ * Creates a `tiered` store (L1 memory + L2 Redis + invalidation channel). Nothing connects until
+ * `connect()`. Throws `CACHE_OPTIONS_INVALID` naming a bad option.
+ *
+ * @example
+ * const cache = createCache({ store: tieredStore({ url: process.env.REDIS_URL, l1: { maxEntries: 5_000 } }) });
+ */
+export function tieredStore(options: TieredStoreOptions): TieredStore {
+  return new TieredStore(options);
+}

@@ -1,0 +1,63 @@
+/**
+ * Stores as drivers: each store is a folder `src/stores/<type>/` whose `index.ts` exports a descriptor
+ * made with core's `defineDriver({ type, schema, create })` and a standalone factory. The descriptor's
+ * zod schema is the single source of the store's options: the topology section, the factory's options
+ * type ({@link StoreOptions}), their defaults and checks ({@link parseStoreOptions}).
+ */
+import { parseOptions } from '@blueprint/core/plugin';
+import { type AnyDriver, type DriverDescriptor, jsonCodec } from '@blueprint/core/transport';
+import type { z } from 'zod';
+import { CacheOptionsError, CacheValueError } from '../errors.js';
+import type { CacheStore } from './store.js';
+
+/** What the cache plugin passes a store's `create` besides its options. */
+export interface CacheStoreContext {
+  /** The app's name. */
+  readonly appName: string;
+  /**
+   * The key prefix a store on a shared server uses when its options give none: `"<app name>:cache:"`,
+   * so two apps on one Redis never see each other's entries.
+   */
+  readonly keyPrefix: string;
+}
+
+/** A cache store descriptor. */
+export type CacheStoreDriver<
+  Type extends string = string,
+  Schema extends z.ZodObject = z.ZodObject,
+  Store extends CacheStore = CacheStore,
+> = DriverDescriptor<Type, Schema, Store, CacheStoreContext>;
+
+/** Any cache store descriptor, as `cachePlugin({ stores })` takes them. */
+export type AnyCacheStoreDriver = AnyDriver<CacheStore, CacheStoreContext>;
+
+/** The options of a store's standalone factory: its schema's input without `type`. */
+export type StoreOptions<Schema extends z.ZodObject> = Omit<z.input<Schema>, 'type'>;
+
+/**
+ * Parses the options a store is given in code with its descriptor's schema: defaults filled in,
+ * durations in ms, a `CACHE_OPTIONS_INVALID` error naming each bad option otherwise.
+ *
+ * @example
+ * const options = parseStoreOptions(memcachedStoreSchema, input, 'memcachedStore(options)');
+ */
+export function parseStoreOptions<Schema extends z.ZodObject>(
+  schema: Schema,
+  options: object,
+  subject: string,
+): z.output<Schema> {
+  const type = (schema.shape.type as z.ZodLiteral<string>).value;
+  return parseOptions(schema, { ...options, type }, { subject, error: CacheOptionsError });
+}
+
+/** Encodes a value with core's codec (the one RPC and events use); throws `CACHE_VALUE_INVALID` naming the key when it cannot. */
+export function encodeCacheValue(key: string, value: unknown): string {
+  try {
+    return jsonCodec.encode(value);
+  } catch (error) {
+    throw new CacheValueError(
+      `cannot cache the value of "${key}": ${(error as Error).message}; cache plain data (objects, arrays, Date, bigint, Map, Set) without cycles`,
+      { cause: error, details: { key } },
+    );
+  }
+}
