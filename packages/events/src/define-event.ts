@@ -2,7 +2,7 @@
  * Event definitions: a name, a version and a zod schema for the payload.
  */
 import type { z } from 'zod';
-import { EventsError } from './errors.js';
+import { EventsDefinitionError } from './errors.js';
 
 /** An event made by {@link defineEvent}. */
 export interface EventDefinition<N extends string = string, S extends z.ZodType = z.ZodType> {
@@ -51,21 +51,18 @@ export function defineEvent<const N extends string, S extends z.ZodType>(
   options: DefineEventOptions = {},
 ): EventDefinition<N, S> {
   if (typeof name !== 'string' || !EVENT_NAME.test(name) || name.endsWith('.')) {
-    throw new EventsError(
-      'EVENTS_DEFINITION_INVALID',
+    throw new EventsDefinitionError(
       `invalid event name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-", starting with a letter (e.g. "order.placed")`,
     );
   }
   const version = options.version ?? 1;
   if (!Number.isInteger(version) || version < 1) {
-    throw new EventsError(
-      'EVENTS_DEFINITION_INVALID',
+    throw new EventsDefinitionError(
       `invalid version ${JSON.stringify(version)} for event "${name}": use a whole number from 1`,
     );
   }
   if (typeof (schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function') {
-    throw new EventsError(
-      'EVENTS_DEFINITION_INVALID',
+    throw new EventsDefinitionError(
       `event "${name}" needs a zod schema for its payload, e.g. defineEvent("${name}", z.object({ ... }))`,
     );
   }

@@ -1,4 +1,5 @@
-import { CodecError, jsonCodec } from '@blueprint/core';
+import { CodecError } from '@blueprint/core';
+import { jsonCodec } from '@blueprint/core/transport';
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, type EventEnvelope, encodeEnvelope, NO_HEADERS } from './envelope.js';
 

@@ -4,8 +4,15 @@
  * `id` is ours (a UUID v7 by default), never the broker's, so the inbox and dead letters work the same
  * on every transport. Envelopes are encoded with core's `jsonCodec`, so `Date`, `bigint`, `Map` and
  * `Set` values of the payload survive the trip.
+ *
+ * With auth on, the publishing bus signs each envelope ({@link signEnvelope}): the signed text is the
+ * envelope's encoded text with one more, last member, `"signature"`, an HMAC-SHA256 of the text before
+ * it. Every transport stores that text as it is, so a consumer checks the signature over the very bytes
+ * it decodes ({@link signatureProblem}).
  */
-import { CODEC_TAG, CodecError, jsonCodec } from '@blueprint/core';
+import { CodecError } from '@blueprint/core';
+import type { MessageSigner } from '@blueprint/core/plugin';
+import { CODEC_TAG, jsonCodec } from '@blueprint/core/transport';
 import type { AnyEvent } from './define-event.js';
 
 /** Headers carried with an event, e.g. `x-correlation-id` and `traceparent` (lower-case names). */
@@ -27,6 +34,11 @@ export interface EventEnvelope<P = unknown> {
   readonly headers: EventHeaders;
   /** The payload as published (validated). Handlers receive it parsed by their own schema. */
   readonly payload: P;
+  /**
+   * The publisher's signature (base64url HMAC-SHA256) of the rest of the envelope's stored text, when
+   * the topology authenticates calls (`auth`). The bus checks it before the payload and the handler.
+   */
+  readonly signature?: string | undefined;
 }
 
 /** Frozen empty headers shared by every envelope published without headers. */
@@ -48,6 +60,8 @@ export class LocalEnvelope implements EventEnvelope {
   readonly key: string | undefined;
   readonly headers: EventHeaders;
   readonly payload: unknown;
+  /** Set by {@link signEnvelope}. */
+  signature: string | undefined = undefined;
   readonly [parsedOutput]: unknown;
   readonly [parsedBy]: AnyEvent;
 
@@ -81,12 +95,63 @@ export function parsedPayload(envelope: EventEnvelope, event: AnyEvent): { value
 
 const PLAIN = /^[A-Za-z0-9._~-]+$/;
 
+/** How a signed text ends: this member, 43 base64url characters, `"}`. */
+const SIGNATURE_MEMBER = ',"signature":"';
+const SIGNATURE_LENGTH = 43;
+const SIGNED_END = SIGNATURE_MEMBER.length + SIGNATURE_LENGTH + 2;
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The signed text of an envelope: made by {@link signEnvelope}, or the text a signed envelope was
+ * decoded from. Kept beside the object, not on it, so a copy of an envelope (`{ ...envelope }`, with a
+ * changed payload) carries no signature of the original.
+ */
+const signedTexts = new WeakMap<EventEnvelope, string>();
+
+/** True when `text` ends with a signature member (whether the signature is right is not checked here). */
+function looksSigned(text: string): boolean {
+  const at = text.length - SIGNED_END;
+  return (
+    at > 0 &&
+    text.startsWith(SIGNATURE_MEMBER, at) &&
+    text.endsWith('"}') &&
+    SIGNATURE.test(text.slice(at + SIGNATURE_MEMBER.length, text.length - 2))
+  );
+}
+
+/**
+ * Signs an envelope made by this process's bus: from now on {@link encodeEnvelope} gives its signed
+ * text, which every transport stores. Throws `CodecError` for a payload the codec cannot encode.
+ */
+export function signEnvelope(envelope: LocalEnvelope, signer: MessageSigner): void {
+  const text = encodeEnvelope(envelope);
+  const signature = signer.sign(text);
+  signedTexts.set(envelope, `${text.slice(0, -1)}${SIGNATURE_MEMBER}${signature}"}`);
+  envelope.signature = signature;
+}
+
+/**
+ * Why `envelope` fails the signature check of `signer`, or `undefined` when its signature is right: the
+ * text it was signed or decoded as must end with a signature member whose HMAC covers everything before
+ * it (id, name, version, time, key, headers and the encoded payload).
+ */
+export function signatureProblem(envelope: EventEnvelope, signer: MessageSigner): string | undefined {
+  const text = signedTexts.get(envelope);
+  if (text === undefined) return 'is not signed';
+  const at = text.length - SIGNED_END;
+  const signature = text.slice(at + SIGNATURE_MEMBER.length, text.length - 2);
+  return signer.verify(`${text.slice(0, at)}}`, signature) ? undefined : 'has a wrong signature';
+}
+
 /**
  * Encodes an envelope to text in core's `jsonCodec` format (what `jsonCodec.encode(envelope)` gives, so
  * `jsonCodec.decode` reads it). The frame is written directly; the payload and any headers go through
- * the codec. Throws `CodecError` for a payload the codec cannot encode.
+ * the codec. A signed envelope gives its signed text. Throws `CodecError` for a payload the codec
+ * cannot encode.
  */
 export function encodeEnvelope(envelope: EventEnvelope): string {
+  const signed = signedTexts.get(envelope);
+  if (signed !== undefined) return signed;
   const { id, name, version, occurredAt, key, headers, payload } = envelope;
   const time = occurredAt instanceof Date ? occurredAt.getTime() : Number.NaN;
   if (!PLAIN.test(id) || !PLAIN.test(name) || !Number.isInteger(version) || Number.isNaN(time)) {
@@ -100,7 +165,8 @@ export function encodeEnvelope(envelope: EventEnvelope): string {
 
 /**
  * Decodes text made by {@link encodeEnvelope}. Throws `CodecError` (`CODEC_INVALID`) naming the problem
- * for malformed or unsafe text (`__proto__` keys) or a value that is not an envelope.
+ * for malformed or unsafe text (`__proto__` keys) or a value that is not an envelope. The text of a
+ * signed envelope is kept for {@link signatureProblem}.
  */
 export function decodeEnvelope(text: string): EventEnvelope {
   const value = jsonCodec.decode(text) as Record<string, unknown> | null;
@@ -127,5 +193,7 @@ export function decodeEnvelope(text: string): EventEnvelope {
   for (const header of Object.values(headers)) {
     if (typeof header !== 'string') throw new CodecError(`malformed event ${id}: a header is not a string`);
   }
-  return value as unknown as EventEnvelope;
+  const envelope = value as unknown as EventEnvelope;
+  if (looksSigned(text)) signedTexts.set(envelope, text);
+  return envelope;
 }

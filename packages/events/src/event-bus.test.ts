@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineEvent } from './define-event.js';
 import { isEventsError } from './errors.js';
 import { createEventBus } from './event-bus.js';
-import { createMemoryTransport } from './transports/memory.js';
+import { createMemoryTransport } from './transports/memory/index.js';
 
 const Ping = defineEvent('ping', z.object({ n: z.number() }));
 const Other = defineEvent('other', z.object({}));
@@ -33,10 +33,10 @@ describe('createEventBus', () => {
       /versions of one event/,
     );
     await expect(bus.subscribe(Ping, handler, { group: 'g', concurrency: 0 })).rejects.toThrow(
-      /invalid concurrency 0/,
+      /concurrency: invalid count 0/,
     );
     await expect(bus.subscribe(Ping, handler, { group: 'g', maxAttempts: 1.5 })).rejects.toThrow(
-      /invalid maxAttempts 1.5/,
+      /maxAttempts: invalid count 1.5/,
     );
     await bus.subscribe(Ping, handler, { group: 'g' });
     const twice = await bus.subscribe(Ping, handler, { group: 'g' }).catch((e: unknown) => e);

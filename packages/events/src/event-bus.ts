@@ -2,41 +2,29 @@
  * The event bus: typed publishing, subscriptions with the delivery rules, dead letters, draining.
  * It runs on any {@link EventTransport}; the plugin builds one per process from the topology.
  */
-import { type HealthCheckResult, parseOrThrow, type SpanHandle, type Telemetry } from '@blueprint/core';
-import { type Backoff, toBackoffFunction } from './backoff.js';
-import { type AnyEvent, isEventDefinition, type PayloadInput } from './define-event.js';
-import { type EventHeaders, LocalEnvelope, NO_HEADERS } from './envelope.js';
-import { EventsError } from './errors.js';
-import { createEventId, EVENT_ID } from './event-id.js';
+import type { Duration, HealthCheckResult, Telemetry } from '@blueprint/core';
+import type { MessageSigner, SpanHandle } from '@blueprint/core/plugin';
+import { resolveBusOptions, resolveHandlerOptions } from './bus-options.js';
+import type { AnyEvent, PayloadInput } from './define-event.js';
+import { type LocalEnvelope, signEnvelope } from './envelope.js';
+import {
+  EventsBusClosedError,
+  EventsConfigError,
+  type EventsError,
+  EventsHandlerError,
+  EventsPublishInvalidError,
+} from './errors.js';
 import { GroupConsumer, type SubscriptionStats } from './group-consumer.js';
-import { type EventHandler, type EventMeta, GROUP_NAME, type SubscribeOptions } from './handler.js';
+import {
+  checkSubscription,
+  type EventHandler,
+  type EventMeta,
+  type HandlerOptions,
+  type SubscribeOptions,
+} from './handler.js';
 import { type EventsInstruments, eventsInstrumentsOf, type PublishInstruments } from './instruments.js';
-import { durationOption, wholeNumberOption } from './option-values.js';
-import type { DeadLetterStore, EventTransport, GroupBinding } from './transport.js';
-
-/** Options of {@link EventBus.publish}. */
-export interface PublishOptions {
-  /**
-   * The event id. Default: a new UUID v7. Give your own to make a retried publish idempotent: when a
-   * publish fails with `EVENTS_PUBLISH_TIMEOUT`, publish again with the same id and groups with an inbox
-   * handle it once.
-   */
-  readonly id?: string | undefined;
-  /** A key (an entity id, say), carried to handlers as `meta.key` and kept in dead letters. */
-  readonly key?: string | undefined;
-  /** Headers to pass through to handlers: `x-correlation-id`, `traceparent`, your own. */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
-
-/** Options of {@link EventBus.publishMany}. */
-export interface PublishManyOptions {
-  /** Ids of the events, in order (see {@link PublishOptions.id}). Default: new UUID v7s. */
-  readonly ids?: readonly string[] | undefined;
-  /** A key for every event. */
-  readonly key?: string | undefined;
-  /** Headers for every event. */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
+import { buildEnvelope, type PublishManyOptions, type PublishOptions } from './publishing.js';
+import type { DeadLetterStore, EventTransport, GroupBinding } from './transport/event-transport.js';
 
 /** A running subscription. */
 export interface Subscription {
@@ -72,17 +60,8 @@ export interface BusErrorContext {
   readonly meta?: EventMeta;
 }
 
-/** Defaults applied to subscriptions that do not set an option. */
-export interface HandlerDefaults {
-  /** Default: 16. */
-  readonly concurrency?: number;
-  /** Default: 5. */
-  readonly maxAttempts?: number;
-  /** Default: `{ initial: 100, factor: 2, max: 30000, jitter: 0.2 }`. */
-  readonly backoff?: Backoff;
-  /** Default: false. */
-  readonly inbox?: boolean;
-}
+/** Defaults applied to subscriptions that do not set an option (the topology's `events` keys). */
+export type HandlerDefaults = HandlerOptions;
 
 /** Options of {@link createEventBus}. */
 export interface EventBusOptions {
@@ -91,9 +70,9 @@ export interface EventBusOptions {
   /** Defaults for handlers. */
   readonly defaults?: HandlerDefaults;
   /** How long the inbox keeps a processed id at least (it also keeps it while the broker holds the event). Default: `"10m"`. */
-  readonly inboxRetention?: number | string;
+  readonly inboxRetention?: Duration;
   /** How long `stop()` / `drain()` waits for running handlers before abandoning them (they are redelivered). Default: `"10s"`. */
-  readonly drainTimeout?: number | string;
+  readonly drainTimeout?: Duration;
   /**
    * Groups to declare on connect, so events published before their consumers subscribe still reach
    * them. The plugin declares the group of every service of the app that has `@OnEvent` handlers.
@@ -108,6 +87,25 @@ export interface EventBusOptions {
    * handler run, and one log line per handled event. Default: none (nothing recorded).
    */
   readonly telemetry?: Telemetry;
+  /**
+   * The events this process declares it publishes (the `publishes` of its services' contracts), and what
+   * to do the first time it publishes another one (the plugin logs a warning). Default: no check.
+   */
+  readonly publishes?: PublishDeclarations;
+  /**
+   * Signs every published envelope and makes every group refuse (dead-letter, reason `signature`) an
+   * entry without a valid signature. The plugin passes `messageSigner(topology, 'events')` when the
+   * topology authenticates calls. Default: nothing signed or checked.
+   */
+  readonly signer?: MessageSigner;
+}
+
+/** See {@link EventBusOptions.publishes}. */
+export interface PublishDeclarations {
+  /** Names of the declared events. */
+  readonly declared: readonly string[];
+  /** Called once per event name published without a declaration. */
+  readonly onUndeclared: (event: string) => void;
 }
 
 /** The bus. */
@@ -155,36 +153,6 @@ export interface EventBus {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_MAX_ATTEMPTS = 5;
-const DEFAULT_INBOX_RETENTION = 10 * 60_000;
-const DEFAULT_DRAIN_TIMEOUT = 10_000;
-
-function checkHeaders(headers: Readonly<Record<string, string>> | undefined): EventHeaders {
-  if (headers === undefined) return NO_HEADERS;
-  const copy: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') {
-      throw new EventsError(
-        'EVENTS_PUBLISH_INVALID',
-        `header "${name}" must be a string, got ${typeof value}; convert it with String(...)`,
-      );
-    }
-    copy[name] = value;
-  }
-  return Object.freeze(copy);
-}
-
-function checkId(id: string): string {
-  if (typeof id !== 'string' || !EVENT_ID.test(id)) {
-    throw new EventsError(
-      'EVENTS_PUBLISH_INVALID',
-      `invalid event id ${JSON.stringify(id)}: use 1 to 128 letters, digits, ".", "_", "~" or "-"`,
-    );
-  }
-  return id;
-}
-
 type State = 'idle' | 'connecting' | 'open' | 'closed';
 
 class Bus implements EventBus {
@@ -202,6 +170,11 @@ class Bus implements EventBus {
   private readonly groups: readonly GroupBinding[];
   private readonly onError: (error: unknown, context: BusErrorContext) => void;
   private readonly instruments: EventsInstruments | undefined;
+  private connectFailed = false;
+  /** Declared events, and names already reported as undeclared; undefined when nothing is checked. */
+  private readonly declared: Set<string> | undefined;
+  private readonly onUndeclared: ((event: string) => void) | undefined;
+  private readonly signer: MessageSigner | undefined;
   private readonly countFailure = (error: unknown): never => {
     this.publishFailed++;
     throw error;
@@ -210,9 +183,13 @@ class Bus implements EventBus {
   constructor(options: EventBusOptions) {
     this.transport = options.transport;
     this.defaults = options.defaults ?? {};
-    this.inboxRetention = durationOption(options.inboxRetention, DEFAULT_INBOX_RETENTION, 'inboxRetention');
-    this.drainTimeout = durationOption(options.drainTimeout, DEFAULT_DRAIN_TIMEOUT, 'drainTimeout');
+    ({ inboxRetention: this.inboxRetention, drainTimeout: this.drainTimeout } = resolveBusOptions(options));
     this.groups = options.groups ?? [];
+    this.signer = options.signer;
+    if (options.publishes !== undefined) {
+      this.declared = new Set(options.publishes.declared);
+      this.onUndeclared = options.publishes.onUndeclared;
+    }
     const onError = options.onError;
     this.onError = (error, context) => {
       try {
@@ -247,9 +224,11 @@ class Bus implements EventBus {
       this.state = 'connecting';
       this.connecting = this.transport.connect(this.groups).then(
         () => {
+          this.connectFailed = false;
           if (this.state === 'connecting') this.state = 'open';
         },
         (error: unknown) => {
+          this.connectFailed = true;
           if (this.state === 'connecting') this.state = 'idle';
           this.connecting = undefined;
           throw error;
@@ -263,6 +242,7 @@ class Bus implements EventBus {
     if (this.state !== 'open') {
       return this.connect().then(() => this.publish(event, payload, options));
     }
+    if (this.declared !== undefined) this.checkDeclared(event.name);
     if (this.instruments !== undefined) {
       return this.publishObserved(
         event,
@@ -273,7 +253,8 @@ class Bus implements EventBus {
     }
     let envelope: LocalEnvelope;
     try {
-      envelope = this.envelope(event, payload, options?.id, options?.key, options?.headers, Date.now());
+      envelope = buildEnvelope(event, payload, options?.id, options?.key, options?.headers, Date.now());
+      if (this.signer !== undefined) signEnvelope(envelope, this.signer);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -286,6 +267,17 @@ class Bus implements EventBus {
       this.published++;
       return envelope.id;
     }, this.countFailure);
+  }
+
+  /** Reports an event published without a declaration, once per name. */
+  private checkDeclared(name: string): void {
+    if (this.declared!.has(name)) return;
+    this.declared!.add(name);
+    try {
+      this.onUndeclared!(name);
+    } catch {
+      // A failing reporter must not fail the publish.
+    }
   }
 
   /** {@link publish} with a producer span whose context travels in the headers, and counted. */
@@ -303,7 +295,8 @@ class Bus implements EventBus {
     }
     let envelope: LocalEnvelope;
     try {
-      envelope = this.envelope(event, payload, options?.id, options?.key, headers, Date.now());
+      envelope = buildEnvelope(event, payload, options?.id, options?.key, headers, Date.now());
+      if (this.signer !== undefined) signEnvelope(envelope, this.signer);
     } catch (error) {
       instruments.failed(error);
       span?.end(error);
@@ -339,12 +332,12 @@ class Bus implements EventBus {
   ): Promise<string[]> {
     if (this.state !== 'open') await this.connect();
     if (options.ids !== undefined && options.ids.length !== payloads.length) {
-      throw new EventsError(
-        'EVENTS_PUBLISH_INVALID',
+      throw new EventsPublishInvalidError(
         `publishMany got ${payloads.length} payloads but ${options.ids.length} ids; give one id per payload`,
       );
     }
     if (payloads.length === 0) return [];
+    if (this.declared !== undefined) this.checkDeclared(event.name);
     const instruments = this.instruments?.publish(event.name, this.transport);
     let headers = options.headers;
     let span: SpanHandle | undefined;
@@ -358,8 +351,10 @@ class Bus implements EventBus {
     try {
       const now = Date.now();
       const envelopes = payloads.map((payload, index) =>
-        this.envelope(event, payload, options.ids?.[index], options.key, headers, now, index),
+        buildEnvelope(event, payload, options.ids?.[index], options.key, headers, now, index),
       );
+      const signer = this.signer;
+      if (signer !== undefined) for (const envelope of envelopes) signEnvelope(envelope, signer);
       await this.transport.publishMany(envelopes).catch(this.countFailure);
       this.published += envelopes.length;
       if (instruments !== undefined) instruments.results.ok += envelopes.length;
@@ -378,66 +373,28 @@ class Bus implements EventBus {
     options: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.state === 'closed' || this.stopping !== undefined) throw this.closedError();
-    const events: readonly AnyEvent[] = Array.isArray(event) ? event : [event as AnyEvent];
     const group = options?.group;
-    if (typeof group !== 'string' || !GROUP_NAME.test(group)) {
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
-        `invalid group ${JSON.stringify(group)}: use letters, digits, "_" and "-", starting with a letter (the plugin uses the service name)`,
-      );
-    }
-    if (events.length === 0 || !events.every(isEventDefinition)) {
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
-        `subscribe for group "${group}" needs an event made by defineEvent (or a list of versions of one)`,
-      );
-    }
-    const name = events[0]!.name;
-    const versions = new Set<number>();
-    for (const e of events) {
-      if (e.name !== name || versions.has(e.version)) {
-        throw new EventsError(
-          'EVENTS_HANDLER_INVALID',
-          `one handler takes versions of one event, each once; got "${e.name}" v${e.version} beside "${name}"`,
-        );
-      }
-      versions.add(e.version);
-    }
-    if (typeof handler !== 'function') {
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
-        `the handler of "${name}" for group "${group}" is not a function`,
-      );
-    }
+    const { events, name } = checkSubscription(event, handler, group);
     if (this.consumers.some((c) => c.group === group && c.event === name)) {
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
+      throw new EventsHandlerError(
         `group "${group}" already has a handler for "${name}" on this bus; a group handles an event once: merge the handlers`,
       );
     }
-    const d = this.defaults;
+    const { concurrency, maxAttempts, inbox, backoff } = resolveHandlerOptions(
+      options,
+      this.defaults,
+      `subscribe "${name}" for group "${group}"`,
+    );
     const consumer = new GroupConsumer({
       group,
       events,
       handler: handler as EventHandler,
-      maxAttempts: wholeNumberOption(
-        options.maxAttempts,
-        d.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        'maxAttempts',
-        1,
-        'EVENTS_HANDLER_INVALID',
-      ),
-      backoff: toBackoffFunction(options.backoff ?? d.backoff),
+      maxAttempts,
+      backoff,
       onHandlerError: (error, meta) => this.onError(error, { kind: 'handler', group, event: name, meta }),
       instruments: this.instruments?.subscription(name, group, this.transport),
+      signer: this.signer,
     });
-    const concurrency = wholeNumberOption(
-      options.concurrency,
-      d.concurrency ?? DEFAULT_CONCURRENCY,
-      'concurrency',
-      1,
-      'EVENTS_HANDLER_INVALID',
-    );
     await this.connect();
     this.consumers.push(consumer);
     try {
@@ -446,7 +403,7 @@ class Bus implements EventBus {
           event: name,
           group,
           concurrency,
-          inbox: options.inbox ?? d.inbox ?? false,
+          inbox,
           inboxRetention: this.inboxRetention,
           onError: (error) => this.onError(error, { kind: 'transport', group, event: name }),
         },
@@ -478,6 +435,9 @@ class Bus implements EventBus {
 
   async health(): Promise<HealthCheckResult> {
     if (this.state === 'closed') return { ok: false, details: { state: 'closed' } };
+    if (this.state === 'idle' && !this.connectFailed) {
+      return { ok: true, details: { state: 'idle: connects on first publish or subscribe' } };
+    }
     if (this.state !== 'open') return { ok: false, details: { state: 'not connected' } };
     return this.transport.health();
   }
@@ -511,39 +471,10 @@ class Bus implements EventBus {
     }
   }
 
-  private envelope(
-    event: AnyEvent,
-    payload: unknown,
-    id: string | undefined,
-    key: string | undefined,
-    headers: Readonly<Record<string, string>> | undefined,
-    now: number,
-    index?: number,
-  ): LocalEnvelope {
-    const subject = index === undefined ? event.name : `${event.name} (item ${index})`;
-    const parsed = parseOrThrow(event.schema, payload, subject, 'payload');
-    if (key !== undefined && (typeof key !== 'string' || key.length > 1024)) {
-      throw new EventsError(
-        'EVENTS_PUBLISH_INVALID',
-        `invalid key ${JSON.stringify(key)} for event "${event.name}": use a string of at most 1024 characters`,
-      );
-    }
-    return new LocalEnvelope(
-      id === undefined ? createEventId(now) : checkId(id),
-      event,
-      new Date(now),
-      key,
-      headers === undefined ? NO_HEADERS : checkHeaders(headers),
-      payload,
-      parsed,
-    );
-  }
-
   private closedError(): EventsError {
-    return new EventsError(
-      'EVENTS_BUS_CLOSED',
+    return new EventsBusClosedError(
       'the event bus was stopped; create a new bus (or app) to publish again',
-    );
+    ) as EventsError;
   }
 }
 
@@ -558,9 +489,8 @@ class Bus implements EventBus {
  */
 export function createEventBus(options: EventBusOptions): EventBus {
   if (typeof options?.transport?.publish !== 'function') {
-    throw new EventsError(
-      'EVENTS_CONFIG_INVALID',
-      'createEventBus needs a transport, e.g. createMemoryTransport()',
+    throw new EventsConfigError(
+      'createEventBus needs a transport, e.g. createMemoryTransport() from @blueprint/events/transports/memory',
     );
   }
   return new Bus(options);

@@ -2,13 +2,14 @@
  * The delivery rules, applied the same way on every transport: check the envelope, the version and the
  * payload, run the handler, then ack, retry after a backoff, or dead-letter.
  */
-import { isBlueprintError, jsonCodec, parseOrThrow } from '@blueprint/core';
-import type { BackoffFunction } from './backoff.js';
+import { isBlueprintError } from '@blueprint/core';
+import { type BackoffFunction, type MessageSigner, parseOrThrow } from '@blueprint/core/plugin';
+import { jsonCodec } from '@blueprint/core/transport';
 import type { AnyEvent } from './define-event.js';
-import { parsedPayload } from './envelope.js';
+import { parsedPayload, signatureProblem } from './envelope.js';
 import type { EventHandler, EventMeta } from './handler.js';
 import type { HandlerInstruments } from './instruments.js';
-import type { DeadLetterReason, Delivery, TransportSubscription } from './transport.js';
+import type { DeadLetterReason, Delivery, TransportSubscription } from './transport/event-transport.js';
 
 /** Counters of one subscription. */
 export interface SubscriptionStats {
@@ -43,6 +44,8 @@ export interface GroupConsumerSettings {
   readonly onHandlerError: HandlerErrorReporter;
   /** Metrics, spans and log lines of this subscription; undefined for a bus without telemetry. */
   readonly instruments?: HandlerInstruments | undefined;
+  /** Checks each delivery's signature before anything else (auth on); undefined: nothing is checked. */
+  readonly signer?: MessageSigner | undefined;
 }
 
 /** The message, code and details of an error; details the codec cannot encode are left out (dead letters are stored encoded). */
@@ -81,6 +84,7 @@ export class GroupConsumer {
   private readonly backoff: BackoffFunction;
   private readonly onHandlerError: HandlerErrorReporter;
   private readonly instruments: HandlerInstruments | undefined;
+  private readonly signer: MessageSigner | undefined;
   private idle: (() => void) | undefined;
 
   constructor(settings: GroupConsumerSettings) {
@@ -93,10 +97,22 @@ export class GroupConsumer {
     this.backoff = settings.backoff;
     this.onHandlerError = settings.onHandlerError;
     this.instruments = settings.instruments;
+    this.signer = settings.signer;
   }
 
   /** Handles one delivery; given to the transport as its `deliver` callback. Never throws. */
   readonly deliver = (delivery: Delivery): void => {
+    if (this.signer !== undefined && delivery.envelope !== undefined) {
+      const problem = signatureProblem(delivery.envelope, this.signer);
+      if (problem !== undefined) {
+        const { name, id } = delivery.envelope;
+        this.deadLetter(delivery, {
+          kind: 'signature',
+          message: `event "${name}" ${id} ${problem}: it was not published by a process holding the topology's auth secret, so group "${this.group}" does not handle it; it is not retried, and a replay fails the same way`,
+        });
+        return;
+      }
+    }
     if (delivery.duplicate) {
       this.duplicates++;
       delivery.ack();

@@ -1,27 +1,20 @@
 /**
- * What handlers receive and the options that shape how they are called.
+ * What handlers receive, the options that shape how they are called, and the checks of a subscription.
  */
-import type { Backoff } from './backoff.js';
-import type { AnyEvent, PayloadOf } from './define-event.js';
-import type { EventHeaders } from './envelope.js';
+import type { Backoff } from '@blueprint/core/plugin';
+import { type AnyEvent, isEventDefinition, type PayloadOf } from './define-event.js';
+import type { EventEnvelope } from './envelope.js';
+import { EventsHandlerError } from './errors.js';
 
-/** What a handler learns about the event it handles, besides the payload. */
-export interface EventMeta {
-  /** Event id: the same on every redelivery, so it can key your own deduplication. */
-  readonly id: string;
-  /** Event name. */
-  readonly name: string;
-  /** Payload version. */
-  readonly version: number;
-  /** When the event was published. */
-  readonly occurredAt: Date;
+/**
+ * What a handler learns about the event it handles, besides the payload: the envelope's `id` (the same
+ * on every redelivery, so it can key your own deduplication), `name`, `version`, `occurredAt`, `key` and
+ * `headers` (`x-correlation-id`, `traceparent`...: pass them on to the calls you make,
+ * `await this.payments.charge(input, { headers: meta.headers })`).
+ */
+export interface EventMeta extends Readonly<Omit<EventEnvelope, 'payload' | 'key'>> {
   /** The publisher's key, if any. */
   readonly key: string | undefined;
-  /**
-   * Headers from the publisher (`x-correlation-id`, `traceparent`...). Pass them on to calls you make:
-   * `await this.payments.charge(input, { headers: meta.headers })`.
-   */
-  readonly headers: EventHeaders;
   /** Which attempt this is, from 1. */
   readonly attempt: number;
   /** The consumer group (the subscribing service's name). */
@@ -57,3 +50,39 @@ export interface SubscribeOptions extends HandlerOptions {
 
 /** Group names: letters, digits, `_`, `-`; no dots (NATS durable names refuse them). */
 export const GROUP_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,127}$/;
+
+/**
+ * Checks what `subscribe` got: a group name, versions of one event made by `defineEvent` (each once) and
+ * a function. Returns the event list and its name; throws `EVENTS_HANDLER_INVALID` naming the problem.
+ */
+export function checkSubscription(
+  event: AnyEvent | readonly AnyEvent[],
+  handler: unknown,
+  group: unknown,
+): { events: readonly AnyEvent[]; name: string } {
+  const events: readonly AnyEvent[] = Array.isArray(event) ? event : [event as AnyEvent];
+  if (typeof group !== 'string' || !GROUP_NAME.test(group)) {
+    throw new EventsHandlerError(
+      `invalid group ${JSON.stringify(group)}: use letters, digits, "_" and "-", starting with a letter (the plugin uses the service name)`,
+    );
+  }
+  if (events.length === 0 || !events.every(isEventDefinition)) {
+    throw new EventsHandlerError(
+      `subscribe for group "${group}" needs an event made by defineEvent (or a list of versions of one)`,
+    );
+  }
+  const name = events[0]!.name;
+  const versions = new Set<number>();
+  for (const e of events) {
+    if (e.name !== name || versions.has(e.version)) {
+      throw new EventsHandlerError(
+        `one handler takes versions of one event, each once; got "${e.name}" v${e.version} beside "${name}"`,
+      );
+    }
+    versions.add(e.version);
+  }
+  if (typeof handler !== 'function') {
+    throw new EventsHandlerError(`the handler of "${name}" for group "${group}" is not a function`);
+  }
+  return { events, name };
+}

@@ -1,4 +1,5 @@
-import { createTelemetry, defineApp, defineService, NotFoundError, service } from '@blueprint/core';
+import { defineApp, defineService, NotFoundError, service, type Telemetry } from '@blueprint/core';
+import { createTelemetry } from '@blueprint/core/plugin';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -13,17 +14,21 @@ import { defineEvent } from './define-event.js';
 import { createEventBus } from './event-bus.js';
 import { OnEvent } from './on-event.js';
 import { describeEvents } from './plugin.js';
-import { createMemoryTransport } from './transports/memory.js';
+import { createMemoryTransport } from './transports/memory/index.js';
 
 const OrderPlaced = defineEvent('order.placed', z.object({ orderId: z.string() }));
 
-/** The value of the sample `name{labels}` in Prometheus text; undefined when there is none. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
+/** The value of the series `name{labels}` in the process's registry (`name_count` etc. for a histogram). */
+async function series(telemetry: Telemetry, name: string, labels: Record<string, string>) {
+  for (const metric of await telemetry.metrics.registry.getMetricsAsJSON()) {
+    const found = (
+      metric.values as { metricName?: string; labels: Record<string, unknown>; value: number }[]
+    ).find(
+      (value) =>
+        (value.metricName ?? metric.name) === name &&
+        Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted),
+    );
+    if (found !== undefined) return found.value;
   }
   return undefined;
 }
@@ -59,20 +64,21 @@ describe('bus metrics and logs', () => {
     await vi.waitFor(() => expect(bus.stats().subscriptions[0]!.deadLettered).toBe(1));
 
     const text = await telemetry.metrics.text();
+    const sample = (name: string, labels: Record<string, string>) => series(telemetry, name, labels);
     const labels = { event: 'order.placed', group: 'billing' };
-    expect(sample(text, 'blueprint_events_published_total', { event: 'order.placed', code: 'OK' })).toBe(3);
+    expect(await sample('blueprint_events_published_total', { event: 'order.placed', code: 'OK' })).toBe(3);
     expect(
-      sample(text, 'blueprint_events_published_total', { event: 'order.placed', code: 'VALIDATION_FAILED' }),
+      await sample('blueprint_events_published_total', { event: 'order.placed', code: 'VALIDATION_FAILED' }),
     ).toBe(1);
-    expect(sample(text, 'blueprint_events_handled_total', { ...labels, code: 'OK' })).toBe(2);
-    expect(sample(text, 'blueprint_events_handled_total', { ...labels, code: 'NOT_FOUND' })).toBe(2);
-    expect(sample(text, 'blueprint_events_retried_total', labels)).toBe(1);
-    expect(sample(text, 'blueprint_events_dead_lettered_total', labels)).toBe(1);
-    expect(sample(text, 'blueprint_events_handle_duration_seconds_count', labels)).toBe(4);
-    expect(sample(text, 'blueprint_events_handle_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(
+    expect(await sample('blueprint_events_handled_total', { ...labels, code: 'OK' })).toBe(2);
+    expect(await sample('blueprint_events_handled_total', { ...labels, code: 'NOT_FOUND' })).toBe(2);
+    expect(await sample('blueprint_events_retried_total', labels)).toBe(1);
+    expect(await sample('blueprint_events_dead_lettered_total', labels)).toBe(1);
+    expect(await sample('blueprint_events_handle_duration_seconds_count', labels)).toBe(4);
+    expect(await sample('blueprint_events_handle_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(
       4,
     );
-    expect(sample(text, 'blueprint_events_pending', labels)).toBe(0);
+    expect(await sample('blueprint_events_pending', labels)).toBe(0);
     expect(text).toContain('# TYPE blueprint_events_handle_duration_seconds histogram');
 
     const handled = logs.filter((line) => line.msg === 'event handled');
@@ -106,11 +112,8 @@ describe('bus metrics and logs', () => {
     });
     for (const orderId of ['a', 'b', 'c']) await bus.publish(OrderPlaced, { orderId });
     await vi.waitFor(() => expect(waiting).toHaveLength(1));
-    const pending = async () =>
-      sample(await telemetry.metrics.text(), 'blueprint_events_pending', {
-        event: 'order.placed',
-        group: 'slow',
-      });
+    const pending = () =>
+      series(telemetry, 'blueprint_events_pending', { event: 'order.placed', group: 'slow' });
     expect(await pending()).toBe(3);
     waiting[0]!();
     await vi.waitFor(() => expect(waiting).toHaveLength(2));

@@ -4,18 +4,12 @@
  * line per handled event. Counts on the hot path are plain numbers, added to the Prometheus metrics
  * when they are scraped, so a bus with metrics on stays close to one without.
  */
-import {
-  DURATION_BUCKETS,
-  isBlueprintError,
-  type Logger,
-  type SpanHandle,
-  type Telemetry,
-} from '@blueprint/core';
+import { isBlueprintError, type Logger, type Telemetry } from '@blueprint/core';
+import { DURATION_BUCKETS, HistogramTally, type SpanHandle } from '@blueprint/core/plugin';
 import { trace } from '@opentelemetry/api';
 import type { EventHeaders } from './envelope.js';
 import type { EventMeta } from './handler.js';
-import { HistogramTally, type MetricRegistry, registerTallyHistogram } from './internal/tally-histogram.js';
-import type { DeadLetterReason, EventTransport, GroupBinding } from './transport.js';
+import type { DeadLetterReason, EventTransport, GroupBinding } from './transport/event-transport.js';
 
 /** Names of the events metrics. */
 export const EVENTS_METRICS = {
@@ -37,12 +31,21 @@ export const EVENTS_METRICS = {
   pending: 'blueprint_events_pending',
 } as const;
 
-/** Value of `messaging.system` by transport kind. */
-const MESSAGING_SYSTEMS: Readonly<Record<string, string>> = {
-  'redis-streams': 'redis',
-  nats: 'nats',
-  memory: 'memory',
-};
+/** The attributes of a producer (`send`) or consumer (`process`) span of `event`, in the OpenTelemetry messaging conventions. */
+function messagingAttributes(
+  system: string,
+  event: string,
+  operation: 'send' | 'process',
+  group?: string,
+): Readonly<Record<string, string>> {
+  return {
+    'messaging.system': system,
+    'messaging.destination.name': event,
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation === 'send' ? 'publish' : 'process',
+    ...(group === undefined ? {} : { 'messaging.consumer.group.name': group }),
+  };
+}
 
 const codeOf = (error: unknown): string => (isBlueprintError(error) ? error.code : 'INTERNAL');
 
@@ -87,12 +90,7 @@ export class PublishInstruments {
     private readonly telemetry: Telemetry,
   ) {
     this.spanName = `${event} publish`;
-    this.attributes = {
-      'messaging.system': system,
-      'messaging.destination.name': event,
-      'messaging.operation.type': 'send',
-      'messaging.operation.name': 'publish',
-    };
+    this.attributes = messagingAttributes(system, event, 'send');
   }
 
   /**
@@ -126,8 +124,8 @@ export class HandlerInstruments {
   deadLettered = 0;
   /** Handler run time. */
   readonly duration = new HistogramTally(DURATION_BUCKETS);
-  flushedRetried = 0;
-  flushedDeadLettered = 0;
+  /** What the counters already got of `retried` and `deadLettered`. */
+  readonly flushed = { retried: 0, deadLettered: 0 };
   private readonly spanName: string;
   private readonly attributes: Readonly<Record<string, string>>;
 
@@ -139,13 +137,7 @@ export class HandlerInstruments {
     private readonly logger: Logger,
   ) {
     this.spanName = `${event} process`;
-    this.attributes = {
-      'messaging.system': system,
-      'messaging.destination.name': event,
-      'messaging.operation.type': 'process',
-      'messaging.operation.name': 'process',
-      'messaging.consumer.group.name': group,
-    };
+    this.attributes = messagingAttributes(system, event, 'process', group);
   }
 
   /** A consumer span for handling `meta`'s event, a child of the span in its headers' `traceparent`. */
@@ -266,32 +258,25 @@ export class EventsInstruments {
         }
       },
     });
-    metrics.counter({
-      name: EVENTS_METRICS.retried,
-      help: 'Retries scheduled after a failed handler run, by event and consumer group.',
-      labelNames: ['event', 'group'],
-      collect() {
-        for (const h of handlers) {
-          if (h.retried > h.flushedRetried)
-            this.inc({ event: h.event, group: h.group }, h.retried - h.flushedRetried);
-          h.flushedRetried = h.retried;
-        }
-      },
-    });
-    metrics.counter({
-      name: EVENTS_METRICS.deadLettered,
-      help: 'Events moved to the dead-letter store, by event and consumer group.',
-      labelNames: ['event', 'group'],
-      collect() {
-        for (const h of handlers) {
-          if (h.deadLettered > h.flushedDeadLettered) {
-            this.inc({ event: h.event, group: h.group }, h.deadLettered - h.flushedDeadLettered);
+    const handlerCounts = [
+      [EVENTS_METRICS.retried, 'retried', 'Retries scheduled after a failed handler run'],
+      [EVENTS_METRICS.deadLettered, 'deadLettered', 'Events moved to the dead-letter store'],
+    ] as const;
+    for (const [name, key, what] of handlerCounts) {
+      metrics.counter({
+        name,
+        help: `${what}, by event and consumer group.`,
+        labelNames: ['event', 'group'],
+        collect() {
+          for (const h of handlers) {
+            if (h[key] > h.flushed[key])
+              this.inc({ event: h.event, group: h.group }, h[key] - h.flushed[key]);
+            h.flushed[key] = h[key];
           }
-          h.flushedDeadLettered = h.deadLettered;
-        }
-      },
-    });
-    registerTallyHistogram(metrics.registry as unknown as MetricRegistry, {
+        },
+      });
+    }
+    metrics.tallyHistogram({
       name: EVENTS_METRICS.handleDuration,
       help: 'Handler run time, by event and consumer group, in seconds.',
       labelNames: ['event', 'group'],
@@ -346,7 +331,7 @@ export class EventsInstruments {
 }
 
 function systemOf(transport: EventTransport): string {
-  return MESSAGING_SYSTEMS[transport.kind] ?? transport.kind;
+  return transport.messagingSystem ?? transport.type;
 }
 
 const byTelemetry = new WeakMap<Telemetry, EventsInstruments>();

@@ -3,9 +3,14 @@
  * events plugin subscribes the handlers of the services hosted in a process when it is ready, in a
  * consumer group named after the service.
  */
-import { getMethodMetadata, methodNamesOf, setMethodMetadata } from '@blueprint/core';
+import {
+  type DualMethodDecorator,
+  getMethodMetadata,
+  methodDecorator,
+  methodNamesOf,
+} from '@blueprint/core/plugin';
 import { type AnyEvent, isEventDefinition, type PayloadOf } from './define-event.js';
-import { EventsError } from './errors.js';
+import { EventsHandlerError } from './errors.js';
 import type { EventMeta, HandlerOptions } from './handler.js';
 
 /** Options of {@link OnEvent}: each falls back to the topology's `events` defaults. */
@@ -23,6 +28,17 @@ export interface HandlerDeclaration {
 
 const METADATA_KEY = 'events:on';
 
+/**
+ * What `@OnEvent(event)` returns: a method decorator for legacy (`experimentalDecorators`) and TC39
+ * standard decorators alike, whose method must take the event's payload.
+ */
+export type OnEventDecorator<E extends AnyEvent> = DualMethodDecorator &
+  (<T extends (payload: PayloadOf<E>, meta: EventMeta) => unknown>(
+    prototype: object,
+    method: string | symbol,
+    descriptor: TypedPropertyDescriptor<T>,
+  ) => void);
+
 interface Recorded {
   readonly events: readonly AnyEvent[];
   readonly options: OnEventOptions;
@@ -30,7 +46,8 @@ interface Recorded {
 
 /**
  * Handles an event in a service method. The method receives the payload (parsed by the event's schema)
- * and the event's {@link EventMeta}; it throws to have the event retried.
+ * and the event's {@link EventMeta}; it throws to have the event retried. Works with legacy
+ * (`experimentalDecorators`) and standard decorators; on anything but a method it throws `APP_INVALID`.
  *
  * @example
  * class BillingService {
@@ -38,28 +55,20 @@ interface Recorded {
  *   async onOrderPlaced(order: PayloadOf<typeof OrderPlaced>, meta: EventMeta) { ... }
  * }
  */
-export function OnEvent<E extends AnyEvent>(event: E | readonly E[], options: OnEventOptions = {}) {
+export function OnEvent<E extends AnyEvent>(
+  event: E | readonly E[],
+  options: OnEventOptions = {},
+): OnEventDecorator<E> {
   const events: readonly AnyEvent[] = Array.isArray(event) ? event : [event as AnyEvent];
   if (events.length === 0 || !events.every(isEventDefinition)) {
-    throw new EventsError(
-      'EVENTS_HANDLER_INVALID',
+    throw new EventsHandlerError(
       '@OnEvent needs an event made by defineEvent (or a list of versions of one event)',
     );
   }
   const recorded: Recorded = { events, options };
-  return <T extends (payload: PayloadOf<E>, meta: EventMeta) => unknown>(
-    prototype: object,
-    method: string | symbol,
-    descriptor: TypedPropertyDescriptor<T>,
-  ): void => {
-    if (typeof method !== 'string' || typeof descriptor.value !== 'function') {
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
-        `@OnEvent(${events[0]!.name}) goes on a method with a string name, not on ${String(method)}`,
-      );
-    }
-    setMethodMetadata(prototype, method, METADATA_KEY, recorded);
-  };
+  return methodDecorator(`@OnEvent(${events[0]!.name})`, (site) => {
+    site.record(METADATA_KEY, recorded);
+  }) as OnEventDecorator<E>;
 }
 
 /**
@@ -79,8 +88,7 @@ export function eventHandlersOf(
     const twin = handlers.find((h) => h.events[0]!.name === name);
     if (twin !== undefined) {
       const className = (instance.constructor as { name?: string } | undefined)?.name ?? 'the service';
-      throw new EventsError(
-        'EVENTS_HANDLER_INVALID',
+      throw new EventsHandlerError(
         `${className} handles "${name}" twice (${twin.method} and ${method}); a service is one consumer group: merge them into one handler`,
       );
     }

@@ -7,18 +7,21 @@ import {
   service,
   TopologyError,
 } from '@blueprint/core';
+import { waitFor } from '@blueprint/core/testing';
+import { defineDriver } from '@blueprint/core/transport';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineEvent,
   type EventBus,
-  EventBusToken,
   type EventMeta,
-  eventHandlersOf,
+  EventsTokens,
   eventsPlugin,
   OnEvent,
   type PayloadOf,
 } from './index.js';
+import { eventHandlersOf } from './on-event.js';
+import { createMemoryTransport } from './transports/memory/index.js';
 
 const OrderPlaced = defineEvent('order.placed', z.object({ orderId: z.string(), at: z.date() }));
 const Orders = defineService('orders', {
@@ -31,7 +34,7 @@ const log: string[] = [];
 
 @injectable()
 class OrdersService {
-  constructor(@inject(EventBusToken) private readonly bus: EventBus) {}
+  constructor(@inject(EventsTokens.Bus) private readonly bus: EventBus) {}
   async onStart() {
     await this.bus.publish(OrderPlaced, { orderId: 'early', at: new Date(0) });
   }
@@ -73,11 +76,6 @@ const monolith = {
   processes: { main: { services: ['orders', 'billing', 'audit'] } },
 };
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(condition()).toBe(true);
-}
-
 describe('eventsPlugin', () => {
   it('delivers to every subscribing service, including events published in onStart', async () => {
     log.length = 0;
@@ -85,7 +83,7 @@ describe('eventsPlugin', () => {
     await shop.start();
     const id = await shop.client(Orders).place({ orderId: 'o1' });
     await shop.client(Orders).place({ orderId: 'flaky' });
-    await waitFor(() => log.length === 6);
+    await waitFor(() => log.length === 6, { message: 'six handled events' });
     expect(log.sort()).toEqual([
       'audit:early:audit',
       'audit:flaky:audit',
@@ -95,7 +93,7 @@ describe('eventsPlugin', () => {
       'billing:o1:1:cid-1',
     ]);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const bus = shop.resolve(EventBusToken);
+    const bus = shop.resolve(EventsTokens.Bus);
     expect(
       bus
         .stats()
@@ -112,7 +110,37 @@ describe('eventsPlugin', () => {
       (e) => e,
     );
     expect(error).toBeInstanceOf(TopologyError);
-    expect(error.message).toContain('unknown event transport "kafka"; allowed: memory, redis-streams');
+    expect(error.message).toContain('unknown event transport "kafka"; allowed: memory, redis-streams, nats');
+  });
+
+  it('lets an app add a transport type with eventsPlugin({ transports }), with its own options', async () => {
+    const created: unknown[] = [];
+    const inProcess = defineDriver({
+      type: 'in-process',
+      schema: z.strictObject({ type: z.literal('in-process'), label: z.string().default('none') }),
+      create: (options, context: { appName?: string }) => {
+        created.push({ options, appName: context.appName });
+        return createMemoryTransport();
+      },
+    });
+    const custom = defineApp({
+      name: 'shop',
+      services: [
+        service(Orders, OrdersService),
+        service(Billing, BillingService),
+        service(Audit, AuditService),
+      ],
+      plugins: [eventsPlugin({ transports: [inProcess] })],
+    });
+    log.length = 0;
+    const shop = await createApp(custom, {
+      topology: { ...monolith, events: { type: 'in-process', label: 'x', maxAttempts: 2 } },
+    });
+    expect(created).toEqual([{ options: { type: 'in-process', label: 'x' }, appName: 'shop' }]);
+    await shop.start();
+    await shop.client(Orders).place({ orderId: 'o7' });
+    await waitFor(() => log.includes('billing:o7:1:cid-1'), { message: 'the event on the added transport' });
+    await shop.stop();
   });
 
   it('refuses unknown keys and bad values in the events section', async () => {
@@ -129,6 +157,7 @@ describe('eventsPlugin', () => {
       topology: {
         app: 'x',
         rpc: { type: 'http' },
+        auth: 'none',
         events: { type: 'memory' },
         processes: {
           a: { services: ['orders'], address: 'http://127.0.0.1:1' },
@@ -146,6 +175,86 @@ describe('eventsPlugin', () => {
     const error = await createApp(app, { topology: withoutEvents }).catch((e) => e);
     expect(error).toBeInstanceOf(TopologyError);
     expect(error.message).toContain('topology.events is missing');
+  });
+
+  it('warns once when a process publishes an event that none of its services declares', async () => {
+    const Shipped = defineEvent('order.shipped', z.object({ orderId: z.string() }));
+    const Declared = defineService('orders', Orders.methods, { publishes: [OrderPlaced] });
+    @injectable()
+    class Shipping {
+      constructor(@inject(EventsTokens.Bus) private readonly bus: EventBus) {}
+      async place({ orderId }: { orderId: string }) {
+        await this.bus.publish(OrderPlaced, { orderId, at: new Date() });
+        return this.bus.publish(Shipped, { orderId });
+      }
+    }
+    const declaring = defineApp({
+      name: 'shop',
+      services: [service(Declared, Shipping)],
+      plugins: [eventsPlugin()],
+    });
+    const logs: Record<string, unknown>[] = [];
+    const shop = await createApp(declaring, {
+      topology: { app: 'x', events: { type: 'memory' }, processes: { main: { services: ['orders'] } } },
+      logDestination: { write: (line) => logs.push(JSON.parse(line)) },
+    });
+    await shop.start();
+    await shop.client(Declared).place({ orderId: 'o1' });
+    await shop.client(Declared).place({ orderId: 'o2' });
+    const warnings = logs.filter((l) => l.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        event: 'order.shipped',
+        declared: ['order.placed'],
+        msg: 'process "main" published "order.shipped", which none of its services (orders) declares: add the event to "publishes" of the contract whose service publishes it',
+      }),
+    ]);
+    await shop.stop();
+  });
+
+  it('starts a process that neither publishes nor consumes while the broker is down; a consumer does not start', async () => {
+    const down = defineDriver({
+      type: 'down',
+      schema: z.strictObject({ type: z.literal('down') }),
+      create: () => {
+        const transport = createMemoryTransport();
+        return Object.assign(Object.create(transport) as typeof transport, {
+          crossesProcesses: true,
+          connect: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')),
+        });
+      },
+    });
+    const split = defineApp({
+      name: 'shop',
+      services: [
+        service(Orders, OrdersService),
+        service(Billing, BillingService),
+        service(Audit, AuditService),
+      ],
+      plugins: [eventsPlugin({ transports: [down] })],
+    });
+    const topology = {
+      app: 'x',
+      rpc: { type: 'http' },
+      auth: 'none',
+      events: { type: 'down' },
+      processes: {
+        calls: { services: ['audit'] },
+        billing: { services: ['billing', 'orders'], address: 'http://127.0.0.1:1' },
+      },
+    };
+    const quiet = defineApp({
+      ...split,
+      services: [service(Orders, OrdersService), service(Billing, BillingService), service(Audit, class {})],
+    });
+    const idle = await createApp(quiet, { topology, process: 'calls', listen: { port: 0 } });
+    await idle.start();
+    expect((await idle.readiness()).checks.events).toMatchObject({ ok: true });
+    await idle.stop();
+
+    const consumer = await createApp(split, { topology, process: 'billing', listen: { port: 0 } });
+    await expect(consumer.start()).rejects.toThrow(/ECONNREFUSED/);
+    await consumer.stop();
   });
 
   it('refuses two handlers of one event in one service', () => {

@@ -1,5 +1,8 @@
 /**
- * @blueprint/events/testing — the transport conformance suite (vitest), for the built-in transports and
- * for your own.
+ * @blueprint/events/testing — the event transport conformance suite (vitest), for the built-in
+ * transports and for your own.
  */
-export { type ConformanceHarness, describeTransportConformance } from './conformance.js';
+export {
+  describeEventTransportConformance,
+  type EventTransportConformanceOptions,
+} from './event-transport-conformance.js';

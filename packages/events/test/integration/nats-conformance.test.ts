@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { describeTransportConformance } from '../../src/testing/index.js';
-import { createNatsTransport } from '../../src/transports/nats.js';
+import { describeEventTransportConformance } from '../../src/testing/index.js';
+import { createNatsTransport } from '../../src/transports/nats/index.js';
 
 const url = inject('natsUrl');
 let admin: NatsConnection;
@@ -14,7 +14,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-describeTransportConformance('nats', {
+describeEventTransportConformance('nats', {
   createTransport: (namespace) =>
     createNatsTransport({ url, stream: namespace, ackWait: 1_000, pullExpires: 2_000 }),
   async cleanup(namespace) {

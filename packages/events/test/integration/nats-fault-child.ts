@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { defineEvent } from '../../src/define-event.js';
 import { createEventBus } from '../../src/event-bus.js';
-import { createNatsTransport } from '../../src/transports/nats.js';
+import { createNatsTransport } from '../../src/transports/nats/index.js';
 
 const [url, stream, group, concurrency, ackWait] = process.argv.slice(2);
 const Job = defineEvent('fault.job', z.object({ n: z.number() }));

@@ -14,9 +14,9 @@ import { type ServerHandle, startNats, waitFor } from '../../../../test/harness/
 import { defineEvent } from '../../src/define-event.js';
 import { isEventsError } from '../../src/errors.js';
 import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
-import type { GroupBinding } from '../../src/transport.js';
-import { createNatsTransport, type NatsTransportOptions } from '../../src/transports/nats.js';
-import { NatsNames } from '../../src/transports/nats-names.js';
+import type { GroupBinding } from '../../src/transport/index.js';
+import { createNatsTransport, type NatsTransportOptions } from '../../src/transports/nats/index.js';
+import { NatsNames } from '../../src/transports/nats/names.js';
 
 const Job = defineEvent('fault.job', z.object({ n: z.number().int().min(0) }));
 const LooseJob = defineEvent('fault.job', z.object({ n: z.number() }));

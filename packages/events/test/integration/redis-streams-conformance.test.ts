@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, inject } from 'vitest';
-import { createRedisStreamsTransport } from '../../src/index.js';
-import { describeTransportConformance } from '../../src/testing/index.js';
+import { describeEventTransportConformance } from '../../src/testing/index.js';
+import { createRedisStreamsTransport } from '../../src/transports/redis-streams/index.js';
 
 const url = inject('redisUrl');
 const admin = new Redis(url, { lazyConnect: true });
@@ -10,7 +10,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describeTransportConformance('redis-streams', {
+describeEventTransportConformance('redis-streams', {
   createTransport: (namespace) =>
     createRedisStreamsTransport({
       url,

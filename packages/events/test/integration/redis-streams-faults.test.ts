@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ServerHandle, startFaultProxy, startRedis, waitFor } from '../../../../test/harness/index.js';
-import { createEventBus, createRedisStreamsTransport, defineEvent, type EventBus } from '../../src/index.js';
+import { createEventBus, defineEvent, type EventBus } from '../../src/index.js';
+import { createRedisStreamsTransport } from '../../src/transports/redis-streams/index.js';
 
 const Job = defineEvent('fault.job', z.object({ n: z.number() }));
 const FIXTURE = fileURLToPath(new URL('./fixtures/consumer.ts', import.meta.url));

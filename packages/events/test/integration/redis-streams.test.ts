@@ -5,13 +5,11 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../../test/harness/index.js';
+import { createEventBus, defineEvent, type EventBus } from '../../src/index.js';
 import {
-  createEventBus,
   createRedisStreamsTransport,
-  defineEvent,
-  type EventBus,
   type RedisStreamsTransportOptions,
-} from '../../src/index.js';
+} from '../../src/transports/redis-streams/index.js';
 
 const url = inject('redisUrl');
 const admin = new Redis(url);

@@ -1,0 +1,49 @@
+/**
+ * Event transports as drivers: each transport is a folder exporting one descriptor made with core's
+ * `defineDriver({ type, schema, create })`, whose zod schema is the single source of its options.
+ */
+import { parseOptions } from '@blueprint/core/plugin';
+import type { DriverDescriptor } from '@blueprint/core/transport';
+import type { z } from 'zod';
+import { EventsConfigError } from '../errors.js';
+import type { EventTransport } from './event-transport.js';
+
+/** What the events plugin passes to a transport's `create` besides its options. */
+export interface EventTransportContext {
+  /** The app's name: the default namespace of what the transport keeps (key prefix, stream name). */
+  readonly appName?: string | undefined;
+  /** Where background errors go (reconnects, failed writes). */
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
+
+/** The descriptor of an event transport. */
+export type EventTransportDriver<
+  Type extends string = string,
+  Schema extends z.ZodObject = z.ZodObject,
+  Context extends EventTransportContext = EventTransportContext,
+> = DriverDescriptor<Type, Schema, EventTransport, Context>;
+
+/** Any event transport descriptor, as `eventsPlugin({ transports })` takes them. */
+export type AnyEventTransportDriver = DriverDescriptor<string, z.ZodObject, EventTransport, any>;
+
+/** The options a transport's factory takes: its schema's input, without `type`. */
+export type TransportOptionsOf<Schema extends z.ZodObject> = Omit<z.input<Schema>, 'type'>;
+
+/**
+ * Parses options given in code with the descriptor's schema (the one the topology section uses):
+ * defaults filled in, durations in ms. Throws `EVENTS_CONFIG_INVALID` naming each bad option.
+ *
+ * @example
+ * const parsed = parseTransportOptions(natsTransportDriver, options, 'createNatsTransport(options)');
+ */
+export function parseTransportOptions<Schema extends z.ZodObject>(
+  driver: { readonly type: string; readonly schema: Schema },
+  options: object,
+  subject: string,
+): z.output<Schema> {
+  return parseOptions(
+    driver.schema,
+    { ...options, type: driver.type },
+    { subject, error: EventsConfigError },
+  );
+}

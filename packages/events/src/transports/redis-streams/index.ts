@@ -1,0 +1,50 @@
+/**
+ * @blueprint/events/transports/redis-streams — the `redis-streams` transport: one stream per event
+ * name, one consumer group per subscribing service, retries through a delayed set, dead letters in a
+ * hash. Needs `ioredis` (an optional peer dependency, imported when the transport connects).
+ *
+ * @example
+ * "events": { "type": "redis-streams", "url": "${EVENTS_REDIS_URL:-redis://127.0.0.1:6379}" }
+ */
+import { defineDriver } from '@blueprint/core/transport';
+import { parseTransportOptions } from '../../transport/driver.js';
+import type { EventTransport } from '../../transport/event-transport.js';
+import {
+  type RedisStreamsTransportContext,
+  type RedisStreamsTransportOptions,
+  redisStreamsTransportSchema,
+} from './options.js';
+import { RedisStreamsTransport } from './transport.js';
+
+export {
+  type RedisStreamsTransportContext,
+  type RedisStreamsTransportOptions,
+  redisStreamsTransportSchema,
+} from './options.js';
+
+/** The `redis-streams` transport's descriptor. In an app the key prefix defaults to `"bp:<app name>"`. */
+export const redisStreamsTransportDriver = defineDriver({
+  type: 'redis-streams',
+  schema: redisStreamsTransportSchema,
+  create: (options, context: RedisStreamsTransportContext = {}): EventTransport =>
+    new RedisStreamsTransport(options, context),
+});
+
+/**
+ * Creates the `redis-streams` transport. Nothing connects until the bus connects. Throws
+ * `EVENTS_CONFIG_INVALID` naming a bad option.
+ *
+ * @example
+ * const bus = createEventBus({
+ *   transport: createRedisStreamsTransport({ url: 'redis://127.0.0.1:6379', prefix: 'bp:shop', visibilityTimeout: '30s' }),
+ * });
+ */
+export function createRedisStreamsTransport(
+  options: RedisStreamsTransportOptions = {},
+  context: RedisStreamsTransportContext = {},
+): EventTransport {
+  return new RedisStreamsTransport(
+    parseTransportOptions(redisStreamsTransportDriver, options, 'createRedisStreamsTransport(options)'),
+    context,
+  );
+}
