@@ -1,0 +1,30 @@
+/**
+ * The mailer contract: it sends a welcome email to every new user (simulated: emails are kept in
+ * memory) and tells which emails went to an address.
+ */
+import { defineService } from "@blueprint/core";
+import { z } from "zod";
+
+/** An email that was sent. */
+export const Email = z.object({
+	to: z.email(),
+	subject: z.string(),
+	body: z.string(),
+	sentAt: z.date(),
+});
+/** An email that was sent. */
+export type Email = z.infer<typeof Email>;
+
+/** The `mailer` service. */
+export const Mailer = defineService(
+	"mailer",
+	{
+		sentTo: {
+			input: z.object({ email: z.email() }),
+			output: z.array(Email),
+			idempotent: true,
+			description: "the emails sent to an address",
+		},
+	},
+	{ description: "sends emails (simulated)" },
+);

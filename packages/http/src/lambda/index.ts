@@ -1,0 +1,169 @@
+/**
+ * @blueprint/http/lambda — the routes of a route table as an AWS Lambda handler for API Gateway HTTP API
+ * (payload format 2.0) and Lambda Function URL events, which share one shape.
+ *
+ * The handler routes with the route table itself (no API Gateway route per method is needed: one
+ * `$default` route, or a Function URL, sends everything to it), answers what no route takes with 404/405,
+ * and caps each request's deadline by the invocation's remaining time. The app is created at module load
+ * and started on the first event, so a warm invocation does no start-up work.
+ */
+import { decodeBody } from '../body.js';
+import { docsSite, type OpenApiServeOptions } from '../docs.js';
+import {
+  type Answer,
+  type ClientSource,
+  createEdge,
+  type Edge,
+  type EdgeOptions,
+  NO_ROUTE,
+} from '../edge.js';
+import type { QueryValues } from '../input.js';
+import type { Routes } from '../routes.js';
+
+/**
+ * The event of API Gateway HTTP API (payload format 2.0) and of a Lambda Function URL: the fields the
+ * handler reads. `APIGatewayProxyEventV2` of `@types/aws-lambda` is assignable to it.
+ */
+export interface LambdaHttpEvent {
+  readonly rawPath: string;
+  readonly rawQueryString?: string;
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  readonly requestContext: { readonly http: { readonly method: string } };
+}
+
+/** The answer: `APIGatewayProxyStructuredResultV2` of `@types/aws-lambda`. */
+export interface LambdaHttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/** The invocation context the handler reads (`Context` of `@types/aws-lambda` is assignable to it). */
+export interface LambdaInvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Options of {@link blueprintLambda}. */
+export interface BlueprintLambdaOptions extends Omit<EdgeOptions, 'clients'> {
+  /** The route table. */
+  readonly routes: Routes;
+  /**
+   * The clients, or a promise of them: typically the app being created and started at module load
+   * (`createApp(...).then(async (app) => { await app.start(); return app; })`).
+   */
+  readonly clients: ClientSource | PromiseLike<ClientSource>;
+  /** A prefix of `rawPath` the routes do not have, e.g. an API Gateway stage (`/prod`). Default: none. */
+  readonly basePath?: string;
+  /** Time kept back from the invocation's remaining time for writing the answer, in ms. Default 50. */
+  readonly margin?: number;
+  /** Where to serve the OpenAPI document and the docs page; `false` for neither. Default: `/openapi.json`, no page. */
+  readonly openapi?: OpenApiServeOptions | false;
+}
+
+/** The Lambda handler. */
+export type LambdaHttpHandler = (
+  event: LambdaHttpEvent,
+  context: LambdaInvocationContext,
+) => Promise<LambdaHttpResult>;
+
+function queryOf(raw: string | undefined): QueryValues {
+  const query: Record<string, string | string[]> = {};
+  if (raw === undefined || raw === '') return query;
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const known = query[key];
+    if (known === undefined) query[key] = value;
+    else if (Array.isArray(known)) known.push(value);
+    else query[key] = [known, value];
+  }
+  return query;
+}
+
+function result(answer: Answer, head: boolean): LambdaHttpResult {
+  return {
+    statusCode: answer.status,
+    headers: { ...answer.headers },
+    body: head ? '' : (answer.body ?? ''),
+    isBase64Encoded: false,
+  };
+}
+
+async function handle(
+  edge: Edge,
+  options: BlueprintLambdaOptions,
+  event: LambdaHttpEvent,
+  context: LambdaInvocationContext,
+): Promise<LambdaHttpResult> {
+  const method = event.requestContext.http.method.toUpperCase();
+  const base = options.basePath ?? '';
+  const path =
+    base !== '' && event.rawPath.startsWith(base) ? event.rawPath.slice(base.length) || '/' : event.rawPath;
+  const headers = event.headers ?? {};
+  const found = edge.matcher.match(method, path);
+  const exchange = edge.begin(method, found.kind === 'found' ? found.entry.path : NO_ROUTE, path, headers);
+  let answer: Answer;
+  if (found.kind !== 'found') answer = edge.unmatched(exchange, method, path);
+  else {
+    const route = found.entry;
+    let body: unknown;
+    let refused: Answer | undefined;
+    if (route.withBody) {
+      try {
+        const raw =
+          event.body === undefined
+            ? undefined
+            : event.isBase64Encoded
+              ? Buffer.from(event.body, 'base64')
+              : event.body;
+        body = decodeBody(raw, headers['content-type'], route.bodyLimit ?? edge.bodyLimit);
+      } catch (error) {
+        refused = edge.fail(exchange, error);
+      }
+    }
+    const cap = Date.now() + context.getRemainingTimeInMillis() - (options.margin ?? 50);
+    answer =
+      refused ??
+      (await edge.run(
+        exchange,
+        route,
+        { params: found.params, query: queryOf(event.rawQueryString), body },
+        cap,
+      ));
+  }
+  edge.end(exchange, answer.status);
+  return result(answer, method === 'HEAD');
+}
+
+/**
+ * The Lambda handler of a route table.
+ *
+ * @example
+ * const started = createApp(app, { topology }).then(async (a) => (await a.start(), a));
+ * export const handler = blueprintLambda({ routes, clients: started });
+ */
+export function blueprintLambda(options: BlueprintLambdaOptions): LambdaHttpHandler {
+  let ready: Promise<Edge> | undefined;
+  const site = options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
+  return async (event, context) => {
+    const answer = site?.answer(event.rawPath);
+    if (answer !== undefined && event.requestContext.http.method.toUpperCase() === 'GET') {
+      const binary = typeof answer.body !== 'string';
+      return {
+        statusCode: answer.status,
+        headers: { ...answer.headers },
+        body: binary ? (answer.body as Buffer).toString('base64') : (answer.body as string),
+        isBase64Encoded: binary,
+      };
+    }
+    ready ??= Promise.resolve(options.clients).then(
+      (clients) => createEdge(options.routes, { ...options, clients }),
+      (error: unknown) => {
+        ready = undefined; // the next invocation tries again
+        throw error;
+      },
+    );
+    return handle(await ready, options, event, context);
+  };
+}
