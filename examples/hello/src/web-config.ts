@@ -1,7 +1,8 @@
 /**
  * Where the web service listens, read from the environment once, when the app is created.
  */
-import { type InjectionToken, portSchema } from '@blueprint/core';
+import type { InjectionToken } from '@blueprint/core';
+import { portSchema } from '@blueprint/core/plugin';
 import { z } from 'zod';
 
 /** Settings of the HTTP server. */

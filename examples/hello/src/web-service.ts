@@ -3,6 +3,7 @@
  */
 import {
   type ClientOf,
+  CoreTokens,
   type HealthRegistry,
   type ImplementationOf,
   inject,
@@ -10,7 +11,6 @@ import {
   type OnStart,
   type OnStop,
   type ProcessTopology,
-  Tokens,
 } from '@blueprint/core';
 import type { FastifyInstance } from 'fastify';
 import { Greeter } from './greeter-contract.js';
@@ -25,8 +25,8 @@ export class WebService implements ImplementationOf<typeof Web>, OnStart, OnStop
 
   constructor(
     @inject(Greeter.token) private readonly greeter: ClientOf<typeof Greeter>,
-    @inject(Tokens.Health) private readonly health: HealthRegistry,
-    @inject(Tokens.Process) private readonly host: ProcessTopology & { name: string },
+    @inject(CoreTokens.Health) private readonly health: HealthRegistry,
+    @inject(CoreTokens.Process) private readonly host: ProcessTopology & { name: string },
     @inject(WebConfigToken) private readonly config: WebConfig,
   ) {}
 

@@ -70,7 +70,7 @@ describe('observability: monolith', () => {
   });
 
   it('counts the scenario in the gateway’s /metrics: requests, events and cache, no RPC', async () => {
-    const metrics = await baseline(`${shop.baseUrl}/metrics`);
+    const metrics = await baseline(`${shop.adminUrl}/metrics`);
     await runScenario(shop);
     let delta = await metrics.since();
     await waitFor(
@@ -99,13 +99,16 @@ describe('observability: monolith', () => {
     expect(delta('blueprint_cache_requests_total', get)).toBe(6);
     expect(delta('blueprint_cache_requests_total', { ...get, result: 'hit' })).toBeGreaterThanOrEqual(1);
     expect(delta('blueprint_cache_loads_total', { ...get, code: 'NOT_FOUND' })).toBe(1);
-    // In-process calls are plain method calls: neither counted nor traced.
-    expect(delta.after.some((s) => s.name.startsWith('blueprint_rpc_'))).toBe(false);
+    // In-process calls are counted as local calls, never as RPC between processes.
+    expect(
+      delta('blueprint_rpc_local_requests_total', { service: 'products', method: 'get', code: 'OK' }),
+    ).toBe(5);
+    expect(delta.after.some((s) => /^blueprint_rpc_(client|server)_/.test(s.name))).toBe(false);
     expect(sampleValue(delta.after, 'process_start_time_seconds')).toBeGreaterThan(0);
   });
 
   it('counts requests no route matched under route "-", never under their path', async () => {
-    const metrics = await baseline(`${shop.baseUrl}/metrics`);
+    const metrics = await baseline(`${shop.adminUrl}/metrics`);
     expect((await shop.request('GET', '/no/such/route')).status).toBe(404);
     const delta = await metrics.since();
     expect(delta(HTTP_COUNT, http('GET', '-', 404))).toBe(1);
@@ -166,7 +169,7 @@ describe('observability: split', () => {
   it('counts the scenario on both sides of every call: gateway, orders, products, payments', async () => {
     const gateway = await baseline(shop.metricsUrl('gateway'));
     const orders = await baseline(shop.metricsUrl('orders'));
-    const products = await baseline(shop.metricsUrl('products'));
+    const products = await baseline(shop.metricsUrls('products'));
     const payments = await baseline(shop.metricsUrl('payments'));
     await runScenario(shop);
     let inOrders = await orders.since();

@@ -4,12 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ClientOf, ReadinessReport, Telemetry } from '@blueprint/core';
-import { parseOrThrow } from '@blueprint/core';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { parseOrThrow } from '@blueprint/core/plugin';
+import { isValidCorrelationId } from '@blueprint/core/rpc';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Orders } from '../orders/contract.js';
 import { PlaceOrder } from '../orders/contract.js';
 import type { Products } from '../products/contract.js';
-import { toHttpError } from './http-errors.js';
+import { answerClientError, RateLimitedError, toHttpError } from './http-errors.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions, type RateLimit } from './http-limits.js';
 import { observeHttp } from './http-observability.js';
 
 /** What the HTTP API needs. */
@@ -17,24 +20,53 @@ export interface HttpApiDependencies {
   readonly products: ClientOf<typeof Products>;
   readonly orders: ClientOf<typeof Orders>;
   readonly readiness: () => Promise<ReadinessReport>;
-  /** The process's logs, metrics and traces: request log lines, `/metrics`, request spans. */
+  /** The process's logs, metrics and traces: request log lines and durations, request spans. */
   readonly telemetry: Telemetry;
+  /** Timeouts and bounds of the server. Default: {@link DEFAULT_HTTP_LIMITS}. */
+  readonly limits?: HttpLimits;
+  /** A rate limit per client address. Default: none. */
+  readonly rateLimit?: RateLimit | undefined;
 }
+
+/** Longest path parameter (a product or order id) accepted; longer answers 414 `URI_TOO_LONG`. */
+export const MAX_PARAM_LENGTH = 100;
 
 /** Largest accepted request body: 64 KiB. */
 export const BODY_LIMIT = 64 * 1024;
 
 /**
  * Builds the Fastify app (not listening): `GET /products`, `GET /products/:id`, `POST /orders`,
- * `GET /orders/:id`, health and `GET /metrics`.
+ * `GET /orders/:id`, and the bare status of the health probes (load balancers ask them). The details of
+ * readiness and `/metrics` are on the process's admin listener, not on this public port.
+ *
+ * Every answer, errors included, has the shape `{ error: { code, message } }` and
+ * `x-content-type-options: nosniff`; a caller's `x-correlation-id` is kept when it is at most 128
+ * characters of `[A-Za-z0-9._:-]`, and replaced by a new UUID otherwise.
  */
-export function buildHttpApi(deps: HttpApiDependencies): FastifyInstance {
+export async function buildHttpApi(deps: HttpApiDependencies): Promise<FastifyInstance> {
+  const limits = deps.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
-    requestIdHeader: 'x-correlation-id',
-    genReqId: () => randomUUID(),
+    // The id is checked before it is used: Fastify would take the header as sent.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const sent = request.headers['x-correlation-id'];
+      return isValidCorrelationId(sent) ? sent : randomUUID();
+    },
+    maxParamLength: MAX_PARAM_LENGTH,
+    http: nodeServerOptions(limits),
+    // Fastify sets these on the server after creating it: give them here too.
+    keepAliveTimeout: limits.keepAliveTimeout,
+    requestTimeout: limits.requestTimeout,
+    clientErrorHandler: answerClientError,
+    // A path Fastify cannot route (a parameter over maxParamLength, bad percent-encoding) still gets our shape.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = toHttpError(error);
+      void (reply as FastifyReply).status(status).header('x-content-type-options', 'nosniff').send(body);
+    },
   });
+  app.server.maxConnections = limits.maxConnections;
 
   // JSON only: anything else is answered 415 before a route runs.
   app.removeAllContentTypeParsers();
@@ -59,8 +91,24 @@ export function buildHttpApi(deps: HttpApiDependencies): FastifyInstance {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-correlation-id', String(request.id));
+    reply.header('x-content-type-options', 'nosniff');
     return payload;
   });
+
+  if (deps.rateLimit !== undefined) {
+    const { max, windowMs } = deps.rateLimit;
+    await app.register(rateLimit, {
+      max,
+      timeWindow: windowMs,
+      // Probes come from load balancers, often many per second: never limited.
+      allowList: (request) => request.url.startsWith('/health/'),
+      errorResponseBuilder: (_request, context) =>
+        new RateLimitedError(
+          `over the rate limit of ${context.max} requests per ${context.after}; retry in ${Math.ceil(context.ttl / 1000)} s`,
+          { limit: context.max, retryAfterMs: context.ttl },
+        ),
+    });
+  }
 
   app.get(
     '/products',
@@ -90,23 +138,11 @@ export function buildHttpApi(deps: HttpApiDependencies): FastifyInstance {
     ),
   );
 
-  app.get('/metrics', async (_request, reply) => {
-    const { metrics } = deps.telemetry;
-    if (!metrics.enabled) {
-      return reply.status(404).send({
-        error: { code: 'NOT_FOUND', message: 'metrics are disabled (observability.metrics.enabled)' },
-      });
-    }
-    return reply.type(metrics.contentType).send(await metrics.text());
-  });
-
   app.get('/health/live', async () => ({ status: 'ok' }));
 
   app.get('/health/ready', async (_request, reply) => {
     const report = await deps.readiness();
-    return reply
-      .status(report.ok ? 200 : 503)
-      .send({ status: report.ok ? 'ok' : 'fail', checks: report.checks });
+    return reply.status(report.ok ? 200 : 503).send({ status: report.ok ? 'ok' : 'fail' });
   });
 
   return app;

@@ -3,7 +3,8 @@
  * histogram by route and status, and a SERVER span per request (the root of the request's trace) inside
  * which the route handler runs, so the calls it makes and the events they publish join its trace.
  */
-import type { CallContext, SpanHandle, Telemetry } from '@blueprint/core';
+import type { CallContext, Telemetry } from '@blueprint/core';
+import type { SpanHandle } from '@blueprint/core/plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Name of the request duration histogram (labels `method`, `route`, `status`). */

@@ -3,6 +3,7 @@
  */
 import {
   type ClientOf,
+  CoreTokens,
   type HealthRegistry,
   type ImplementationOf,
   inject,
@@ -10,7 +11,6 @@ import {
   type OnStart,
   type OnStop,
   type Telemetry,
-  Tokens,
 } from '@blueprint/core';
 import type { FastifyInstance } from 'fastify';
 import { Orders } from '../orders/contract.js';
@@ -18,6 +18,7 @@ import { Products } from '../products/contract.js';
 import { httpPortOf, type Settings } from '../shared/settings.js';
 import type { Gateway } from './contract.js';
 import { buildHttpApi } from './http-api.js';
+import { httpLimitsOf, rateLimitOf } from './http-limits.js';
 
 /** Implements {@link Gateway}: the public HTTP API. */
 @injectable()
@@ -29,21 +30,24 @@ export class GatewayService implements ImplementationOf<typeof Gateway>, OnStart
   constructor(
     @inject(Products.token) private readonly products: ClientOf<typeof Products>,
     @inject(Orders.token) private readonly orders: ClientOf<typeof Orders>,
-    @inject(Tokens.Settings) private readonly settings: Settings,
-    @inject(Tokens.Health) private readonly health: HealthRegistry,
-    @inject(Tokens.Telemetry) private readonly telemetry: Telemetry,
+    @inject(CoreTokens.Settings) private readonly settings: Settings,
+    @inject(CoreTokens.Health) private readonly health: HealthRegistry,
+    @inject(CoreTokens.Telemetry) private readonly telemetry: Telemetry,
   ) {}
 
   async onStart(): Promise<void> {
-    const server = buildHttpApi({
+    const server = await buildHttpApi({
       products: this.products,
       orders: this.orders,
       readiness: () => this.health.readiness(),
       telemetry: this.telemetry,
+      limits: httpLimitsOf(this.settings),
+      rateLimit: rateLimitOf(this.settings),
     });
     const host = typeof this.settings.host === 'string' ? this.settings.host : '127.0.0.1';
     this.url = await server.listen({ port: httpPortOf(this.settings), host });
     this.server = server;
+    this.health.add('http:gateway', () => ({ ok: this.server !== undefined }));
   }
 
   async onStop(): Promise<void> {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type CallContext,
   type ClientOf,
+  CoreTokens,
   type HealthRegistry,
   type ImplementationOf,
   type InputOf,
@@ -15,13 +16,12 @@ import {
   type OnStart,
   type OnStop,
   type Telemetry,
-  Tokens,
 } from '@blueprint/core';
 import {
   createEventId,
   type EventBus,
-  EventBusToken,
   type EventMeta,
+  EventsTokens,
   OnEvent,
   type PayloadOf,
 } from '@blueprint/events';
@@ -43,10 +43,10 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
 
   constructor(
     @inject(Products.token) private readonly products: ClientOf<typeof Products>,
-    @inject(EventBusToken) bus: EventBus,
-    @inject(Tokens.Settings) settings: Settings,
-    @inject(Tokens.Health) health: HealthRegistry,
-    @inject(Tokens.Telemetry) private readonly telemetry: Telemetry,
+    @inject(EventsTokens.Bus) bus: EventBus,
+    @inject(CoreTokens.Settings) settings: Settings,
+    @inject(CoreTokens.Health) health: HealthRegistry,
+    @inject(CoreTokens.Telemetry) private readonly telemetry: Telemetry,
   ) {
     this.db = openDatabaseFor('orders', settings, health);
     this.repository = new OrdersRepository(this.db);

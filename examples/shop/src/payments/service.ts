@@ -2,6 +2,7 @@
  * The payments service: charges each placed order once (simulated) and announces the outcome.
  */
 import {
+  CoreTokens,
   type HealthRegistry,
   type ImplementationOf,
   type InputOf,
@@ -10,9 +11,8 @@ import {
   NotFoundError,
   type OnStart,
   type OnStop,
-  Tokens,
 } from '@blueprint/core';
-import { type EventBus, EventBusToken, type EventMeta, OnEvent, type PayloadOf } from '@blueprint/events';
+import { type EventBus, type EventMeta, EventsTokens, OnEvent, type PayloadOf } from '@blueprint/events';
 import { OrderPlaced } from '../orders/events.js';
 import { openDatabaseFor, type ServiceDatabase } from '../shared/database.js';
 import type { Settings } from '../shared/settings.js';
@@ -27,9 +27,9 @@ export class PaymentsService implements ImplementationOf<typeof Payments>, OnSta
   private readonly repository: PaymentsRepository;
 
   constructor(
-    @inject(EventBusToken) private readonly bus: EventBus,
-    @inject(Tokens.Settings) settings: Settings,
-    @inject(Tokens.Health) health: HealthRegistry,
+    @inject(EventsTokens.Bus) private readonly bus: EventBus,
+    @inject(CoreTokens.Settings) settings: Settings,
+    @inject(CoreTokens.Health) health: HealthRegistry,
   ) {
     this.db = openDatabaseFor('payments', settings, health);
     this.repository = new PaymentsRepository(this.db);

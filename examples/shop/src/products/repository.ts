@@ -40,7 +40,7 @@ const toProduct = (row: ProductRow): Product => ({
 export class ProductsRepository {
   constructor(private readonly db: ServiceDatabase) {}
 
-  /** Creates the tables and seeds the catalog when it is empty. */
+  /** Creates the tables and seeds the catalog when it is empty (once, whichever replica comes first). */
   migrate(seed: readonly Product[] = SEED_CATALOG): void {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS products (
@@ -50,12 +50,15 @@ export class ProductsRepository {
         order_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantity INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0
       );
     `);
-    const count = this.db.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number };
-    if (count.n > 0) return;
+    const count = this.db.prepare('SELECT COUNT(*) AS n FROM products');
     const insert = this.db.prepare('INSERT INTO products (id, name, price_cents, stock) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const p of seed) insert.run(p.id, p.name, p.priceCents, p.stock);
-    })();
+    // Immediate: replicas sharing the database file seed it once between them.
+    this.db
+      .transaction(() => {
+        if ((count.get() as { n: number }).n > 0) return;
+        for (const p of seed) insert.run(p.id, p.name, p.priceCents, p.stock);
+      })
+      .immediate();
   }
 
   /** Every product, by id. */

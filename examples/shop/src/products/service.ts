@@ -1,8 +1,9 @@
 /**
  * The products service: catalog reads are cached; reservations invalidate the cached product.
  */
-import { type Cache, Cached, CacheInvalidate, CacheToken } from '@blueprint/cache';
+import { type Cache, Cached, CacheInvalidate, CacheTokens } from '@blueprint/cache';
 import {
+  CoreTokens,
   type HealthRegistry,
   type ImplementationOf,
   type InputOf,
@@ -11,7 +12,6 @@ import {
   NotFoundError,
   type OnStart,
   type OnStop,
-  Tokens,
 } from '@blueprint/core';
 import { openDatabaseFor, type ServiceDatabase } from '../shared/database.js';
 import type { Settings } from '../shared/settings.js';
@@ -28,9 +28,9 @@ export class ProductsService implements ImplementationOf<typeof Products>, OnSta
   private readonly repository: ProductsRepository;
 
   constructor(
-    @inject(Tokens.Settings) settings: Settings,
-    @inject(Tokens.Health) health: HealthRegistry,
-    @inject(CacheToken) private readonly cache: Cache,
+    @inject(CoreTokens.Settings) settings: Settings,
+    @inject(CoreTokens.Health) health: HealthRegistry,
+    @inject(CacheTokens.Cache) private readonly cache: Cache,
   ) {
     this.db = openDatabaseFor('products', settings, health);
     this.repository = new ProductsRepository(this.db);

@@ -2,7 +2,7 @@
  * The shop's settings, read from the topology's `settings` (which take `${ENV:-default}` values).
  */
 
-/** Settings as core hands them over (`Tokens.Settings`). */
+/** Settings as core hands them over (`CoreTokens.Settings`). */
 export type Settings = Readonly<Record<string, string | number | boolean>>;
 
 /** The directory of the service databases (`:memory:` for in-memory databases). Default `.data`. */

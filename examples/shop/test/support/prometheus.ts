@@ -57,12 +57,21 @@ export interface MetricsDelta {
   readonly after: readonly Sample[];
 }
 
-/** Remembers a scrape of `url`; `since()` scrapes again and returns the difference. */
-export async function baseline(url: string): Promise<{ since(): Promise<MetricsDelta> }> {
-  const before = await scrape(url);
+/** Scrapes every URL and puts their samples together (the replicas of one process). */
+async function scrapeAll(urls: string | readonly string[]): Promise<Sample[]> {
+  const list = typeof urls === 'string' ? [urls] : urls;
+  return (await Promise.all(list.map(scrape))).flat();
+}
+
+/**
+ * Remembers a scrape of `url` (or of every replica's URL, summed); `since()` scrapes again and returns
+ * the difference.
+ */
+export async function baseline(url: string | readonly string[]): Promise<{ since(): Promise<MetricsDelta> }> {
+  const before = await scrapeAll(url);
   return {
     async since() {
-      const after = await scrape(url);
+      const after = await scrapeAll(url);
       const delta = (name: string, labels: Record<string, string> = {}) =>
         sampleValue(after, name, labels) - sampleValue(before, name, labels);
       return Object.assign(delta, { after });

@@ -3,12 +3,14 @@
  * processes over HTTP and Redis, behind one interface so the same assertions run against both.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BlueprintApp, createApp, type LogDestination } from '@blueprint/core';
-import { getFreePort, waitFor } from '../../../../test/harness/index.js';
+import { type BlueprintApp, createApp } from '@blueprint/core';
+import type { LogDestination } from '@blueprint/core/plugin';
+import { getFreePort, getFreePortRange, waitFor } from '../../../../test/harness/index.js';
 import { app } from '../../src/app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -83,6 +85,8 @@ async function request(
 export async function startMonolith(options: MonolithOptions = {}): Promise<
   ShopUnderTest & {
     readonly app: BlueprintApp;
+    /** The URL of the process's admin listener (`/metrics`, detailed `/health/ready`). */
+    readonly adminUrl: string;
     /** The log lines written so far (when no `logDestination` was given). */
     output(): string;
   }
@@ -91,7 +95,7 @@ export async function startMonolith(options: MonolithOptions = {}): Promise<
   const lines: string[] = [];
   const shop = await createApp(app, {
     topology: TOPOLOGY.monolith,
-    env: { ...process.env, ...options.env, PORT: String(port), DATA_DIR: ':memory:' },
+    env: { ...process.env, ...options.env, PORT: String(port), DATA_DIR: ':memory:', ADMIN_PORT: '0' },
     logDestination: options.logDestination ?? { write: (line) => void lines.push(line) },
   });
   await shop.start();
@@ -99,6 +103,7 @@ export async function startMonolith(options: MonolithOptions = {}): Promise<
   return {
     topology: 'monolith',
     app: shop,
+    adminUrl: shop.adminUrl!,
     output: () => lines.join(''),
     baseUrl,
     request: (method, url, body, headers) => request(baseUrl, method, url, body, headers),
@@ -114,11 +119,23 @@ export interface SplitShop extends ShopUnderTest {
   restart(name: SplitProcess): Promise<void>;
   /** Sends SIGTERM to a process and resolves to its exit code. */
   terminate(name: SplitProcess): Promise<number | null>;
-  /** Output of a process so far: its standard output (log lines) and error. */
+  /** Output of a process so far (of all its replicas): its standard output (log lines) and error. */
   output(name: SplitProcess): string;
-  /** The URL of a process's `GET /metrics`: the gateway's public port, or the RPC server of the others. */
+  /** The URL of a process's `GET /metrics`, on its admin listener (its first replica's). */
   metricsUrl(name: SplitProcess): string;
+  /** The `GET /metrics` URL of every replica of a process. */
+  metricsUrls(name: SplitProcess): string[];
+  /** Restarts one replica gracefully: SIGTERM, wait for its exit (code returned), start it, wait until it answers. */
+  restartReplica(name: SplitProcess, replica: number): Promise<number | null>;
 }
+
+/** Replicas of each process in topology/split.json. */
+export const SPLIT_REPLICAS: Readonly<Record<SplitProcess, number>> = {
+  products: 2,
+  orders: 1,
+  payments: 1,
+  gateway: 1,
+};
 
 /** Options of {@link startSplit}. */
 export interface SplitOptions {
@@ -144,26 +161,36 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     REDIS_URL: redisUrl,
     DATA_DIR: dataDir,
     PORT: String(await getFreePort()),
-    PRODUCTS_PORT: String(await getFreePort()),
+    PRODUCTS_PORT: String(await getFreePortRange(SPLIT_REPLICAS.products)),
     ORDERS_PORT: String(await getFreePort()),
     PAYMENTS_PORT: String(await getFreePort()),
+    GATEWAY_ADMIN_PORT: String(await getFreePort()),
+    PRODUCTS_ADMIN_PORT: String(await getFreePortRange(SPLIT_REPLICAS.products)),
+    ORDERS_ADMIN_PORT: String(await getFreePort()),
+    PAYMENTS_ADMIN_PORT: String(await getFreePort()),
+    SERVICE_SECRET: randomBytes(32).toString('base64url'),
     NO_COLOR: '1',
     BLUEPRINT_CLI_SOURCE: '1',
   };
   const baseUrl = `http://127.0.0.1:${env.PORT}`;
-  const rpcPorts: Record<Exclude<SplitProcess, 'gateway'>, string> = {
-    products: env.PRODUCTS_PORT!,
-    orders: env.ORDERS_PORT!,
-    payments: env.PAYMENTS_PORT!,
+  const adminPorts: Record<SplitProcess, string> = {
+    gateway: env.GATEWAY_ADMIN_PORT!,
+    products: env.PRODUCTS_ADMIN_PORT!,
+    orders: env.ORDERS_ADMIN_PORT!,
+    payments: env.PAYMENTS_ADMIN_PORT!,
   };
-  const children = new Map<SplitProcess, ChildProcess>();
+  /** One child per replica: `products#1` is replica 1 of products. */
+  type Unit = `${SplitProcess}#${number}`;
+  const unitsOf = (name: SplitProcess): Unit[] =>
+    Array.from({ length: SPLIT_REPLICAS[name] }, (_, replica) => `${name}#${replica}` as Unit);
+  const adminUrl = (name: SplitProcess, replica = 0) =>
+    `http://127.0.0.1:${Number(adminPorts[name]) + replica}`;
+  const children = new Map<Unit, ChildProcess>();
   const outputs = new Map<SplitProcess, string>();
 
-  const live = async (name: SplitProcess): Promise<boolean> => {
-    const url =
-      name === 'gateway' ? `${baseUrl}/health/live` : `http://127.0.0.1:${rpcPorts[name]}/health/live`;
+  const live = async (name: SplitProcess, replica: number): Promise<boolean> => {
     try {
-      return (await fetch(url)).status === 200;
+      return (await fetch(`${adminUrl(name, replica)}/health/live`)).status === 200;
     } catch {
       return false;
     }
@@ -178,9 +205,10 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     ...(typeof options.env === 'function' ? options.env(name) : options.env),
   });
 
-  const launch = async (name: SplitProcess) => {
+  const launchReplica = async (name: SplitProcess, replica: number) => {
     outputs.set(name, outputs.get(name) ?? '');
     const args = [...imports, CLI, 'start', '--topology', TOPOLOGY.split, '--process', name];
+    if (SPLIT_REPLICAS[name] > 1) args.push('--replica', String(replica));
     const child = spawn(process.execPath, args, {
       cwd: repositoryRoot,
       env: envOf(name),
@@ -189,13 +217,21 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     const collect = (chunk: Buffer) => outputs.set(name, (outputs.get(name) ?? '') + chunk.toString());
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    children.set(name, child);
-    await waitFor(() => live(name), {
+    children.set(`${name}#${replica}`, child);
+    await waitFor(() => live(name, replica), {
       timeout: 30_000,
       interval: 50,
-      message: `process ${name} to answer /health/live; output:\n${outputs.get(name)}`,
+      message: `process ${name} (replica ${replica}) to answer /health/live; output:\n${outputs.get(name)}`,
     });
   };
+  const launch = async (name: SplitProcess) => {
+    for (let replica = 0; replica < SPLIT_REPLICAS[name]; replica++) await launchReplica(name, replica);
+  };
+  const running = (name: SplitProcess) =>
+    unitsOf(name).flatMap((unit) => {
+      const child = children.get(unit);
+      return child === undefined ? [] : [child];
+    });
 
   const exited = (child: ChildProcess) =>
     new Promise<number | null>((resolve) => {
@@ -208,21 +244,36 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     baseUrl,
     request: (method, url, body, headers) => request(baseUrl, method, url, body, headers),
     async kill(name) {
-      const child = children.get(name);
-      if (!child) return;
-      child.kill('SIGKILL');
-      await exited(child);
+      await Promise.all(
+        running(name).map((child) => {
+          child.kill('SIGKILL');
+          return exited(child);
+        }),
+      );
     },
     restart: (name) => launch(name),
     async terminate(name) {
-      const child = children.get(name);
-      if (!child) return null;
-      child.kill('SIGTERM');
-      return exited(child);
+      const codes = await Promise.all(
+        running(name).map((child) => {
+          child.kill('SIGTERM');
+          return exited(child);
+        }),
+      );
+      return codes.find((code) => code !== 0) ?? codes[0] ?? null;
+    },
+    async restartReplica(name, replica) {
+      const child = children.get(`${name}#${replica}`);
+      let code: number | null = null;
+      if (child !== undefined) {
+        child.kill('SIGTERM');
+        code = await exited(child);
+      }
+      await launchReplica(name, replica);
+      return code;
     },
     output: (name) => outputs.get(name) ?? '',
-    metricsUrl: (name) =>
-      name === 'gateway' ? `${baseUrl}/metrics` : `http://127.0.0.1:${rpcPorts[name]}/metrics`,
+    metricsUrl: (name) => `${adminUrl(name)}/metrics`,
+    metricsUrls: (name) => unitsOf(name).map((_, replica) => `${adminUrl(name, replica)}/metrics`),
     async stop() {
       await Promise.all(
         [...children.values()].map(async (child) => {

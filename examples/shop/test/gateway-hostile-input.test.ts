@@ -1,0 +1,293 @@
+/**
+ * Hostile requests to the shop's public gateway (the monolith, so the gateway is what is tested): long
+ * path parameters, hostile correlation ids, oversized headers and bodies, deep JSON nesting, slow and
+ * idle clients, and a burst over the rate limit. Each gets a coded 4xx in the shop's error shape (or a
+ * closed connection for the slow and idle ones), no answer carries a stack trace or a file path, the
+ * catalog's stock does not move, and the gateway keeps serving.
+ */
+import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { createApp } from '@blueprint/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getFreePort, waitFor } from '../../../test/harness/index.js';
+import { app } from '../src/app.js';
+import { TOPOLOGY } from './support/shop-under-test.js';
+
+const HEADERS_TIMEOUT = 300;
+const REQUEST_TIMEOUT = 600;
+const MAX_CONNECTIONS = 50;
+
+async function startShop(settings: Record<string, string | number>) {
+  const port = await getFreePort();
+  const topology = JSON.parse(await readFile(TOPOLOGY.monolith, 'utf8')) as Record<string, unknown>;
+  const lines: string[] = [];
+  const shop = await createApp(app, {
+    topology: {
+      ...topology,
+      settings: { port, dataDir: ':memory:', ...settings },
+      admin: { port: 0 },
+    },
+    logDestination: { write: (line) => void lines.push(line) },
+  });
+  await shop.start();
+  return { shop, port, baseUrl: `http://127.0.0.1:${port}`, logs: () => lines.join('') };
+}
+
+let main: Awaited<ReturnType<typeof startShop>>;
+/** Every answer body received, checked for internal text at the end. */
+const answers: string[] = [];
+
+beforeAll(async () => {
+  main = await startShop({
+    headersTimeout: HEADERS_TIMEOUT,
+    requestTimeout: REQUEST_TIMEOUT,
+    maxConnections: MAX_CONNECTIONS,
+  });
+}, 30_000);
+afterAll(async () => {
+  await main?.shop.stop();
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  error: { code: string; message: string; details?: Record<string, unknown> } | undefined;
+}
+
+async function call(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string>; baseUrl?: string } = {},
+): Promise<Answer> {
+  const response = await fetch(`${init.baseUrl ?? main.baseUrl}${path}`, {
+    method,
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+  const text = await response.text();
+  answers.push(text);
+  let error: Answer['error'];
+  try {
+    error = (JSON.parse(text) as { error?: Answer['error'] }).error;
+  } catch {
+    error = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, error };
+}
+
+function expectCoded(answer: Answer, status: number, code: string): void {
+  expect(answer.status).toBe(status);
+  expect(answer.error).toMatchObject({ code, message: expect.any(String) });
+  expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+}
+
+async function stock(): Promise<Record<string, number>> {
+  const products = JSON.parse((await call('GET', '/products')).text) as { id: string; stock: number }[];
+  return Object.fromEntries(products.map((p) => [p.id, p.stock]));
+}
+
+/** A raw connection to the gateway that records what it receives and when it closed. */
+function rawClient() {
+  const socket: Socket = connect(main.port, '127.0.0.1');
+  const state = { socket, received: '', closedAt: undefined as number | undefined, opened: Date.now() };
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    state.received += chunk;
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    state.closedAt = Date.now();
+  });
+  const connected = new Promise<void>((resolve) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', () => resolve());
+  });
+  return Object.assign(state, { connected });
+}
+
+let catalog: Record<string, number>;
+beforeAll(async () => {
+  catalog = await stock();
+});
+
+describe('paths and ids', () => {
+  it('answers a 300-character path parameter in the shop error shape, not Fastify’s', async () => {
+    const answer = await call('GET', `/products/${'p'.repeat(300)}`);
+    expectCoded(answer, 414, 'URI_TOO_LONG');
+    expect(answer.text).not.toContain('FST_');
+    expect(answer.text).not.toContain('p'.repeat(300));
+  });
+
+  it('answers malformed percent-encoding in the shop error shape', async () => {
+    const answer = await call('GET', '/products/%E0%A4%A');
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.error?.code).toMatch(/^[A-Z_]+$/);
+    expect(answer.text).not.toContain('FST_');
+  });
+
+  it.each([
+    ['4,000 characters', 'a'.repeat(4_000)],
+    ['markup', '<img src=x onerror=alert(1)>'],
+    ['quotes', `"'; DROP TABLE orders; --`],
+  ])(
+    'replaces a correlation id of %s with a fresh one, in the answer and the logs',
+    async (_name, hostile) => {
+      const answer = await call('GET', '/products/p-mouse', { headers: { 'x-correlation-id': hostile } });
+      expect(answer.status).toBe(200);
+      const fresh = answer.headers.get('x-correlation-id')!;
+      expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+      await waitFor(() => main.logs().includes(fresh), { message: 'the fresh id in the request log' });
+      expect(main.logs()).not.toContain(hostile);
+    },
+  );
+
+  it('keeps a valid correlation id', async () => {
+    const answer = await call('GET', '/products', { headers: { 'x-correlation-id': 'req-42.a:b' } });
+    expect(answer.headers.get('x-correlation-id')).toBe('req-42.a:b');
+  });
+});
+
+describe('headers and bodies', () => {
+  it('answers headers over 16 KiB with 431 HEADERS_TOO_LARGE', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    raw.socket.write(`GET /products HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20 * 1024)}\r\n\r\n`);
+    await waitFor(() => raw.closedAt !== undefined, { message: 'the answer' });
+    answers.push(raw.received);
+    expect(raw.received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(raw.received).toContain('"code":"HEADERS_TOO_LARGE"');
+    expect(raw.received).toContain('x-content-type-options: nosniff');
+  });
+
+  it('refuses a declared body over the limit before it is sent', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    raw.socket.write(
+      `POST /orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${50 * 1024 * 1024}\r\n\r\n`,
+    );
+    await waitFor(() => raw.received.includes('}}'), { message: 'the 413' });
+    answers.push(raw.received);
+    expect(raw.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(raw.received).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    raw.socket.destroy();
+  });
+
+  it('refuses a streamed body over the limit', async () => {
+    const answer = await call('POST', '/orders', {
+      body: JSON.stringify({ productId: 'p-mouse', quantity: 1, note: 'n'.repeat(100 * 1024) }),
+    });
+    expectCoded(answer, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it.each([
+    ['arrays', `{"productId":"p-mouse","quantity":${'['.repeat(20_000)}${']'.repeat(20_000)}}`],
+    ['objects', `{"productId":"p-mouse","quantity":1,"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`],
+  ])('answers deeply nested %s with a coded 400', async (_name, body) => {
+    const answer = await call('POST', '/orders', { body });
+    expect(answer.status).toBe(400);
+    expect(answer.error?.code).toMatch(/^(VALIDATION_FAILED|MALFORMED_JSON)$/);
+    expect(answer.text).not.toMatch(/RangeError|call stack/);
+  });
+
+  it('answers malformed JSON and a __proto__ key with 400 MALFORMED_JSON', async () => {
+    expectCoded(await call('POST', '/orders', { body: '{"productId": ' }), 400, 'MALFORMED_JSON');
+    expectCoded(
+      await call('POST', '/orders', { body: '{"__proto__":{"x":1},"productId":"p-mouse","quantity":1}' }),
+      400,
+      'MALFORMED_JSON',
+    );
+  });
+});
+
+describe('slow and idle clients', () => {
+  it('closes a client whose headers never finish within headersTimeout', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    raw.socket.write('GET /products HTTP/1.1\r\nhost: x\r\nx-slow: ');
+    await waitFor(() => raw.closedAt !== undefined, { timeout: 5_000, message: 'the slow client cut' });
+    answers.push(raw.received);
+    expect(raw.closedAt! - raw.opened).toBeLessThan(HEADERS_TIMEOUT + 1_000);
+    expect(raw.received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(raw.received).toContain('"code":"REQUEST_TIMEOUT"');
+  });
+
+  it('closes a client whose body never completes within requestTimeout', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    raw.socket.write(
+      'POST /orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"productId":',
+    );
+    await waitFor(() => raw.closedAt !== undefined, { timeout: 5_000, message: 'the stalled body cut' });
+    answers.push(raw.received);
+    expect(raw.closedAt! - raw.opened).toBeLessThan(REQUEST_TIMEOUT + 1_000);
+  });
+
+  it('bounds 2,000 idle connections at maxConnections and closes them all', async () => {
+    const clients: ReturnType<typeof rawClient>[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const opened = Array.from({ length: 200 }, () => rawClient());
+      clients.push(...opened);
+      await Promise.all(opened.map((c) => c.connected));
+    }
+    await waitFor(() => clients.filter((c) => c.closedAt === undefined).length <= MAX_CONNECTIONS, {
+      message: `at most ${MAX_CONNECTIONS} idle connections open`,
+    });
+    await waitFor(() => clients.every((c) => c.closedAt !== undefined), {
+      timeout: HEADERS_TIMEOUT + 3_000,
+      message: 'every idle connection closed',
+    });
+    expect((await call('GET', '/health/live')).status).toBe(200);
+  });
+});
+
+describe('rate limit', () => {
+  it('is off by default', async () => {
+    // 60 requests in a few bursts (each within maxConnections): none is limited.
+    for (let burst = 0; burst < 3; burst++) {
+      const burstAnswers = await Promise.all(
+        Array.from({ length: 20 }, () => call('GET', '/products/p-mouse')),
+      );
+      expect(burstAnswers.every((a) => a.status === 200)).toBe(true);
+    }
+  });
+
+  it('answers a burst over settings.rateLimit with 429 RATE_LIMITED, and never limits the probes', async () => {
+    const limited = await startShop({ rateLimit: 5, rateLimitWindow: '1m' });
+    try {
+      const answers429: Answer[] = [];
+      for (let i = 0; i < 8; i++) {
+        const answer = await call('GET', '/products/p-mouse', { baseUrl: limited.baseUrl });
+        if (i < 5) expect(answer.status).toBe(200);
+        else answers429.push(answer);
+      }
+      for (const answer of answers429) {
+        expectCoded(answer, 429, 'RATE_LIMITED');
+        expect(answer.error!.details).toMatchObject({ limit: 5, retryAfterMs: expect.any(Number) });
+        expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
+      }
+      const probe = await call('GET', '/health/ready', { baseUrl: limited.baseUrl });
+      expect(probe.status).toBe(200);
+    } finally {
+      await limited.shop.stop();
+    }
+  });
+});
+
+describe('afterwards', () => {
+  it('no answer carried a stack trace or a file path, and the stock did not move', async () => {
+    expect(answers.length).toBeGreaterThan(15);
+    for (const text of answers) {
+      expect(text).not.toMatch(/\n\s+at |\.[cm]?[jt]s:\d+|\/work\/|node_modules|file:\/\//);
+    }
+    expect(await stock()).toEqual(catalog);
+  });
+
+  it('keeps serving', async () => {
+    const placed = await call('POST', '/orders', {
+      body: JSON.stringify({ productId: 'p-mouse', quantity: 1 }),
+    });
+    expect(placed.status).toBe(201);
+  });
+});
