@@ -2,14 +2,19 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const packageSource = (name: string, entry: string) =>
-  fileURLToPath(new URL(`./packages/${name}/src/${entry}`, import.meta.url));
+const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 
-/** Workspace packages resolve to their TypeScript sources, so tests never need a build. */
-const alias = ['core', 'resilience', 'cache', 'events'].flatMap((name) => [
-  { find: `@blueprint/${name}/testing`, replacement: packageSource(name, 'testing/index.ts') },
-  { find: new RegExp(`^@blueprint/${name}$`), replacement: packageSource(name, 'index.ts') },
-]);
+/**
+ * Workspace packages resolve to their TypeScript sources, so tests never need a build: the root entry to
+ * `src/index.ts`, a subpath `@blueprint/<name>/<sub>` to `src/<sub>/index.ts`.
+ */
+const alias = [
+  { find: /^@blueprint\/(core|resilience|cache|events|http)$/, replacement: `${packages}$1/src/index.ts` },
+  {
+    find: /^@blueprint\/(core|resilience|cache|events|http)\/([a-z0-9/-]+)$/,
+    replacement: `${packages}$1/src/$2/index.ts`,
+  },
+];
 
 // SWC compiles decorators and emits their metadata the way tsc does.
 const plugins = [

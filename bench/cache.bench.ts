@@ -3,16 +3,12 @@
  * strategies a hit could use, a Redis hit against raw ioredis `GET` + `JSON.parse`, and the stampede
  * case (1,000 concurrent callers of one cold key).
  */
-import {
-  Cached,
-  CacheToken,
-  cacheInterceptor,
-  cachePlugin,
-  createCache,
-  memoryStore,
-  redisStore,
-} from '@blueprint/cache';
-import { applyInterceptors, createApp, defineApp, defineService, jsonCodec, service } from '@blueprint/core';
+import { Cached, CacheTokens, cacheLink, cachePlugin, createCache } from '@blueprint/cache';
+import { memoryStore } from '@blueprint/cache/stores/memory';
+import { redisStore } from '@blueprint/cache/stores/redis';
+import { createApp, defineApp, defineService, service } from '@blueprint/core';
+import { applyMethodLinks } from '@blueprint/core/plugin';
+import { jsonCodec } from '@blueprint/core/transport';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { startRedis } from '../test/harness/index.js';
@@ -105,7 +101,7 @@ const products = shop.client(Products);
 const memoryCache = createCache({ store: memoryStore({ maxEntries: 10_000 }) });
 const plain = new PlainRepository();
 const cached = new CachedRepository();
-applyInterceptors(cached, [cacheInterceptor(memoryCache)], { kind: 'provider', process: 'bench' });
+applyMethodLinks(cached, [cacheLink(memoryCache)], { process: 'bench' });
 const input = { id: 'p1' };
 await cached.get(input);
 await cached.getByKeyFunction(input);
@@ -125,7 +121,7 @@ const hit = await compareAsync(
   { timeMs: 1_000, rounds: 10, warmup: 300_000 },
 );
 const added = (name: string) => hit[name]!.p50Ns - hit.baseline!.p50Ns;
-const cacheStats = shop.resolve(CacheToken).stats();
+const cacheStats = shop.resolve(CacheTokens.Cache).stats();
 await shop.stop();
 
 // ---------------------------------------------------------------------------------------------------

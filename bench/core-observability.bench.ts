@@ -3,17 +3,17 @@
  * observability off, with the defaults (metrics + one info log line per served call, no SDK), and with
  * an OpenTelemetry SDK tracing every call on both sides. Servers run in child processes.
  */
+import { type CallContext, createApp } from '@blueprint/core';
 import {
-  type CallContext,
-  createApp,
-  createDispatcher,
+  composeChain,
+  createCallObservers,
   createTelemetry,
-  instrumentDispatcher,
-  instrumentRpcClient,
-  type RpcClient,
-  type RpcDispatcher,
+  type Invocation,
+  type LinkTarget,
+  observabilityLink,
   tracerRegistered,
-} from '@blueprint/core';
+  validationLink,
+} from '@blueprint/core/plugin';
 import { destination } from 'pino';
 import { Echo, EchoService, echoApp, sampleItem } from './fixtures/echo-app.js';
 import {
@@ -38,18 +38,22 @@ import {
   startChild,
 } from './lib.js';
 
-// Per-call CPU cost of the instrumentation itself, in this process: the server's dispatcher and the
-// client's transport, each wrapped or not, around a stand-in that answers at once.
+// Per-call CPU cost of the instrumentation itself, in this process: the server's `serve` chain and the
+// client's remote `call` chain, with and without the observability link, around a stand-in transport that
+// answers at once.
 const echoService = new EchoService();
-const rawDispatcher = createDispatcher([{ contract: Echo, instance: () => echoService }], async () => ({
-  ok: true,
-  checks: {},
-}));
-const rawClient: RpcClient = {
-  call: async () => sampleItem,
-  ping: async () => ({ ok: true }),
-  close: async () => undefined,
-};
+const target = (entry: LinkTarget['entry'], placement: LinkTarget['placement']): LinkTarget => ({
+  entry,
+  placement,
+  process: 'bench',
+  className: 'EchoService',
+  method: 'echo',
+  contract: Echo,
+  definition: Echo.methods.echo,
+});
+const validation = validationLink({ serialize: false, validateInput: true, validateOutput: true });
+const serveTerminal: Invocation = (input) => echoService.echo(input);
+const transportTerminal: Invocation = async () => sampleItem;
 const callContext: CallContext = { headers: { 'x-correlation-id': 'c-42' } };
 const telemetry = (process: string) =>
   createTelemetry({
@@ -58,23 +62,27 @@ const telemetry = (process: string) =>
     env: {},
     logDestination: destination({ dest: '/dev/null', sync: true }),
   });
-const wrap = (process: string) => {
-  const t = telemetry(process);
+const chains = (links: Parameters<typeof composeChain>[0]) => {
+  const serve = composeChain(links, target('serve', 'local'), serveTerminal);
+  const call = composeChain(links, target('call', 'remote'), transportTerminal);
   return {
-    dispatcher: instrumentDispatcher(rawDispatcher, t, () => 'http://127.0.0.1:4001'),
-    client: instrumentRpcClient(rawClient, t, 'http://127.0.0.1:4001'),
+    dispatch: () => serve(sampleItem, callContext) as Promise<unknown>,
+    call: () => call(sampleItem, callContext) as Promise<unknown>,
   };
 };
-const perCall = (dispatcher: RpcDispatcher, client: RpcClient) => ({
-  dispatch: () => dispatcher.dispatch('echo', 'echo', sampleItem, callContext),
-  call: () => client.call('echo', 'echo', sampleItem, callContext),
-});
-const raw = perCall(rawDispatcher, rawClient);
+const wrap = (process: string) => {
+  const t = telemetry(process);
+  const observability = observabilityLink(t, createCallObservers(t), {
+    addressOf: () => 'http://127.0.0.1:4001',
+    serverUrl: () => 'http://127.0.0.1:4001',
+  });
+  return chains([observability, validation]);
+};
+const raw = chains([validation]);
 
 progress('instrumentation per call, no SDK');
 const check = await measureSync(() => tracerRegistered(), { timeMs: 500 });
-const plain = wrap('plain');
-const noSdk = perCall(plain.dispatcher, plain.client);
+const noSdk = wrap('plain');
 const microNoSdk = await compareAsync(
   {
     'dispatch (baseline)': raw.dispatch,
@@ -95,7 +103,7 @@ const servers = await Promise.all(
 );
 const unregister = registerTracingSdk();
 progress('instrumentation per call, SDK tracing every call');
-const withSdk = perCall(wrap('traced').dispatcher, wrap('traced').client);
+const withSdk = wrap('traced');
 const microSdk = await compareAsync(
   {
     'dispatch (baseline)': raw.dispatch,

@@ -4,8 +4,9 @@
  * XADD / XREADGROUP / XACK loop, in throughput and in latency at a steady 1,000 events/s; and the
  * consumer's RSS over a million events.
  */
-import { createTelemetry } from '@blueprint/core';
-import { createEventBus, createMemoryTransport, defineEvent } from '@blueprint/events';
+import { createTelemetry } from '@blueprint/core/plugin';
+import { createEventBus, defineEvent } from '@blueprint/events';
+import { createMemoryTransport } from '@blueprint/events/transports/memory';
 import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { startRedis } from '../test/harness/index.js';

@@ -1,10 +1,15 @@
 /**
- * Test harness: real Redis and NATS servers on free ports, a fault-injecting TCP proxy, and `waitFor`.
+ * Test harness: real Redis and NATS servers on free ports, a fault-injecting TCP proxy, and `waitFor`;
+ * also private memcached, nginx and haproxy processes, a private Kafka broker (`startKafka`, with a
+ * minimal wire client to look at it), and a throw-away TLS PKI.
  *
  * The integration project's global setup starts one shared Redis and one shared NATS (or uses
  * `REDIS_URL` / `NATS_URL`); read them with `inject('redisUrl')` / `inject('natsUrl')`. A test that kills
  * or restarts a server starts its own with {@link startRedis} / {@link startNats}.
  */
+
+export { type WaitForOptions, waitFor } from '../../packages/core/src/testing/wait-for.js';
+export { DECORATOR_SETTINGS, type DecoratorSetting, importCompiled } from './decorators.js';
 export {
   type FaultMode,
   type FaultProxy,
@@ -12,56 +17,56 @@ export {
   startFaultProxy,
 } from './fault-proxy.js';
 export {
+  type KafkaAddress,
+  type KafkaBrokerInfo,
+  type KafkaFetchedRecord,
+  type KafkaFetchOptions,
+  type KafkaFetchResult,
+  type KafkaMetadata,
+  type KafkaMetadataOptions,
+  type KafkaPartitionInfo,
+  type KafkaProduceOptions,
+  KafkaProtocolError,
+  type KafkaRecordInput,
+  type KafkaTopicInfo,
+  kafkaFetch,
+  kafkaMetadata,
+  kafkaProduce,
+} from './kafka/wire.js';
+export {
+  ensureKafkaLibs,
+  KAFKA_VERSION,
+  type KafkaLibs,
+  type KafkaServerHandle,
+  type KafkaServerOptions,
+  startKafka,
+} from './kafka.js';
+export { getFreePortRange } from './ports.js';
+export {
+  type ProxyConfig,
+  type ProxyConfigContext,
+  type ProxyHandle,
+  type ProxyOptions,
+  startHaproxy,
+  startNginx,
+} from './proxies.js';
+export {
   getFreePort,
   killAllServersSync,
   LOOPBACK,
+  type MemcachedHandle,
+  type MemcachedServerOptions,
   type NatsServerOptions,
   type RedisServerOptions,
   type ServerHandle,
+  startMemcached,
   startNats,
   startRedis,
   stopAllServers,
 } from './servers.js';
-
-/** Options of {@link waitFor}. */
-export interface WaitForOptions {
-  /** Give up after this many ms. Default `5000`. */
-  timeout?: number;
-  /** Poll every this many ms. Default `10`. */
-  interval?: number;
-  /** What was awaited, for the error message, e.g. `'the consumer to receive 3 events'`. */
-  message?: string;
-}
-
-/**
- * Polls `condition` until it returns (or resolves to) `true`; throws a clear error after `timeout` ms.
- * A condition that throws counts as "not yet"; its last error becomes the timeout error's `cause`.
- * Use it instead of fixed sleeps.
- *
- * @example
- * await waitFor(() => received.length === 3, { message: 'three events delivered' });
- */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  options: WaitForOptions = {},
-): Promise<void> {
-  const { timeout = 5_000, interval = 10, message = 'condition' } = options;
-  const started = Date.now();
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    const elapsed = Date.now() - started;
-    if (elapsed >= timeout) {
-      const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`waitFor timed out after ${elapsed} ms waiting for ${message}${detail}`, {
-        cause: lastError,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, timeout - elapsed)));
-  }
-}
+export {
+  createTestPki,
+  type TestCertificate,
+  type TestPki,
+  type TestPkiOptions,
+} from './tls.js';

@@ -1,5 +1,6 @@
 /**
- * Private `redis-server` and `nats-server` processes for integration and fault tests.
+ * Private `redis-server`, `nats-server` and `memcached` processes for integration and fault tests
+ * (`proxies.ts` runs nginx and haproxy on the same machinery).
  *
  * Each server listens on a free loopback port and keeps its data in its own temp directory
  * (`os.tmpdir()/blueprint-*`), so a test can `kill()` it (SIGKILL by default) and `restart()` it on the
@@ -9,9 +10,9 @@
  * SIGINT/SIGTERM/SIGHUP handlers SIGKILL the rest; and a tiny detached watchdog (`sh`) kills a server whose
  * parent died without running any handler (a SIGKILLed vitest worker, for example).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -28,13 +29,16 @@ const FALLBACK_BIN_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/bin'];
 
 /** A running (or killed, restartable) server process owned by the test run. */
 export interface ServerHandle {
-  /** `redis://127.0.0.1:<port>` or `nats://127.0.0.1:<port>`. Stable across `restart()`. */
+  /**
+   * `redis://127.0.0.1:<port>`, `nats://127.0.0.1:<port>`, `127.0.0.1:<port>` (memcached has no scheme) or
+   * `http://127.0.0.1:<port>` (nginx, haproxy). Stable across `restart()`.
+   */
   readonly url: string;
   /** The loopback address the server listens on (`127.0.0.1`). */
   readonly host: string;
   /** The TCP port; `restart()` reuses it. */
   readonly port: number;
-  /** The data directory (Redis `--dir`, NATS `-sd`); `restart()` reuses it. */
+  /** The data directory (Redis `--dir`, NATS `-sd`, the proxies' config); `restart()` reuses it. */
   readonly dir: string;
   /** Process id of the current server process; changes on `restart()`. */
   readonly pid: number;
@@ -80,14 +84,61 @@ export interface NatsServerOptions {
   args?: readonly string[];
 }
 
-interface ServerSpec {
+/** Options of {@link startMemcached}. */
+export interface MemcachedServerOptions {
+  /** Port to listen on. Default: a free port. */
+  port?: number;
+  /** Memory for items in megabytes (`-m`). Default: memcached's, 64. */
+  memoryMb?: number;
+  /** Largest item memcached accepts (`-I`), e.g. `'1m'` or `'512k'`. Default: memcached's, `'1m'`. */
+  maxItemSize?: string;
+  /** Worker threads (`-t`). Default: memcached's, 4. */
+  threads?: number;
+  /** Extra `memcached` arguments, e.g. `['-o', 'no_lru_crawler']`. */
+  args?: readonly string[];
+}
+
+/** A private memcached: a {@link ServerHandle} whose `url` is the plain `host:port` address. */
+export interface MemcachedHandle extends ServerHandle {
+  /** `127.0.0.1:<port>`, the form memcached clients take (also `url`). */
+  readonly address: string;
+}
+
+/**
+ * How to run one kind of server. Internal to the harness (`proxies.ts` uses it); not exported from the
+ * harness index.
+ */
+export interface ServerSpec {
   readonly binary: string;
   readonly aptPackage: string;
   readonly brewFormula: string;
+  /** URL scheme (`redis`) and temp dir prefix (`blueprint-redis-*`). */
   readonly scheme: string;
   args(port: number, dir: string): string[];
   /** Whether the server on `port` answers and is process `pid`, not a server of a parallel worker. */
   isReady(port: number, pid: number): Promise<boolean>;
+  /** The handle's `url`. Default `<scheme>://127.0.0.1:<port>`. */
+  url?(port: number): string;
+  /**
+   * Runs before the first spawn on each port tried (not on `restart()`), e.g. to write and check a config
+   * file for `port`. An error ends the start.
+   */
+  prepare?(port: number, dir: string): Promise<void>;
+  /**
+   * Runs the server in its own process group and kills the whole group, for servers that fork workers
+   * which would outlive a SIGKILLed parent (nginx). Default `false`.
+   */
+  readonly processGroup?: boolean;
+  /** Signal of a graceful stop (`stop()`, `restart()`), SIGKILL after 5 s. Default `SIGTERM`. */
+  readonly stopSignal?: NodeJS.Signals;
+  /** How long a start may take until `isReady`, in ms. Default `10000`; a JVM needs longer on a busy machine. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A server started by {@link launch}: its handle plus what the harness itself needs. Internal. */
+export interface LaunchedServer extends MemcachedHandle {
+  /** Last lines the server printed (for error messages). */
+  readonly lastOutput: string;
 }
 
 /**
@@ -175,6 +226,40 @@ export function startNats(options: NatsServerOptions = {}): Promise<ServerHandle
   return launch(spec, options.port, options.storeDir);
 }
 
+/**
+ * Starts a private `memcached` on a free loopback port and waits until it answers `version` (and `stats`
+ * names its pid). It keeps nothing on disk: after `kill()` + `restart()` (same port) it is empty.
+ * `stop()` and `restart()` end it with SIGKILL: memcached notices SIGTERM only on its once-a-second
+ * clock tick, and it has nothing to flush.
+ *
+ * @example
+ * const memcached = await startMemcached({ memoryMb: 16, maxItemSize: '2m' });
+ * const socket = net.connect(memcached.port, memcached.host);
+ * await memcached.kill(); // connections are refused now
+ * await memcached.restart(); // same port, no items
+ */
+export function startMemcached(options: MemcachedServerOptions = {}): Promise<MemcachedHandle> {
+  const extra = [
+    ...(options.memoryMb === undefined ? [] : ['-m', String(options.memoryMb)]),
+    ...(options.maxItemSize === undefined ? [] : ['-I', options.maxItemSize]),
+    ...(options.threads === undefined ? [] : ['-t', String(options.threads)]),
+    // memcached refuses to run as root unless told which user to be.
+    ...(process.getuid?.() === 0 ? ['-u', 'root'] : []),
+    ...(options.args ?? []),
+  ];
+  const spec: ServerSpec = {
+    binary: 'memcached',
+    aptPackage: 'memcached',
+    brewFormula: 'memcached',
+    scheme: 'memcached',
+    stopSignal: 'SIGKILL',
+    url: (port) => `${LOOPBACK}:${port}`,
+    args: (port) => ['-l', LOOPBACK, '-p', String(port), '-U', '0', ...extra],
+    isReady: (port, pid) => probe(port, 'version\r\nstats\r\n', (text) => isMemcachedProcess(text, pid)),
+  };
+  return launch(spec, options.port, undefined);
+}
+
 /** SIGKILLs every server still running in this process and removes their temp dirs, synchronously. */
 export function killAllServersSync(): void {
   for (const server of live) server.killSync();
@@ -190,9 +275,10 @@ const binaries = new Map<string, string>();
 let handlersInstalled = false;
 let natsServers = 0;
 
-class ManagedServer implements ServerHandle {
+class ManagedServer implements LaunchedServer {
   readonly host = LOOPBACK;
   readonly url: string;
+  readonly address: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private watchdogPid: number | undefined;
@@ -206,7 +292,8 @@ class ManagedServer implements ServerHandle {
     readonly dir: string,
     private readonly ownsDir: boolean,
   ) {
-    this.url = `${spec.scheme}://${LOOPBACK}:${port}`;
+    this.url = spec.url?.(port) ?? `${spec.scheme}://${LOOPBACK}:${port}`;
+    this.address = `${LOOPBACK}:${port}`;
   }
 
   get pid(): number {
@@ -220,8 +307,9 @@ class ManagedServer implements ServerHandle {
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.running) return;
-    this.child?.kill(signal);
+    this.signal(signal, true);
     await this.waitForExit(EXIT_TIMEOUT_MS);
+    this.sweepGroup();
     this.killWatchdog();
   }
 
@@ -253,6 +341,7 @@ class ManagedServer implements ServerHandle {
     this.output = '';
     const child = spawn(this.path, this.spec.args(this.port, this.dir), {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.processGroup === true,
     });
     this.child = child;
     live.add(this);
@@ -274,7 +363,8 @@ class ManagedServer implements ServerHandle {
     child.unref();
     this.startWatchdog();
 
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const readyTimeoutMs = this.spec.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline) {
       if (!this.running || spawnError !== undefined) {
         await this.waitForExit(1_000).catch(() => undefined);
@@ -289,7 +379,7 @@ class ManagedServer implements ServerHandle {
     }
     this.abandon();
     throw new Error(
-      `${this.spec.binary} on port ${this.port} did not answer within ${READY_TIMEOUT_MS} ms:\n${this.output}`,
+      `${this.spec.binary} on port ${this.port} did not answer within ${readyTimeoutMs} ms:\n${this.output}`,
     );
   }
 
@@ -300,8 +390,7 @@ class ManagedServer implements ServerHandle {
 
   /** SIGKILLs the process and its watchdog without waiting; leaves the directory alone. */
   abandon(): void {
-    const pid = this.child?.pid;
-    if (this.running && pid !== undefined) trySignal(pid, 'SIGKILL');
+    if (this.running) this.signal('SIGKILL', true);
     this.killWatchdog();
   }
 
@@ -318,15 +407,31 @@ class ManagedServer implements ServerHandle {
 
   private async terminate(): Promise<void> {
     if (this.running) {
-      this.child?.kill('SIGTERM');
+      // The stop signal goes to the main process only: an nginx master shuts its workers down itself.
+      this.signal(this.spec.stopSignal ?? 'SIGTERM', false);
       try {
         await this.waitForExit(STOP_GRACE_MS);
       } catch {
-        this.child?.kill('SIGKILL');
+        this.signal('SIGKILL', true);
         await this.waitForExit(EXIT_TIMEOUT_MS);
       }
+      this.sweepGroup();
     }
     this.killWatchdog();
+  }
+
+  /** Sends `signal` to the process, or to its whole process group when `group` and the spec asks for one. */
+  private signal(signal: NodeJS.Signals, group: boolean): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    if (group && this.spec.processGroup === true) trySignal(-pid, signal);
+    else this.child?.kill(signal);
+  }
+
+  /** SIGKILLs what is left of the process group (workers of a killed master) once the leader has exited. */
+  private sweepGroup(): void {
+    const pid = this.child?.pid;
+    if (this.spec.processGroup === true && pid !== undefined) trySignal(-pid, 'SIGKILL');
   }
 
   private waitForExit(timeoutMs: number): Promise<void> {
@@ -347,13 +452,15 @@ class ManagedServer implements ServerHandle {
   private startWatchdog(): void {
     const serverPid = this.child?.pid;
     if (serverPid === undefined) return;
+    // "$4" = group: watch and kill the server's whole process group ("-pid"), as dash's kill spells it.
     const script = [
-      'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done',
-      'kill -9 "$2" 2>/dev/null',
+      'target="$2"; [ "$4" = group ] && target="-$2"',
+      'while kill -0 "$1" 2>/dev/null; do kill -0 "$target" 2>/dev/null || exit 0; sleep 1; done',
+      'kill -9 "$target" 2>/dev/null',
       'if [ -n "$3" ]; then sleep 0.2; rm -rf "$3"; fi',
     ].join('\n');
     const args = ['-c', script, 'blueprint-watchdog', String(process.pid), String(serverPid)];
-    args.push(this.ownsDir ? this.dir : '');
+    args.push(this.ownsDir ? this.dir : '', this.spec.processGroup === true ? 'group' : '');
     const watchdog = spawn('sh', args, { detached: true, stdio: 'ignore' });
     watchdog.on('error', () => undefined);
     watchdog.unref();
@@ -367,11 +474,15 @@ class ManagedServer implements ServerHandle {
   }
 }
 
-async function launch(
+/**
+ * Starts the server `spec` describes on `port` (default: a free one, retried when taken) with data in `dir`
+ * (default: a temp dir removed on `stop()`). Internal to the harness: use `startRedis()` and friends.
+ */
+export async function launch(
   spec: ServerSpec,
   port: number | undefined,
   dir: string | undefined,
-): Promise<ServerHandle> {
+): Promise<LaunchedServer> {
   const path = findBinary(spec);
   const ownsDir = dir === undefined;
   const dataDir = dir ?? (await mkdtemp(join(tmpdir(), `blueprint-${spec.scheme}-`)));
@@ -380,6 +491,7 @@ async function launch(
   for (let attempt = 1; ; attempt++) {
     const server = new ManagedServer(spec, path, port ?? (await getFreePort()), dataDir, ownsDir);
     try {
+      await spec.prepare?.(server.port, dataDir);
       await server.spawnAndWait();
       return server;
     } catch (error) {
@@ -393,7 +505,11 @@ async function launch(
   }
 }
 
-function findBinary(spec: ServerSpec): string {
+/**
+ * The absolute path of `spec.binary` from PATH or the sbin/bin fallbacks; throws an error that says which
+ * package to install. Internal to the harness.
+ */
+export function findBinary(spec: Pick<ServerSpec, 'binary' | 'aptPackage' | 'brewFormula'>): string {
   const cached = binaries.get(spec.binary);
   if (cached !== undefined) return cached;
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...FALLBACK_BIN_DIRS];
@@ -457,6 +573,18 @@ function isRedisProcess(text: string, pid: number): boolean | undefined {
   return text.startsWith('+PONG\r\n') && Number(match[1]) === pid;
 }
 
+/**
+ * Reads the replies to `version` + `stats`: ready when the first line is `VERSION ...` and `STAT pid` is
+ * `pid`. Anything else first (`ERROR`, `CLIENT_ERROR`, a SASL-only server) is not ready.
+ */
+function isMemcachedProcess(text: string, pid: number): boolean | undefined {
+  if (!text.includes('\r\n')) return undefined;
+  if (!text.startsWith('VERSION ')) return false;
+  if (!text.includes('END\r\n')) return undefined;
+  const match = /STAT pid (\d+)\r\n/.exec(text);
+  return match !== null && Number(match[1]) === pid;
+}
+
 /** Ready when the first line is an `INFO` of the server named `name` with JetStream enabled. */
 function isNatsInfo(text: string, name: string): boolean | undefined {
   const end = text.indexOf('\r\n');
@@ -468,6 +596,39 @@ function isNatsInfo(text: string, name: string): boolean | undefined {
     return info.jetstream === true && info.server_name === name;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether a TCP connection to `port` on the loopback address is accepted within 500 ms. Internal to the
+ * harness, for servers without a protocol of their own to probe (proxies).
+ */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: LOOPBACK, port });
+    const finish = (accepted: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => finish(false), 500);
+    socket.on('connect', () => finish(true));
+    socket.on('error', () => finish(false));
+  });
+}
+
+/**
+ * Process ids of the children of `pid` (Linux `/proc`, else `pgrep -P`), e.g. an nginx master's workers.
+ * Internal to the harness.
+ */
+export async function childPids(pid: number): Promise<number[]> {
+  const parse = (text: string) => text.split(/\s+/).filter(Boolean).map(Number);
+  try {
+    return parse(await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'));
+  } catch {
+    return new Promise((resolve) => {
+      execFile('pgrep', ['-P', String(pid)], (_error, stdout) => resolve(parse(String(stdout))));
+    });
   }
 }
 

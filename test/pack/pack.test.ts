@@ -3,45 +3,15 @@
  * into a fresh app outside the workspace, and run it. A file missing from a tarball, a wrong export
  * map or a broken bin fails here, not for a user.
  */
-import { execFile, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exec, npmEnv, packWorkspace, publishablePackages, rootManifest } from './pack-workspace.js';
 
-const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-interface Manifest {
-  name: string;
-  private?: boolean;
-  dependencies?: Record<string, string>;
-}
-
-/** Publishable packages: every `packages/*` that is not private. */
-const packages = readdirSync(path.join(root, 'packages'))
-  .map((dir) => ({
-    dir: path.join('packages', dir),
-    manifest: JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8')) as Manifest,
-  }))
-  .filter((pkg) => pkg.manifest.private !== true);
-
-const rootManifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-  devDependencies: Record<string, string>;
-};
-
-/** The environment of npm children without the npm_* variables of an enclosing `npm test`. */
-const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
-
-const exec = (command: string, args: string[], cwd: string) =>
-  run(command, args, { cwd, env: npmEnv, maxBuffer: 64 * 1024 * 1024 }).catch((error) => {
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${error.stdout}\n${error.stderr}`, {
-      cause: error,
-    });
-  });
+/** The libraries: the publishable packages with an export map (`@blueprint/create-app` only has a bin). */
+const packages = publishablePackages.filter((pkg) => pkg.manifest.exports !== undefined);
 
 const CHECK_SCRIPT = `
 import { existsSync, readFileSync } from 'node:fs';
@@ -134,20 +104,13 @@ afterAll(async () => {
 describe('packed packages', () => {
   it('install from their tarballs into a fresh app and work there', { timeout: 240_000 }, async () => {
     expect(packages.map((pkg) => pkg.manifest.name)).toContain('@blueprint/core');
-    await exec('npm', ['run', 'build'], root);
-
-    const tarballs = await mkdtemp(path.join(tmpdir(), 'blueprint-tarballs-'));
+    const packed = await packWorkspace();
     const appDir = await mkdtemp(path.join(tmpdir(), 'blueprint-packed-app-'));
-    scratch.push(tarballs, appDir);
-    const packed = await exec(
-      'npm',
-      ['pack', '--json', '--pack-destination', tarballs, ...packages.flatMap((pkg) => ['-w', pkg.dir])],
-      root,
+    scratch.push(packed.dir, appDir);
+    expect(Object.keys(packed.tarballs).sort()).toEqual(
+      publishablePackages.map((pkg) => pkg.manifest.name).sort(),
     );
-    const files = (JSON.parse(packed.stdout) as { filename: string }[]).map((entry) =>
-      path.join(tarballs, entry.filename.replace(/^@/, '').replace('/', '-')),
-    );
-    expect(files).toHaveLength(packages.length);
+    const files = packages.map((pkg) => packed.tarballs[pkg.manifest.name]!);
 
     const zod = packages.find((pkg) => pkg.manifest.name === '@blueprint/core')!.manifest.dependencies!.zod!;
     // The `testing` entries export vitest suites: a user who imports them has vitest. Optional peers such
