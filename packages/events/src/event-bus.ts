@@ -2,7 +2,7 @@
  * The event bus: typed publishing, subscriptions with the delivery rules, dead letters, draining.
  * It runs on any {@link EventTransport}; the plugin builds one per process from the topology.
  */
-import type { Duration, HealthCheckResult, Telemetry } from '@blueprint/core';
+import { type Duration, type HealthCheckResult, requestContext, type Telemetry } from '@blueprint/core';
 import type { MessageSigner, SpanHandle } from '@blueprint/core/plugin';
 import { resolveBusOptions, resolveHandlerOptions } from './bus-options.js';
 import type { AnyEvent, PayloadInput } from './define-event.js';
@@ -253,7 +253,14 @@ class Bus implements EventBus {
     }
     let envelope: LocalEnvelope;
     try {
-      envelope = buildEnvelope(event, payload, options?.id, options?.key, options?.headers, Date.now());
+      envelope = buildEnvelope(
+        event,
+        payload,
+        options?.id,
+        options?.key,
+        outgoingHeaders(options?.headers),
+        Date.now(),
+      );
       if (this.signer !== undefined) signEnvelope(envelope, this.signer);
     } catch (error) {
       return Promise.reject(error);
@@ -287,7 +294,7 @@ class Bus implements EventBus {
     options: PublishOptions | undefined,
     instruments: PublishInstruments,
   ): Promise<string> {
-    let headers = options?.headers;
+    let headers = outgoingHeaders(options?.headers);
     let span: SpanHandle | undefined;
     if (this.instruments!.tracing) {
       span = instruments.startSpan(headers);
@@ -339,7 +346,7 @@ class Bus implements EventBus {
     if (payloads.length === 0) return [];
     if (this.declared !== undefined) this.checkDeclared(event.name);
     const instruments = this.instruments?.publish(event.name, this.transport);
-    let headers = options.headers;
+    let headers = outgoingHeaders(options.headers);
     let span: SpanHandle | undefined;
     if (instruments !== undefined && this.instruments!.tracing) {
       span = instruments.startSpan(headers);
@@ -494,4 +501,14 @@ export function createEventBus(options: EventBusOptions): EventBus {
     );
   }
   return new Bus(options);
+}
+
+/**
+ * The headers an event goes out with: the request context's propagated headers (correlation id, trace
+ * context) when it is published while a call or a delivery is handled, overridden by the explicit ones.
+ */
+function outgoingHeaders(explicit: Readonly<Record<string, string>> | undefined) {
+  const inherited = requestContext()?.headers;
+  if (inherited === undefined) return explicit;
+  return explicit === undefined ? inherited : { ...inherited, ...explicit };
 }

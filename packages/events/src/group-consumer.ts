@@ -2,7 +2,7 @@
  * The delivery rules, applied the same way on every transport: check the envelope, the version and the
  * payload, run the handler, then ack, retry after a backoff, or dead-letter.
  */
-import { isBlueprintError } from '@blueprint/core';
+import { isBlueprintError, runWithRequestContext } from '@blueprint/core';
 import { type BackoffFunction, type MessageSigner, parseOrThrow } from '@blueprint/core/plugin';
 import { jsonCodec } from '@blueprint/core/transport';
 import type { AnyEvent } from './define-event.js';
@@ -92,7 +92,11 @@ export class GroupConsumer {
     this.event = settings.events[0]!.name;
     this.single = settings.events.length === 1 ? settings.events[0] : undefined;
     this.byVersion = new Map(settings.events.map((e) => [e.version, e]));
-    this.handler = settings.handler;
+    const handler = settings.handler;
+    // Each run is a request context of its own: calls and events the handler makes carry the event's
+    // correlation id and trace context without the handler passing them.
+    this.handler = (payload, meta) =>
+      runWithRequestContext({ headers: meta.headers }, () => handler(payload, meta));
     this.maxAttempts = settings.maxAttempts;
     this.backoff = settings.backoff;
     this.onHandlerError = settings.onHandlerError;

@@ -9,8 +9,8 @@ import { EventsHandlerError } from './errors.js';
 /**
  * What a handler learns about the event it handles, besides the payload: the envelope's `id` (the same
  * on every redelivery, so it can key your own deduplication), `name`, `version`, `occurredAt`, `key` and
- * `headers` (`x-correlation-id`, `traceparent`...: pass them on to the calls you make,
- * `await this.payments.charge(input, { headers: meta.headers })`).
+ * `headers` (`x-correlation-id`, `traceparent`...). The handler runs in a request context made of these
+ * headers, so the calls it makes and the events it publishes carry them without passing anything.
  */
 export interface EventMeta extends Readonly<Omit<EventEnvelope, 'payload' | 'key'>> {
   /** The publisher's key, if any. */
