@@ -28,7 +28,7 @@ import {
   CacheUnavailableError,
 } from '../../errors.js';
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
-import { Deadlines } from '../../internal/deadlines.js';
+import { CommandTimeouts } from '../../internal/command-timeouts.js';
 import { encodeCacheValue } from '../../transport/driver.js';
 import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../../transport/store.js';
 import { DEFAULT_PREFIX, parseRedisOptions, type RedisStoreOptions, redisStoreSchema } from './options.js';
@@ -82,7 +82,7 @@ export class RedisStore implements CacheStore {
   readonly lock?: (key: string) => Promise<LockLease | undefined>;
   private readonly lockTtl: number | undefined;
   private readonly breaker: Breaker;
-  private readonly deadlines: Deadlines;
+  private readonly commandTimeouts: CommandTimeouts;
   private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
   private connection: Redis | undefined;
   private CommandClass: typeof Command | undefined;
@@ -108,7 +108,7 @@ export class RedisStore implements CacheStore {
         for (const listener of this.breakerListeners) listener(state, previous);
       },
     });
-    this.deadlines = new Deadlines(this.settings.commandTimeout);
+    this.commandTimeouts = new CommandTimeouts(this.settings.commandTimeout);
     this.lockTtl = parsed.lock?.ttl;
     this.lockWait = parsed.lock?.wait;
     if (parsed.lock !== undefined) this.lock = (key) => this.takeLock(key);
@@ -305,7 +305,7 @@ export class RedisStore implements CacheStore {
     const client = this.connection;
     this.connection = undefined;
     this.connecting = undefined;
-    this.deadlines.stop();
+    this.commandTimeouts.stop();
     if (client !== undefined && this.given === undefined) await closeClient(client);
   }
 
@@ -329,7 +329,7 @@ export class RedisStore implements CacheStore {
     }
     if (!this.breaker.allow()) return this.refuse();
     const command = new CommandClass('get', [this.entryKey(key)], { replyEncoding: 'utf8' });
-    const pending = this.deadlines.add(command);
+    const pending = this.commandTimeouts.add(command);
     client.sendCommand(command);
     return (command.promise as Promise<string | null>).then(
       (text) => {
@@ -354,7 +354,7 @@ export class RedisStore implements CacheStore {
       return Promise.reject(this.unavailable('offline', 'the store is not connected'));
     if (!this.breaker.allow()) return this.refuse();
     return new Promise<T>((resolve, reject) => {
-      const pending = this.deadlines.add({
+      const pending = this.commandTimeouts.add({
         reject: (error) => {
           this.breaker.failure();
           reject(this.unavailable('timeout', error.message, error));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Deadlines } from './deadlines.js';
+import { CommandTimeouts } from './command-timeouts.js';
 
-describe('Deadlines', () => {
+describe('CommandTimeouts', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -10,7 +10,7 @@ describe('Deadlines', () => {
   });
 
   it('expires what has not answered by its deadline, within one sweep tick, with one timer', () => {
-    const deadlines = new Deadlines(50);
+    const deadlines = new CommandTimeouts(50);
     const expired: string[] = [];
     const target = (name: string) => ({
       reject: (error: Error) => expired.push(`${name}: ${error.message}`),
@@ -31,7 +31,7 @@ describe('Deadlines', () => {
   });
 
   it('stops its timer once nothing is in flight, and on stop()', () => {
-    const deadlines = new Deadlines(1_000);
+    const deadlines = new CommandTimeouts(1_000);
     const pending = deadlines.add({ reject: () => undefined });
     pending.target = undefined;
     vi.advanceTimersByTime(10);

@@ -21,7 +21,7 @@ export interface Pending {
 }
 
 /** A queue of in-flight commands, swept every few ms; overdue ones are expired. */
-export class Deadlines {
+export class CommandTimeouts {
   private items: Pending[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
