@@ -51,13 +51,17 @@ describe('cache keys', () => {
     expect(stableText({ a: 1, b: undefined })).toBe(stableText({ a: 1 }));
   });
 
-  it('keeps short keys readable and digests long ones', () => {
+  it('keeps keys up to 1,024 characters of arguments readable and digests longer ones', () => {
     expect(cacheKey('products', 'get', [{ id: 'p1' }])).toBe('products:get:{"id":"p1"}');
     expect(cacheKey('Repo', 'find', ['a', 2])).toBe('Repo:find:["a",2]');
-    const long = cacheKey('products', 'search', [{ q: 'x'.repeat(500) }]);
+    const readable = cacheKey('products', 'search', [{ q: 'x'.repeat(500) }]);
+    expect(readable).toBe(`products:search:{"q":"${'x'.repeat(500)}"}`);
+    const atLimit = { q: 'x'.repeat(1024 - '{"q":""}'.length) };
+    expect(cacheKey('products', 'search', [atLimit])).toBe(`products:search:${JSON.stringify(atLimit)}`);
+    const long = cacheKey('products', 'search', [{ q: 'x'.repeat(2000) }]);
     expect(long).toMatch(/^products:search:#[\w-]{43}$/);
-    expect(long).toBe(cacheKey('products', 'search', [{ q: 'x'.repeat(500) }]));
-    expect(long).not.toBe(cacheKey('products', 'search', [{ q: `${'x'.repeat(499)}y` }]));
+    expect(long).toBe(cacheKey('products', 'search', [{ q: 'x'.repeat(2000) }]));
+    expect(long).not.toBe(cacheKey('products', 'search', [{ q: `${'x'.repeat(1999)}y` }]));
   });
 
   it('refuses functions and cycles with CACHE_OPTIONS_INVALID', () => {
