@@ -43,7 +43,14 @@ export {
   RoutesInvalidError,
   UnsupportedMediaTypeError,
 } from './errors.js';
-export { buildInput, type InputPlan, planInput, type QueryValues, type RequestParts } from './input.js';
+export {
+  buildInput,
+  type InputPlan,
+  planInput,
+  type QueryValues,
+  queryOf,
+  type RequestParts,
+} from './input.js';
 export { DEFAULT_QUIET_ROUTES, HTTP_REQUEST_DURATION, NO_ROUTE } from './observe.js';
 export { type JsonSchema, type OpenApiDocument, type OpenApiOptions, openApiDocument } from './openapi.js';
 export { type PathPattern, parsePath, type RouteMatch, RouteMatcher } from './path.js';

@@ -129,6 +129,23 @@ export function planInput(input: z.ZodType): InputPlan {
 /** A query as the adapters hand it over: repeated keys as arrays. */
 export type QueryValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/**
+ * A raw query string (`a=1&b=2&b=3`, without the `?`) as {@link QueryValues}: repeated keys as arrays.
+ * The same parsing on every adapter that reads the raw URL (Express, Lambda).
+ */
+export function queryOf(raw: string | undefined): QueryValues {
+  // No prototype: a `__proto__` key is a key like any other here (coerceQuery drops it).
+  const query: Record<string, string | string[]> = Object.create(null);
+  if (raw === undefined || raw === '') return query;
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const known = query[key];
+    if (known === undefined) query[key] = value;
+    else if (Array.isArray(known)) known.push(value);
+    else query[key] = [known, value];
+  }
+  return query;
+}
+
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function coerceValue(plan: InputPlan, name: string, value: string | readonly string[]): unknown {

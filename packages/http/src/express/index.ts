@@ -1,14 +1,16 @@
 /**
- * @blueprint/http/express — the routes of a route table as an Express 5 router, to mount in an existing
- * Express app and move it to contracts one route at a time.
+ * @blueprint/http/express — the routes of a route table as Express middleware, to mount in an existing
+ * Express 5 app and move it to contracts one route at a time.
  *
- * A request the router has no route for goes on to the rest of your app (`next()`), so old routes keep
- * working beside the new ones; mount `router.notFound` last to answer what nothing took with the error
- * body (404, or 405 when the path is one of the router's routes under another method). The router reads
- * request bodies itself (JSON only, the body limit, the safe parser): mount it before `express.json()`.
+ * The middleware routes with the route table itself and imports nothing from `express`: it is a plain
+ * `(request, response, next)` function over Node's `IncomingMessage` and `ServerResponse`, so this entry
+ * loads whether or not `express` is installed, and the app's own Express copy (whatever its version) stays
+ * the only one. A request it has no route for goes on to the rest of your app (`next()`), so old routes
+ * keep working beside the new ones; mount `notFound` last to answer what nothing took with the error body
+ * (404, or 405 when the path is one of the routes under another method). It reads request bodies itself
+ * (JSON only, the body limit, the safe parser); a body `express.json()` already read is taken as it is.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { decodeBody, isJsonContentType, payloadTooLarge, unsupportedMediaType } from '../body.js';
 import { docsSite, type OpenApiServeOptions } from '../docs.js';
 import {
@@ -20,8 +22,7 @@ import {
   type Exchange,
   NO_ROUTE,
 } from '../edge.js';
-import { MalformedUrlError } from '../errors.js';
-import type { QueryValues } from '../input.js';
+import { queryOf } from '../input.js';
 import type { Routes } from '../routes.js';
 
 /** Options of {@link blueprintRouter}. */
@@ -32,10 +33,16 @@ export interface BlueprintRouterOptions extends EdgeOptions {
   readonly openapi?: OpenApiServeOptions | false;
 }
 
-/** The router, and the handler that answers what no route of the app took. */
-export interface BlueprintRouter extends Router {
-  /** Mount last: 405 for a path of this router under another method, else 404, with the error body. */
-  readonly notFound: RequestHandler;
+/** Express's `next`: called with nothing to pass the request on, or with an error. */
+export type NextFunction = (error?: unknown) => void;
+
+/** A middleware over Node's request and response, as `app.use` takes it. */
+export type NodeMiddleware = (request: IncomingMessage, response: ServerResponse, next: NextFunction) => void;
+
+/** The middleware of a route table, and the handler that answers what no route of the app took. */
+export interface BlueprintRouter extends NodeMiddleware {
+  /** Mount last: 405 for a path of these routes under another method, else 404, with the error body. */
+  readonly notFound: NodeMiddleware;
 }
 
 function write(response: ServerResponse, answer: Answer, head = false): void {
@@ -83,76 +90,78 @@ function tooLargeClose(response: ServerResponse, request: IncomingMessage, answe
   write(response, answer);
 }
 
-function routeHandler(edge: Edge, route: EdgeRoute): RequestHandler {
-  const limit = route.bodyLimit ?? edge.bodyLimit;
-  return async (request: Request, response: Response) => {
-    const exchange = edge.begin(request.method, route.path, request.path, request.headers);
-    observe(edge, exchange, response);
-    let body: unknown;
-    if (route.withBody) {
-      try {
-        body = await readBody(request, limit);
-      } catch (error) {
-        const answer = edge.fail(exchange, error);
-        if (answer.status === 413) tooLargeClose(response, request, answer);
-        else write(response, answer);
-        return;
-      }
+/** The path (relative to where the middleware is mounted) and the raw query of a request. */
+function splitUrl(url: string | undefined): { path: string; rawQuery: string } {
+  const value = url ?? '/';
+  const mark = value.indexOf('?');
+  return mark === -1
+    ? { path: value, rawQuery: '' }
+    : { path: value.slice(0, mark), rawQuery: value.slice(mark + 1) };
+}
+
+async function serve(
+  edge: Edge,
+  route: EdgeRoute,
+  params: Record<string, string>,
+  rawQuery: string,
+  path: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const method = request.method ?? 'GET';
+  const exchange = edge.begin(method, route.path, path, request.headers);
+  observe(edge, exchange, response);
+  let body: unknown;
+  if (route.withBody) {
+    try {
+      body = await readBody(request, route.bodyLimit ?? edge.bodyLimit);
+    } catch (error) {
+      const answer = edge.fail(exchange, error);
+      if (answer.status === 413) tooLargeClose(response, request, answer);
+      else write(response, answer);
+      return;
     }
-    const answer = await edge.run(exchange, route, {
-      params: request.params as Record<string, string>,
-      query: request.query as QueryValues,
-      body,
-    });
-    write(response, answer, request.method === 'HEAD');
-  };
+  }
+  const answer = await edge.run(exchange, route, { params, query: queryOf(rawQuery), body });
+  write(response, answer, method === 'HEAD');
 }
 
 /**
- * The Express 5 router of a route table.
+ * The Express middleware of a route table.
  *
  * @example
  * const api = blueprintRouter({ routes, clients: blueprint });
- * app.use(api);            // before express.json()
+ * app.use(api);
  * app.get('/legacy', ...); // untouched
  * app.use(api.notFound);   // last
  */
 export function blueprintRouter(options: BlueprintRouterOptions): BlueprintRouter {
   const edge = createEdge(options.routes, options);
-  const router = Router() as Router & { notFound?: RequestHandler };
-  if (options.openapi !== false) {
-    const site = docsSite(options.routes, options.openapi);
-    for (const path of site.paths) {
-      router.get(path, (request, response) => {
-        const exchange = edge.begin(request.method, path, path, request.headers);
-        observe(edge, exchange, response);
-        const answer = site.answer(path)!;
-        response.writeHead(answer.status, { ...answer.headers, 'x-correlation-id': exchange.correlationId });
-        response.end(answer.body);
-      });
+  const site = options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
+
+  const middleware: NodeMiddleware = (request, response, next) => {
+    const method = request.method ?? 'GET';
+    const { path, rawQuery } = splitUrl(request.url);
+    const page = method === 'GET' || method === 'HEAD' ? site?.answer(path) : undefined;
+    if (page !== undefined) {
+      const exchange = edge.begin(method, path, path, request.headers);
+      observe(edge, exchange, response);
+      response.writeHead(page.status, { ...page.headers, 'x-correlation-id': exchange.correlationId });
+      response.end(method === 'HEAD' ? undefined : page.body);
+      return;
     }
-  }
-  for (const route of edge.routes) {
-    const method = route.httpMethod.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
-    router[method](route.path, routeHandler(edge, route));
-  }
-  // Express refuses a parameter that is not valid percent-encoding before a handler runs.
-  router.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
-    if ((error as { status?: unknown }).status !== 400 || response.headersSent) return next(error);
-    const exchange = edge.begin(request.method, NO_ROUTE, request.path, request.headers);
-    observe(edge, exchange, response);
-    write(
-      response,
-      edge.fail(
-        exchange,
-        new MalformedUrlError('the request path is not valid percent-encoding', { cause: error }),
-      ),
-    );
-  });
-  router.notFound = (request: Request, response: Response) => {
-    const exchange = edge.begin(request.method, NO_ROUTE, request.path, request.headers);
-    observe(edge, exchange, response);
-    write(response, edge.unmatched(exchange, request.method, request.path));
+    const found = edge.matcher.match(method, path);
+    if (found.kind !== 'found') return next();
+    serve(edge, found.entry, found.params, rawQuery, path, request, response).catch(next);
   };
-  return router as BlueprintRouter;
+
+  const notFound: NodeMiddleware = (request, response) => {
+    const method = request.method ?? 'GET';
+    const { path } = splitUrl(request.url);
+    const exchange = edge.begin(method, NO_ROUTE, path, request.headers);
+    observe(edge, exchange, response);
+    write(response, edge.unmatched(exchange, method, path));
+  };
+
+  return Object.assign(middleware, { notFound });
 }

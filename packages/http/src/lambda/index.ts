@@ -17,7 +17,7 @@ import {
   type EdgeOptions,
   NO_ROUTE,
 } from '../edge.js';
-import type { QueryValues } from '../input.js';
+import { queryOf } from '../input.js';
 import type { Routes } from '../routes.js';
 
 /**
@@ -68,18 +68,6 @@ export type LambdaHttpHandler = (
   event: LambdaHttpEvent,
   context: LambdaInvocationContext,
 ) => Promise<LambdaHttpResult>;
-
-function queryOf(raw: string | undefined): QueryValues {
-  const query: Record<string, string | string[]> = {};
-  if (raw === undefined || raw === '') return query;
-  for (const [key, value] of new URLSearchParams(raw)) {
-    const known = query[key];
-    if (known === undefined) query[key] = value;
-    else if (Array.isArray(known)) known.push(value);
-    else query[key] = [known, value];
-  }
-  return query;
-}
 
 function result(answer: Answer, head: boolean): LambdaHttpResult {
   return {
