@@ -78,8 +78,8 @@ describe('the events section', () => {
   it('refuses zero attempts, unknown keys and unknown types, listing the registered ones', () => {
     expect(schema.safeParse({ type: 'memory', maxAttempts: 0 }).success).toBe(false);
     expect(schema.safeParse({ type: 'memory', url: 'redis://x' }).success).toBe(false);
-    expect(schema.safeParse({ type: 'kafka' }).error?.issues[0]?.message).toBe(
-      'unknown event transport "kafka"; allowed: memory, redis-streams, nats',
+    expect(schema.safeParse({ type: 'rabbitmq' }).error?.issues[0]?.message).toBe(
+      'unknown event transport "rabbitmq"; allowed: memory, redis-streams, nats, kafka',
     );
   });
 });

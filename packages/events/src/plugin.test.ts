@@ -106,11 +106,13 @@ describe('eventsPlugin', () => {
   });
 
   it('refuses an unknown transport type, listing the allowed ones', async () => {
-    const error = await createApp(app, { topology: { ...monolith, events: { type: 'kafka' } } }).catch(
+    const error = await createApp(app, { topology: { ...monolith, events: { type: 'rabbitmq' } } }).catch(
       (e) => e,
     );
     expect(error).toBeInstanceOf(TopologyError);
-    expect(error.message).toContain('unknown event transport "kafka"; allowed: memory, redis-streams, nats');
+    expect(error.message).toContain(
+      'unknown event transport "rabbitmq"; allowed: memory, redis-streams, nats, kafka',
+    );
   });
 
   it('lets an app add a transport type with eventsPlugin({ transports }), with its own options', async () => {

@@ -60,8 +60,8 @@ export interface KafkaConsumerHost {
   newConsumer(groupId: string): Consumer;
   /** Writes records with `acks: -1`. */
   send(topic: string, messages: Message[]): Promise<void>;
-  /** The group's inbox. */
-  inbox(group: string): Promise<InboxView>;
+  /** The group's inbox, keeping ids at least `leastRetention` ms. */
+  inbox(group: string, leastRetention: number): Promise<InboxView>;
 }
 
 const WRITE_RETRY_MIN_MS = 100;
@@ -200,7 +200,7 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
 
   /** Joins the group and starts fetching; resolves once the consumer joined. */
   async start(): Promise<void> {
-    if (this.spec.inbox) this.inbox = await this.host.inbox(this.spec.group);
+    if (this.spec.inbox) this.inbox = await this.host.inbox(this.spec.group, this.spec.inboxRetention);
     const consumer = this.host.newConsumer(this.host.names.groupId(this.spec.group, this.spec.event));
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => this.joined());

@@ -97,7 +97,10 @@ export const kafkaTransportSchema = z
     publishTimeout: positiveDuration.optional().default(5_000),
     /** Most time connecting waits for the brokers. Default: `"10s"`. */
     connectTimeout: positiveDuration.optional().default(10_000),
-    /** How long each group's inbox topic keeps a completed id. Default: the larger of the bus's `inboxRetention` and `"1h"`. */
+    /**
+     * How long each group's inbox topic keeps a completed id (its `retention.ms`, set when the transport
+     * creates it); the bus's `inboxRetention` is used instead when longer. Default: `"1h"`.
+     */
     inboxRetention: durationSchema.optional(),
     /** Most publishes sent to the broker in one produce request. Default: 1000. */
     produceBatch: wholeNumberSchema(1, 100_000).optional().default(1_000),

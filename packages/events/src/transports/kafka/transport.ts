@@ -189,17 +189,18 @@ export class KafkaTransport extends BrokerTransport<KafkaClient, KafkaConsumer> 
     return this.publisher.send(topic, messages);
   }
 
-  inbox(group: string): Promise<InboxView> {
+  inbox(group: string, leastRetention: number): Promise<InboxView> {
     let inbox = this.inboxes.get(group);
     if (inbox === undefined) {
       const topic = this.names.inbox(group);
+      const retention = Math.max(this.options.inboxRetention ?? HOUR_MS, leastRetention);
       const opened = new KafkaInbox(
         this,
         topic,
         this.names.readerId(`inbox.${group}`, randomUUID()),
-        this.inboxRetention(),
+        retention,
       );
-      inbox = this.ensureTopic(topic, 'inbox')
+      inbox = this.ensureTopic(topic, 'inbox', retention)
         .then(() => opened.start())
         .then(() => opened);
       inbox.catch(() => this.inboxes.delete(group));
@@ -378,29 +379,24 @@ export class KafkaTransport extends BrokerTransport<KafkaClient, KafkaConsumer> 
     return error;
   }
 
-  private inboxRetention(): number {
-    return this.options.inboxRetention ?? HOUR_MS;
-  }
-
   /** Makes sure `topic` exists: creates it (once per process) or, with `createTopics: false`, checks it. */
-  private ensureTopic(topic: string, kind: TopicKind): Promise<void> {
+  private ensureTopic(topic: string, kind: TopicKind, inboxRetention = HOUR_MS): Promise<void> {
     let ensured = this.topics.get(topic);
     if (ensured === undefined) {
-      ensured = (this.options.createTopics ? this.createTopic(topic, kind) : this.requireTopic(topic)).then(
-        () => void this.ready.add(topic),
-      );
+      ensured = (
+        this.options.createTopics ? this.createTopic(topic, kind, inboxRetention) : this.requireTopic(topic)
+      ).then(() => void this.ready.add(topic));
       ensured.catch(() => this.topics.delete(topic));
       this.topics.set(topic, ensured);
     }
     return ensured;
   }
 
-  private async createTopic(topic: string, kind: TopicKind): Promise<void> {
+  private async createTopic(topic: string, kind: TopicKind, inboxRetention: number): Promise<void> {
     const { partitions, replicationFactor, retention } = this.options;
     const configEntries: { name: string; value: string }[] = [];
     if (kind === 'dead-letters') configEntries.push({ name: 'cleanup.policy', value: 'compact' });
-    else if (kind === 'inbox')
-      configEntries.push({ name: 'retention.ms', value: String(this.inboxRetention()) });
+    else if (kind === 'inbox') configEntries.push({ name: 'retention.ms', value: String(inboxRetention) });
     else if (retention > 0) configEntries.push({ name: 'retention.ms', value: String(retention) });
     const single = kind === 'dead-letters' || kind === 'inbox';
     const created = await this.client().admin.createTopics({
