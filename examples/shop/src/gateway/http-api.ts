@@ -54,7 +54,7 @@ export async function buildHttpApi(deps: HttpApiDependencies): Promise<FastifyIn
       const sent = request.headers['x-correlation-id'];
       return isValidCorrelationId(sent) ? sent : randomUUID();
     },
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     http: nodeServerOptions(limits),
     // Fastify sets these on the server after creating it: give them here too.
     keepAliveTimeout: limits.keepAliveTimeout,
