@@ -105,18 +105,26 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
     return order;
   }
 
-  /** A paid order moves to `paid`. */
+  /**
+   * A paid order moves to `paid`. An order that was already settled keeps its status: a late or
+   * repeated `payment.succeeded` never turns a declined order (whose stock went back) into a paid one.
+   */
   @OnEvent(PaymentSucceeded, { inbox: true })
   async onPaymentSucceeded(payment: PayloadOf<typeof PaymentSucceeded>): Promise<void> {
     this.requireOrder(payment.orderId);
     this.repository.settle(payment.orderId, 'paid');
   }
 
-  /** A declined order moves to `payment_failed` and its stock goes back (releasing twice is harmless). */
+  /**
+   * A declined order moves to `payment_failed` and its stock goes back. The stock is released only when
+   * this event settled the order, or settled it on an earlier attempt whose release failed (releasing
+   * twice is harmless); an order that is already `paid` keeps its stock sold.
+   */
   @OnEvent(PaymentFailed, { inbox: true })
   async onPaymentFailed(payment: PayloadOf<typeof PaymentFailed>, meta: EventMeta): Promise<void> {
     this.requireOrder(payment.orderId);
-    this.repository.settle(payment.orderId, 'payment_failed');
+    const settled = this.repository.settle(payment.orderId, 'payment_failed');
+    if (!settled && this.repository.find(payment.orderId)?.status !== 'payment_failed') return;
     await this.products.release({ orderId: payment.orderId }, { headers: meta.headers });
   }
 
