@@ -6,60 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type BlueprintApp,
-  type CallContext,
-  type ClientOf,
-  createApp,
-  defineApp,
-  defineService,
-  inject,
-  injectable,
-  service,
-} from '@blueprint/core';
+import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createTestPki, getFreePort, type TestPki } from '../../../../test/harness/index.js';
-
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-
-const Accounts = defineService('accounts', {
-  credit: {
-    input: z.object({ amount: z.number().int() }),
-    output: z.object({ balance: z.number(), caller: z.string() }),
-  },
-});
-const Teller = defineService('teller', {
-  pay: {
-    input: z.object({ amount: z.number() }),
-    output: z.object({ balance: z.number(), caller: z.string() }),
-  },
-});
-
-const ledger = { balance: 0, credits: 0 };
-
-@injectable()
-class AccountsService {
-  async credit({ amount }: { amount: number }, context?: CallContext) {
-    ledger.credits++;
-    ledger.balance += amount;
-    return { balance: ledger.balance, caller: context?.caller ?? '(none)' };
-  }
-}
-
-@injectable()
-class TellerService {
-  constructor(@inject(Accounts.token) private readonly accounts: ClientOf<typeof Accounts>) {}
-  async pay({ amount }: { amount: number }) {
-    return this.accounts.credit({ amount });
-  }
-}
-
-const app = defineApp({
-  name: 'bank',
-  services: [service(Accounts, AccountsService), service(Teller, TellerService)],
-});
+import { bankApp, ledger, SECRET, Teller } from './fixtures/bank-app.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -95,7 +46,7 @@ async function bank(tls: Record<string, unknown>, frontTls?: Record<string, unkn
     processes: {
       vault: { services: ['accounts'], address: `https://127.0.0.1:${vaultPort}` },
       front: {
-        services: ['teller'],
+        services: ['teller', 'audit'],
         address: `https://127.0.0.1:${frontPort}`,
         ...(frontTls === undefined ? {} : { tls: frontTls }),
       },
@@ -103,7 +54,7 @@ async function bank(tls: Record<string, unknown>, frontTls?: Record<string, unkn
   };
   const apps = {} as Record<'vault' | 'front', BlueprintApp>;
   for (const name of ['vault', 'front'] as const) {
-    apps[name] = await createApp(app, { topology, process: name });
+    apps[name] = await createApp(bankApp, { topology, process: name });
     started.push(apps[name]);
     await apps[name].start();
   }
@@ -191,10 +142,12 @@ describe('TLS between services', () => {
         auth: { secret: SECRET },
         tls: { ca: 'ca.crt', cert: 'server.crt', key: 'server.key' },
         observability: { logLevel: 'silent' },
-        processes: { vault: { services: ['accounts', 'teller'], address: `https://127.0.0.1:${port}` } },
+        processes: {
+          vault: { services: ['accounts', 'teller', 'audit'], address: `https://127.0.0.1:${port}` },
+        },
       }),
     );
-    const vault = await createApp(app, { topology: file });
+    const vault = await createApp(bankApp, { topology: file });
     started.push(vault);
     await vault.start();
     expect(vault.rpcUrl).toBe(`https://127.0.0.1:${port}`);
