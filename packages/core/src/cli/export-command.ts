@@ -8,12 +8,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkDeclaredDependencies } from '../app/app-checks.js';
 import { checkTopologyAgainstApp } from '../app/placement.js';
+import { backingServices } from '../deploy/backing-services.js';
+import { exportEnvironment, variablesWithoutDefault } from '../deploy/export-environment.js';
 import { assertDeployable } from '../deploy/issues.js';
 import { type DeploymentPlan, planDeployment } from '../deploy/plan.js';
 import { renderCompose } from '../deploy/render-compose.js';
 import { type RenderedFiles, renderDockerfile } from '../deploy/render-dockerfile.js';
 import { renderKubernetes } from '../deploy/render-kubernetes.js';
-import { exportEnvironment, topologyVariables } from '../deploy/variables.js';
+import { topologyVariables } from '../deploy/variables.js';
 import { TopologyError } from '../errors.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
@@ -49,7 +51,10 @@ export async function prepareExport(
   options: { readonly typescriptRegistered?: boolean } = {},
 ): Promise<PreparedExport> {
   const raw = readRawTopology(topologyFile);
-  const env = exportEnvironment(topologyVariables(raw.raw));
+  const variables = topologyVariables(raw.raw);
+  const servers = backingServices(raw.raw);
+  assertDeployable(raw.file, variablesWithoutDefault(variables, servers));
+  const env = exportEnvironment(variables, servers);
   const loaded = await loadApp(raw, { env, typescriptRegistered: options.typescriptRegistered ?? false });
   const topology = validateRawTopology(raw, loaded.app, env);
   checkDeclaredDependencies(loaded.app);

@@ -30,6 +30,8 @@ export interface BackingService {
   readonly port: number;
   /** Its URL inside a Compose network, e.g. `redis://redis:6379`. */
   readonly composeUrl: string;
+  /** Its URL on a laptop, e.g. `redis://127.0.0.1:6379`: what the topology is validated with for export. */
+  readonly loopbackUrl: string;
 }
 
 /** How a section `type` maps to a backing server. */
@@ -124,6 +126,7 @@ export function backingServices(
       variable: first.variable,
       port,
       composeUrl: `${scheme === '' ? '' : `${scheme}://`}${name}:${port}`,
+      loopbackUrl: defaultUrl(kind),
     };
   });
 }

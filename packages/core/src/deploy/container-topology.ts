@@ -81,10 +81,9 @@ export interface ContainerVariable {
   readonly name: string;
   /**
    * `secret`: a secret (from a secret store); `backing`: the URL of a backing server (a Compose
-   * service, or a secret in Kubernetes, since a URL may hold credentials); `required`: another
-   * variable without a default.
+   * service, or a secret in Kubernetes, since a URL may hold credentials).
    */
-  readonly source: 'secret' | 'backing' | 'required';
+  readonly source: 'secret' | 'backing';
   /** True when the topology gives a default, so leaving it unset is allowed. */
   readonly optional: boolean;
   /** The backing server whose URL it is. */
@@ -92,8 +91,8 @@ export interface ContainerVariable {
 }
 
 /**
- * The variables every container of the plan is given: the secrets, the URLs of backing servers and the
- * variables without a default. Every other variable keeps the default the topology gives.
+ * The variables every container of the plan is given: the secrets and the URLs of backing servers.
+ * Every other variable keeps the default the topology gives (export asks for one where it is missing).
  */
 export function containerVariables(plan: DeploymentPlan): ContainerVariable[] {
   return plan.environment.flatMap((variable): ContainerVariable[] => {
@@ -102,7 +101,6 @@ export function containerVariables(plan: DeploymentPlan): ContainerVariable[] {
     if (variable.secret) {
       return [{ name: variable.name, source: 'secret', optional: variable.default !== undefined }];
     }
-    if (variable.default === undefined) return [{ name: variable.name, source: 'required', optional: false }];
     return [];
   });
 }

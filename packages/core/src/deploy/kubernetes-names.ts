@@ -14,8 +14,6 @@ export function kubernetesNames(plan: DeploymentPlan) {
     secrets: `${plan.name}-secrets`,
     /** The Secret holding the URLs of backing servers. */
     backing: `${plan.name}-backing`,
-    /** The ConfigMap holding the other variables without a default. */
-    env: `${plan.name}-env`,
   };
 }
 

@@ -8,8 +8,9 @@ import { service } from '../service.js';
 import { parseTopology } from '../topology.js';
 import { backingServices } from './backing-services.js';
 import { containerTopology } from './container-topology.js';
+import { exportEnvironment, variablesWithoutDefault } from './export-environment.js';
 import { planDeployment } from './plan.js';
-import { exportEnvironment, topologyVariables } from './variables.js';
+import { topologyVariables } from './variables.js';
 
 const Catalog = defineService('catalog', { get: { input: z.string(), output: z.string() } });
 const Orders = defineService('orders', { place: { input: z.string(), output: z.string() } });
@@ -62,7 +63,7 @@ const split = {
 };
 
 function plan(raw: Record<string, unknown> = split, topologyFile = 'topology/split.json') {
-  const env = exportEnvironment(topologyVariables(raw));
+  const env = exportEnvironment(topologyVariables(raw), backingServices(raw));
   const topology = parseTopology(raw, { env, source: topologyFile });
   return planDeployment({ app, topology, raw, topologyFile });
 }
@@ -183,6 +184,7 @@ describe('backing services', () => {
         variable: 'REDIS_URL',
         port: 6379,
         composeUrl: 'redis://redis:6379',
+        loopbackUrl: 'redis://127.0.0.1:6379',
       },
     ]);
   });
@@ -225,6 +227,30 @@ describe('backing services', () => {
         path: 'topology.events.url',
         message:
           '"redis://127.0.0.1:6379"; a deployment points it at its own redis server, so read it from one variable: "url": "${REDIS_URL:-redis://127.0.0.1:6379}"',
+      },
+    ]);
+  });
+});
+
+describe('the environment export reads a topology with', () => {
+  const raw = {
+    auth: { secret: '${SERVICE_SECRET}' },
+    events: { type: 'redis-streams', url: '${REDIS_URL}' },
+    processes: { web: { services: ['web'], address: 'http://127.0.0.1:${WEB_PORT}' } },
+    settings: { port: '${PORT:-3000}' },
+  };
+
+  it('fills what the files only name: secrets, and server URLs with their laptop URL', () => {
+    const env = exportEnvironment(topologyVariables(raw), backingServices(raw));
+    expect(env).toEqual({ SERVICE_SECRET: 'x'.repeat(48), REDIS_URL: 'redis://127.0.0.1:6379' });
+  });
+
+  it('asks for a default where the value would shape the files', () => {
+    expect(variablesWithoutDefault(topologyVariables(raw), backingServices(raw))).toEqual([
+      {
+        path: 'topology.processes.web.address',
+        message:
+          'reads ${WEB_PORT} without a default; export reads the topology with its defaults, never the shell\'s variables, so give it one: "${WEB_PORT:-value}" (a deployment may still set WEB_PORT)',
       },
     ]);
   });

@@ -74,14 +74,12 @@ function topologyComment(plan: DeploymentPlan): string[] {
       .join(' ');
   const secrets = literal('secret');
   const backing = literal('backing');
-  const required = literal('required');
   return [
     `App "${plan.app}" as ${plan.files.topology} places it. Written by \`blueprint export kubernetes\`;`,
     'edit it freely. Apply the folder: kubectl apply -f <this folder>',
-    ...(secrets === '' && backing === '' && required === '' ? [] : ['', 'Create first what the pods read:']),
+    ...(secrets === '' && backing === '' ? [] : ['', 'Create first what the pods read:']),
     ...(secrets === '' ? [] : [`  kubectl create secret generic ${names.secrets} ${secrets}`]),
     ...(backing === '' ? [] : [`  kubectl create secret generic ${names.backing} ${backing}`]),
-    ...(required === '' ? [] : [`  kubectl create configmap ${names.env} ${required}`]),
   ];
 }
 
@@ -102,11 +100,8 @@ function environment(plan: DeploymentPlan, process: ProcessPlan): Mapping[] {
   ];
   for (const variable of containerVariables(plan)) {
     const ref = { key: variable.name, optional: variable.optional ? true : undefined };
-    const valueFrom =
-      variable.source === 'required'
-        ? { configMapKeyRef: { name: names.env, ...ref } }
-        : { secretKeyRef: { name: variable.source === 'secret' ? names.secrets : names.backing, ...ref } };
-    env.push({ name: variable.name, valueFrom });
+    const name = variable.source === 'secret' ? names.secrets : names.backing;
+    env.push({ name: variable.name, valueFrom: { secretKeyRef: { name, ...ref } } });
   }
   return env;
 }

@@ -84,19 +84,3 @@ export function wholeReference(value: unknown): { name: string; default: string 
   const match = WHOLE_REFERENCE.exec(value);
   return match === null ? undefined : { name: match[1]!, default: match[2] };
 }
-
-/** The length of the placeholder a secret without a default gets when a topology is read for export. */
-const PLACEHOLDER_LENGTH = 48;
-
-/**
- * The environment a topology is read with for export: every variable unset, so the defaults the file
- * gives apply and the files written do not depend on the shell that wrote them; a secret without a
- * default gets a placeholder (it is never written: the files name the variable, not its value).
- */
-export function exportEnvironment(variables: readonly PlanVariable[]): Record<string, string> {
-  return Object.fromEntries(
-    variables
-      .filter((variable) => variable.secret && variable.default === undefined)
-      .map((variable) => [variable.name, 'x'.repeat(PLACEHOLDER_LENGTH)]),
-  );
-}

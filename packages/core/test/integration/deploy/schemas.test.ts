@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: topologies use ${VAR} syntax
 /**
  * What `blueprint export` writes is what the orchestrators accept: every Kubernetes object validates
  * against the Kubernetes API's own schemas (kubernetes-models, generated from the API's OpenAPI
@@ -16,6 +17,17 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { defineApp } from '../../../src/app.js';
+import { defineService } from '../../../src/contract.js';
+import { backingServices } from '../../../src/deploy/backing-services.js';
+import { exportEnvironment } from '../../../src/deploy/export-environment.js';
+import { planDeployment } from '../../../src/deploy/plan.js';
+import { renderCompose } from '../../../src/deploy/render-compose.js';
+import { renderKubernetes } from '../../../src/deploy/render-kubernetes.js';
+import { topologyVariables } from '../../../src/deploy/variables.js';
+import { service } from '../../../src/service.js';
+import { parseTopology } from '../../../src/topology.js';
 import { GOLDEN_EXPORTS, renderGolden } from './golden-exports.js';
 
 type Json = Record<string, any>;
@@ -136,5 +148,117 @@ describe('compose.yaml', () => {
     unknown.services.gateway.healthcheck.every = '5s';
     expect(validateCompose(unknown)).toBe(false);
     expect(JSON.stringify(validateCompose.errors)).toContain('every');
+  });
+});
+
+/** A two-process app whose topology's sections use the given servers; the sections are taken as written. */
+function planWith(sections: Record<string, unknown>) {
+  const Catalog = defineService('catalog', { get: { input: z.string(), output: z.string() } });
+  const Web = defineService('web', {});
+  class CatalogService {
+    async get(id: string) {
+      return id;
+    }
+  }
+  class WebService {}
+  const app = defineApp({
+    name: 'servers',
+    services: [service(Catalog, CatalogService), service(Web, WebService)],
+  });
+  const raw = {
+    app: '../src/app.ts',
+    rpc: { type: 'http' },
+    auth: { secret: '${SERVICE_SECRET}' },
+    admin: { port: { catalog: 9470, web: 9471 } },
+    processes: {
+      catalog: { services: ['catalog'], address: 'http://127.0.0.1:4001' },
+      web: { services: ['web'] },
+    },
+    ...sections,
+  };
+  const env = exportEnvironment(topologyVariables(raw), backingServices(raw));
+  const loose = Object.keys(sections).map((key) => ({ key, schema: z.looseObject({}) }));
+  const topology = parseTopology(raw, { env, sections: loose });
+  return planDeployment({ app, topology, raw, topologyFile: 'topology/split.json' });
+}
+
+describe('the servers a topology uses', () => {
+  const options = { context: '..', dockerfile: 'deploy/Dockerfile', image: 'servers:1.0.0' };
+
+  it('run beside the processes in compose.yaml, keeping events on volumes', () => {
+    const plan = planWith({
+      events: { type: 'nats', url: '${NATS_URL:-nats://127.0.0.1:4222}' },
+      cache: { type: 'memcached', servers: '${MEMCACHED_SERVERS:-127.0.0.1:11211}' },
+    });
+    const compose = parse(renderCompose(plan, options)['compose.yaml']!) as Json;
+    expect(validateCompose(compose), JSON.stringify(validateCompose.errors, null, 2)).toBe(true);
+    expect(compose.services.nats.command).toEqual([
+      '--jetstream',
+      '--store_dir',
+      '/data',
+      '--http_port',
+      '8222',
+    ]);
+    expect(compose.services.nats.volumes).toEqual(['nats-data:/data']);
+    expect(compose.services.memcached.volumes).toBeUndefined();
+    expect(Object.keys(compose.volumes)).toEqual(['nats-data']);
+    for (const name of ['catalog', 'web']) {
+      expect(compose.services[name].environment).toMatchObject({
+        NATS_URL: 'nats://nats:4222',
+        MEMCACHED_SERVERS: 'memcached:11211',
+      });
+      expect(compose.services[name].depends_on).toMatchObject({
+        nats: { condition: 'service_healthy' },
+        memcached: { condition: 'service_started' },
+      });
+    }
+    expect(compose.services.web.depends_on.catalog).toBeUndefined();
+  });
+
+  it('run Kafka for kafka events, and a Redis with AOF only where events are', () => {
+    const plan = planWith({
+      events: { type: 'kafka', brokers: '${KAFKA_BROKERS:-127.0.0.1:9092}' },
+      cache: { type: 'redis', url: '${CACHE_URL:-redis://127.0.0.1:6379}' },
+    });
+    const compose = parse(renderCompose(plan, options)['compose.yaml']!) as Json;
+    expect(validateCompose(compose), JSON.stringify(validateCompose.errors, null, 2)).toBe(true);
+    expect(compose.services.kafka.volumes).toEqual(['kafka-data:/var/lib/kafka/data']);
+    expect(compose.services.kafka.environment.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
+    expect(compose.services.redis.command).toContain('allkeys-lru');
+    expect(compose.services.redis.command).not.toContain('everysec');
+    expect(compose.services.redis.volumes).toBeUndefined();
+    expect(compose.services.catalog.environment).toMatchObject({
+      KAFKA_BROKERS: 'kafka:9092',
+      CACHE_URL: 'redis://redis:6379',
+    });
+    expect(compose.services.catalog.depends_on).toMatchObject({
+      kafka: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
+
+    const events = planWith({ events: { type: 'redis-streams', url: '${REDIS_URL}' } });
+    const redis = (parse(renderCompose(events, options)['compose.yaml']!) as Json).services.redis;
+    expect(redis.command).toEqual(
+      expect.arrayContaining(['--appendonly', 'yes', '--appendfsync', 'everysec']),
+    );
+    expect(redis.command).toContain('noeviction');
+    expect(redis.volumes).toEqual(['redis-data:/data']);
+  });
+
+  it('are Secret references in Kubernetes, never values', () => {
+    const plan = planWith({ events: { type: 'nats', url: '${NATS_URL:-nats://user:pw@127.0.0.1:4222}' } });
+    const files = renderKubernetes(plan, { image: 'servers:1.0.0' });
+    const [deployment] = documents(files['catalog.yaml']!);
+    expect(() => validateObject(deployment!)).not.toThrow();
+    const env = deployment!.spec.template.spec.containers[0].env as Json[];
+    expect(env.find((entry) => entry.name === 'NATS_URL')).toEqual({
+      name: 'NATS_URL',
+      valueFrom: { secretKeyRef: { name: 'servers-backing', key: 'NATS_URL' } },
+    });
+    expect(env.find((entry) => entry.name === 'SERVICE_SECRET')).toEqual({
+      name: 'SERVICE_SECRET',
+      valueFrom: { secretKeyRef: { name: 'servers-secrets', key: 'SERVICE_SECRET' } },
+    });
+    expect(files['catalog.yaml']).not.toContain('user:pw');
   });
 });
