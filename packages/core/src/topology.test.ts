@@ -195,14 +195,14 @@ describe('parseTopology', () => {
   it('refuses an unknown rpc transport, listing the allowed values', () => {
     const error = topologyError(() => parseTopology({ ...minimal, rpc: { type: 'grpc' } }));
     expect(error.issues).toEqual([
-      { path: 'topology.rpc.type', message: 'unknown rpc transport "grpc"; allowed: local, http' },
+      { path: 'topology.rpc.type', message: 'unknown rpc transport "grpc"; allowed: local, http, tcp' },
     ]);
   });
 
   it('refuses an rpc section without "type", listing the allowed values', () => {
     const error = topologyError(() => parseTopology({ ...minimal, rpc: { timeout: '1s' } }));
     expect(error.issues).toEqual([
-      { path: 'topology.rpc.type', message: 'missing "type" for rpc transport; allowed: local, http' },
+      { path: 'topology.rpc.type', message: 'missing "type" for rpc transport; allowed: local, http, tcp' },
     ]);
   });
 
@@ -270,8 +270,11 @@ describe('parseTopology', () => {
     expect(issue({ main: { services: [], address: 'http://127.0.0.1:99999' } })).toBe(
       'invalid address "http://127.0.0.1:99999": port 99999 is out of range; use a port from 0 to 65535 (0 picks a free one)',
     );
-    expect(issue({ main: { services: [], address: 'tcp://127.0.0.1:4001' } })).toBe(
-      'invalid address "tcp://127.0.0.1:4001": the scheme must be http:// or https://, not tcp://',
+    expect(issue({ main: { services: [], address: 'ftp://127.0.0.1:4001' } })).toBe(
+      'invalid address "ftp://127.0.0.1:4001": the scheme must be http://, https://, tcp:// or tcps://, not ftp://',
+    );
+    expect(issue({ main: { services: [], address: 'tcp://127.0.0.1' } })).toBe(
+      'invalid address "tcp://127.0.0.1": a tcp:// address needs a port, e.g. "tcp://127.0.0.1:4001"',
     );
     expect(issue({ main: { services: [], address: 'http://127.0.0.1:4001/rpc' } })).toBe(
       'invalid address "http://127.0.0.1:4001/rpc": give the base URL only (no path, query or fragment)',

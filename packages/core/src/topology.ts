@@ -11,6 +11,7 @@ import { TopologyError } from './errors.js';
 import { type ObservabilityTopology, observabilitySchema } from './observability/config.js';
 import { httpRpc } from './rpc/http/index.js';
 import { localRpc } from './rpc/local.js';
+import { tcpRpc } from './rpc/tcp/index.js';
 import type { RpcDriver } from './rpc/types.js';
 import { closestName } from './suggest.js';
 import { type AdminTopology, adminSectionSchema } from './topology/admin-schema.js';
@@ -41,10 +42,11 @@ const localCallsShape = {
     .default({ input: true, output: true }),
 };
 
-/** The RPC drivers every app has: `local` and `http`. Plugins may add more (`Plugin.rpcDrivers`). */
+/** The RPC drivers every app has: `local`, `http` and `tcp`. Plugins may add more (`Plugin.rpcDrivers`). */
 export const BUILT_IN_RPC_DRIVERS: readonly RpcDriver[] = Object.freeze([
   localRpc as unknown as RpcDriver,
   httpRpc as unknown as RpcDriver,
+  tcpRpc as unknown as RpcDriver,
 ]);
 
 /** The schema of the `rpc` section: the union of the registered RPC drivers, plus the local-call keys. */

@@ -110,7 +110,7 @@ export class Servers {
           'internal error answered as "internal error"',
         ),
       authenticate: callAuthenticator(this.sources.topology, placement.process),
-      secure: address?.protocol === 'https:',
+      secure: address?.protocol === 'https:' || address?.protocol === 'tcps:',
       host,
       port: listen?.port ?? entry.listen?.port ?? Number(address?.port || 0),
     });

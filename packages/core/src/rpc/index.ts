@@ -1,6 +1,6 @@
 /**
  * @blueprint/core/rpc — what an RPC transport author needs: the client/server seam, the dispatcher of
- * the `serve` chains, the built-in `local` and `http` drivers and the `http` wire.
+ * the `serve` chains, the built-in `local`, `http` and `tcp` drivers and the `http` wire.
  */
 export { addressAttributes, RPC_METRICS, RPC_SYSTEM } from '../chain/observability-link.js';
 export { BUILT_IN_RPC_DRIVERS, rpcSectionSchema } from '../topology.js';
@@ -21,6 +21,10 @@ export {
 } from './http/protocol.js';
 export { type HttpRpcServerOptions, startHttpRpcServer } from './http/server.js';
 export { localRpc, localRpcSchema } from './local.js';
+export { createTcpRpcClient, parseTcpAddress, type TcpRpcClientOptions } from './tcp/client.js';
+export { type TcpRpcOptions, tcpRpc, tcpRpcSchema } from './tcp/index.js';
+export { DEFAULT_TCP_SERVER_LIMITS, type TcpServerLimits } from './tcp/limits.js';
+export { startTcpRpcServer, type TcpRpcServerOptions } from './tcp/server.js';
 export type {
   MetricsSource,
   RefusedRpcRequest,

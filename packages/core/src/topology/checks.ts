@@ -1,7 +1,7 @@
 /**
  * Checks of a parsed topology that span several keys: a service placed twice, an address given twice,
- * replicas without a port to count from, an `https://` address without certificates, callers and admin
- * ports naming unknown processes.
+ * replicas without a port to count from, an `https://` (`tcps://`) address without certificates, an
+ * address whose scheme is not the rpc transport's, callers and admin ports naming unknown processes.
  */
 import { didYouMean } from '../suggest.js';
 import type { AdminTopology } from './admin-schema.js';
@@ -21,6 +21,8 @@ export interface CheckedTopology {
   readonly processes: Readonly<Record<string, ProcessEntry>>;
   readonly tls?: TlsTopology | undefined;
   readonly admin?: AdminTopology | undefined;
+  /** The `rpc` section: addresses must use its transport's schemes. */
+  readonly rpc?: { readonly type: string } | undefined;
 }
 
 function placementIssues(processes: CheckedTopology['processes']): TopologyIssue[] {
@@ -46,7 +48,12 @@ function placementIssues(processes: CheckedTopology['processes']): TopologyIssue
   return issues;
 }
 
-function addressIssues(name: string, entry: ProcessEntry, tls: TlsTopology | undefined): TopologyIssue[] {
+function addressIssues(
+  name: string,
+  entry: ProcessEntry,
+  tls: TlsTopology | undefined,
+  rpcType: string | undefined,
+): TopologyIssue[] {
   const at = `topology.processes.${name}`;
   const issues: TopologyIssue[] = [];
   if (entry.address !== undefined && entry.addresses !== undefined) {
@@ -74,12 +81,27 @@ function addressIssues(name: string, entry: ProcessEntry, tls: TlsTopology | und
       });
     }
   }
-  const https = [entry.address, ...(entry.addresses ?? [])].filter((a) => a?.startsWith('https://'));
+  const https = [entry.address, ...(entry.addresses ?? [])].filter(
+    (a) => a?.startsWith('https://') || a?.startsWith('tcps://'),
+  );
   if (https.length > 0 && entry.tls === undefined && tls === undefined) {
+    const plain = https[0]!.startsWith('tcps://') ? 'tcp://' : 'http://';
     issues.push({
       path: `${at}.address`,
-      message: `${https[0]} is https, but no certificate is configured: add a "tls" section ({ "ca", "cert", "key" }) at the top or to this process, or use http://`,
+      message: `${https[0]} is ${plain === 'tcp://' ? 'tcps' : 'https'}, but no certificate is configured: add a "tls" section ({ "ca", "cert", "key" }) at the top or to this process, or use ${plain}`,
     });
+  }
+  if (rpcType === 'http' || rpcType === 'tcp') {
+    const wanted = rpcType === 'tcp' ? ['tcp:', 'tcps:'] : ['http:', 'https:'];
+    const wrong = [entry.address, ...(entry.addresses ?? [])].find(
+      (a) => a !== undefined && !wanted.includes(new URL(a).protocol),
+    );
+    if (wrong !== undefined) {
+      issues.push({
+        path: `${at}.${entry.address === wrong ? 'address' : 'addresses'}`,
+        message: `${wrong} does not fit "rpc": { "type": "${rpcType}" }, whose addresses are ${wanted.map((w) => `${w}//`).join(' or ')}; change the scheme or the rpc type`,
+      });
+    }
   }
   const own = entry.tls ?? tls;
   if (own?.clientCert !== undefined && own.clientKey === undefined) {
@@ -113,7 +135,7 @@ export function crossKeyIssues(topology: CheckedTopology): TopologyIssue[] {
   const processNames = Object.keys(topology.processes);
   const issues = placementIssues(topology.processes);
   for (const [name, entry] of Object.entries(topology.processes)) {
-    issues.push(...addressIssues(name, entry, topology.tls));
+    issues.push(...addressIssues(name, entry, topology.tls, topology.rpc?.type));
     issues.push(
       ...namesProcesses(
         entry.callers ?? [],

@@ -7,7 +7,8 @@ import { countSchema, portSchema } from '../units.js';
 import { tlsSectionSchema } from './security-schema.js';
 
 /**
- * The address of a process: an `http://` or `https://` URL with a host and a port from 0 to 65535; the
+ * The address of a process: an `http://` or `https://` URL (the `http` transport), or `tcp://` or
+ * `tcps://` (the `tcp` transport, which needs a port), with a host and a port from 0 to 65535; the
  * error names what is wrong with it.
  */
 export const addressSchema = z
@@ -33,13 +34,18 @@ export const addressSchema = z
       fail(`invalid address ${JSON.stringify(value)}: use a URL like "http://127.0.0.1:4001"`);
       return;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    const tcp = url.protocol === 'tcp:' || url.protocol === 'tcps:';
+    if (url.protocol !== 'http:' && url.protocol !== 'https:' && !tcp) {
       fail(
-        `invalid address ${JSON.stringify(value)}: the scheme must be http:// or https://, not ${url.protocol}//`,
+        `invalid address ${JSON.stringify(value)}: the scheme must be http://, https://, tcp:// or tcps://, not ${url.protocol}//`,
       );
     } else if (url.hostname === '') {
       fail(`invalid address ${JSON.stringify(value)}: name a host, e.g. "http://127.0.0.1:4001"`);
-    } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    } else if (tcp && url.port === '') {
+      fail(
+        `invalid address ${JSON.stringify(value)}: a ${url.protocol}// address needs a port, e.g. "tcp://127.0.0.1:4001"`,
+      );
+    } else if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
       fail(`invalid address ${JSON.stringify(value)}: give the base URL only (no path, query or fragment)`);
     }
   });
@@ -98,6 +104,7 @@ export function replicaAddresses(entry: ProcessEntry): string[] {
   return Array.from({ length: count }, (_, index) => {
     const replica = new URL(entry.address!);
     replica.port = String(first + index);
-    return replica.origin;
+    // `origin` is "null" for schemes URL does not know (tcp://): build it from its parts.
+    return `${replica.protocol}//${replica.host}`;
   });
 }

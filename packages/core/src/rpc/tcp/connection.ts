@@ -278,6 +278,10 @@ export class ClientConnection {
 
   private onFrame(frame: DecodedFrame): void {
     const { type, id } = frame;
+    if (type === FrameType.ERROR && id === 0) {
+      this.refusedBy(frame);
+      return;
+    }
     if (type === FrameType.RESULT || type === FrameType.ERROR) {
       const call = this.calls.get(id);
       if (call === undefined) return;
@@ -299,6 +303,22 @@ export class ClientConnection {
       return;
     }
     if (type === FrameType.GOAWAY) this.retire();
+  }
+
+  /** The server closes the connection and says why (too many connections, a broken frame, draining). */
+  private refusedBy(frame: DecodedFrame): void {
+    let message = 'the server closed the connection';
+    try {
+      const wire = this.config.codec.decode(frame.body?.toString() ?? '') as SerializedError | null;
+      if (typeof wire?.message === 'string') message = `the server closed the connection: ${wire.message}`;
+    } catch {
+      // The reason is only for the message; the close that follows is what counts.
+    }
+    this.failure ??= new Error(message);
+    if (this.state === 'connecting' || this.state === 'open') {
+      this.state = 'retired';
+      this.config.onRetired(this);
+    }
   }
 
   private errorOf(call: PendingCall, frame: DecodedFrame): BlueprintError {

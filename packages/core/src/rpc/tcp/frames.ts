@@ -202,6 +202,13 @@ export interface DecodedFrame {
   readonly bodyBytes: number;
 }
 
+/**
+ * Told about a frame once its prefix and head are in, before its body is read: false skips the body as
+ * it arrives (never held) and hands the frame to no one. Lets a server refuse a call (unauthenticated,
+ * unknown method, over a limit) before it holds its body.
+ */
+export type HeadFilter = (type: number, id: number, head: Buffer, bodyBytes: number) => boolean;
+
 /** Limits a {@link FrameDecoder} enforces. */
 export interface DecoderLimits {
   /** Largest body held; a larger one is skipped and handed over as `body: undefined`. */
@@ -228,8 +235,10 @@ export class FrameDecoder {
   private headBytes = -1;
   private bodyBytes = 0;
   private head: Buffer | undefined;
-  /** Bytes of an oversized body still to skip. */
+  /** Bytes of an oversized (or refused) body still to skip. */
   private skipping = 0;
+  /** True when the body being skipped was refused by the head filter: the frame goes to no one. */
+  private silent = false;
   private stopped = false;
 
   constructor(
@@ -237,6 +246,7 @@ export class FrameDecoder {
     private readonly onFrame: (frame: DecodedFrame) => void,
     private readonly onPreface: (matched: boolean, received: Buffer) => void,
     private readonly onViolation: (message: string) => void,
+    private readonly onHead?: HeadFilter,
   ) {}
 
   /** True while part of a frame (or of the preface) has been read and the rest has not. */
@@ -304,7 +314,9 @@ export class FrameDecoder {
     if (this.head === undefined) {
       if (this.buffered < this.headBytes) return false;
       this.head = this.take(this.headBytes);
-      if (this.bodyBytes > this.limits.bodyLimit) {
+      this.silent = this.onHead !== undefined && !this.onHead(this.type, this.id, this.head, this.bodyBytes);
+      if (this.stopped) return false;
+      if (this.silent || this.bodyBytes > this.limits.bodyLimit) {
         const skipped = Math.min(this.buffered, this.bodyBytes);
         this.drop(skipped);
         this.skipping = this.bodyBytes - skipped;
@@ -329,6 +341,12 @@ export class FrameDecoder {
   }
 
   private finishSkipped(): void {
+    if (this.silent) {
+      this.silent = false;
+      this.headBytes = -1;
+      this.head = undefined;
+      return;
+    }
     const frame: DecodedFrame = {
       type: this.type,
       id: this.id,
