@@ -1,0 +1,140 @@
+/**
+ * The READMEs' code cannot drift: every ts/js/json block is a snippet equal to its file under
+ * `docs/snippets/` (type-checked with the repository, run here, topologies validated by core's schema) or
+ * is marked as output, a signature or a fragment (see `test/docs/README.md`).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cachePlugin } from '@blueprint/cache';
+import { defineApp, parseTopology } from '@blueprint/core';
+import { topologyOptionsOf } from '@blueprint/core/plugin';
+import { eventsPlugin } from '@blueprint/events';
+import { resiliencePlugin } from '@blueprint/resilience';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  CHECKED_LANGUAGES,
+  languageOf,
+  parseBlocks,
+  type ReadmeBlock,
+  ROOT,
+  readmePaths,
+  SNIPPETS_DIR,
+  snippetFiles,
+  snippetText,
+} from './snippets.js';
+
+/**
+ * Snippets that are type-checked but not run, and why. Everything else under `docs/snippets/` that ends
+ * in `.ts` is imported (run) by this test.
+ */
+const NOT_RUN: Readonly<Record<string, string>> = {
+  'core/conformance.ts':
+    'registers a vitest suite when imported; core runs describeRpcConformance for every driver',
+  'core/create-app.ts': "builds a process from the reader's topology/split.json",
+};
+
+/**
+ * Values for the variables that topology snippets use without a default (a secret is never written in a
+ * file), so validation sees what a deployment would set.
+ */
+const DOCS_ENV: Readonly<Record<string, string>> = {
+  SERVICE_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+};
+
+/** What a run snippet must print (console.log), in order; a snippet not listed may print anything. */
+const PRINTS: Readonly<Record<string, readonly unknown[][]>> = {};
+
+const blocks: ReadmeBlock[] = readmePaths().flatMap((readme) =>
+  parseBlocks(readme, readFileSync(path.join(ROOT, readme), 'utf8')),
+);
+
+const where = (block: ReadmeBlock): string => `${block.readme}:${block.line}`;
+
+/** Topology sections of every plugin, so a topology block may use any of them. */
+const topologyOptions = topologyOptionsOf(
+  defineApp({ name: 'docs', services: [], plugins: [cachePlugin(), eventsPlugin(), resiliencePlugin()] }),
+);
+
+/** Validates a topology (or a section merged into a one-process topology) with core's schema. */
+function validateTopology(value: unknown, source: string): void {
+  const topology =
+    typeof value === 'object' && value !== null && 'processes' in value
+      ? value
+      : { app: 'src/app.ts', processes: { main: { services: [] } }, ...(value as object) };
+  parseTopology(topology, { ...topologyOptions, source, env: DOCS_ENV });
+}
+
+describe('README code blocks', () => {
+  it('every ts/js/json block is a snippet or is marked as output, a signature or a fragment', () => {
+    const unmarked = blocks
+      .filter((block) => CHECKED_LANGUAGES.has(block.lang) && block.mark.kind === 'none')
+      .map(where);
+    expect(unmarked, 'wrap these in <!-- snippet: … --> markers (npm run docs:snippets)').toEqual([]);
+  });
+
+  it('markers are well formed', () => {
+    const broken = blocks.flatMap((block) =>
+      block.markerError === undefined ? [] : [`${where(block)}: ${block.markerError}`],
+    );
+    expect(broken).toEqual([]);
+  });
+
+  it('each snippet block is byte-equal to its file, in its language (npm run docs:snippets rewrites them)', () => {
+    const drifted = blocks.flatMap((block) => {
+      if (block.mark.kind !== 'snippet') return [];
+      const expected = snippetText(block.mark.file, block.mark.region);
+      const problems: string[] = [];
+      if (block.text !== expected) problems.push(`${where(block)} differs from ${block.mark.file}`);
+      if (block.lang !== languageOf(block.mark.file))
+        problems.push(`${where(block)} is not a ${languageOf(block.mark.file)} block`);
+      return problems;
+    });
+    expect(drifted).toEqual([]);
+  });
+
+  it('every snippet file is shown by a README', () => {
+    const shown = new Set(
+      blocks.flatMap((block) => (block.mark.kind === 'snippet' ? [block.mark.file] : [])),
+    );
+    expect(snippetFiles().filter((file) => !shown.has(file))).toEqual([]);
+  });
+
+  it('every snippet that is not run exists', () => {
+    expect(Object.keys(NOT_RUN).filter((file) => !snippetFiles().includes(file))).toEqual([]);
+  });
+
+  it('output blocks in JSON are JSON lines', () => {
+    for (const block of blocks.filter((b) => b.mark.kind === 'output' && b.lang === 'json')) {
+      for (const line of block.text.split('\n').filter((l) => l.trim() !== '')) {
+        expect(() => JSON.parse(line), `${where(block)}: ${line}`).not.toThrow();
+      }
+    }
+  });
+});
+
+describe('JSON snippets are valid topologies (or topology sections)', () => {
+  for (const file of snippetFiles().filter((f) => f.endsWith('.json'))) {
+    it(file, () => {
+      const text = readFileSync(path.join(SNIPPETS_DIR, file), 'utf8');
+      expect(() => validateTopology(JSON.parse(text), file)).not.toThrow();
+    });
+  }
+});
+
+describe('TypeScript snippets run', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  for (const file of snippetFiles().filter((f) => f.endsWith('.ts'))) {
+    const reason = NOT_RUN[file];
+    if (reason !== undefined) continue;
+    it(file, async () => {
+      const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      await import(pathToFileURL(path.join(SNIPPETS_DIR, file)).href);
+      const expected = PRINTS[file];
+      if (expected !== undefined) expect(log.mock.calls).toEqual(expected);
+    });
+  }
+});
