@@ -63,6 +63,15 @@ export const HttpOptionsError = edge('HTTP_OPTIONS_INVALID', 500, 'HttpOptionsEr
 /** An instance of {@link HttpOptionsError}. */
 export type HttpOptionsError = BlueprintError;
 
+/**
+ * The Lambda handler was invoked with an event that is not an API Gateway HTTP API (payload 2.0) or
+ * Function URL event, e.g. a REST API (payload 1.0) event or a direct invocation
+ * (`LAMBDA_EVENT_UNSUPPORTED`, 500). The invocation fails with this error; nothing ran.
+ */
+export const LambdaEventError = edge('LAMBDA_EVENT_UNSUPPORTED', 500, 'LambdaEventError');
+/** An instance of {@link LambdaEventError}. */
+export type LambdaEventError = BlueprintError;
+
 /** The error table of this package. */
 export const HTTP_ERRORS: readonly CodedErrorClass[] = Object.freeze([
   MalformedJsonError,
@@ -73,6 +82,7 @@ export const HTTP_ERRORS: readonly CodedErrorClass[] = Object.freeze([
   HeaderInvalidError,
   RoutesInvalidError,
   HttpOptionsError,
+  LambdaEventError,
 ]);
 
 /** Every error code of this package with its HTTP status. Documented in the README. */

@@ -36,6 +36,7 @@ export {
   HTTP_ERRORS,
   HttpOptionsError,
   isHttpError,
+  LambdaEventError,
   MalformedJsonError,
   MalformedUrlError,
   MethodNotAllowedError,

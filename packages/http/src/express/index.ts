@@ -8,7 +8,8 @@
  * the only one. A request it has no route for goes on to the rest of your app (`next()`), so old routes
  * keep working beside the new ones; mount `notFound` last to answer what nothing took with the error body
  * (404, or 405 when the path is one of the routes under another method). It reads request bodies itself
- * (JSON only, the body limit, the safe parser); a body `express.json()` already read is taken as it is.
+ * (JSON only, the body limit, the safe parser); a body `express.json()` already read is checked by the same
+ * rules, so the router may be mounted before or after it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeBody, isJsonContentType, payloadTooLarge, unsupportedMediaType } from '../body.js';
@@ -64,10 +65,22 @@ function hasBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/**
+ * A body a parser mounted before the router (`express.json()`) already read: held to the same rules as
+ * one the router reads. Its content type must be JSON, and it goes through the safe parser again, so a
+ * `__proto__` key or a nesting JSON.parse let through is refused here too.
+ */
+function alreadyParsed(request: IncomingMessage & { body?: unknown }, limit: number): unknown {
+  const contentType = request.headers['content-type'];
+  if (!isJsonContentType(contentType)) throw unsupportedMediaType(contentType);
+  const text = JSON.stringify(request.body);
+  return text === undefined ? undefined : decodeBody(text, contentType, limit);
+}
+
 /** Reads a request body as the other adapters do: 415, 413 (declared or streamed), then the safe parser. */
 async function readBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const consumed = request as IncomingMessage & { body?: unknown; _body?: boolean };
-  if (consumed._body === true || request.readableEnded) return consumed.body;
+  if (consumed._body === true || request.readableEnded) return alreadyParsed(consumed, limit);
   const contentType = request.headers['content-type'];
   if (!hasBody(request)) return decodeBody(undefined, contentType, limit);
   if (!isJsonContentType(contentType)) throw unsupportedMediaType(contentType);

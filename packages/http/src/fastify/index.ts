@@ -157,19 +157,23 @@ export const blueprintFastify = fp(plugin, { fastify: '5.x', name: '@blueprint/h
 
 /** Options of {@link blueprintFastifyOptions}. */
 export interface FastifyServerDefaults {
-  /** Longest path parameter the router matches; a longer one reaches the input schema, which refuses it. Default 2048. */
+  /**
+   * Longest path parameter the router matches. Default 65536: above any URL Node's HTTP server accepts
+   * (`--max-http-header-size`, 16 KiB by default), so every parameter reaches the input schema, whose own
+   * bounds refuse it with `VALIDATION_FAILED` as on Express and Lambda.
+   */
   readonly maxParamLength?: number;
 }
 
 /**
  * The server options the plugin needs from `Fastify(...)`: a router that lets long path parameters
- * through to the input schema (a 300-character id gets the schema's 400, as on Express and Lambda, not
- * Fastify's 414), and Fastify's own framework errors (a malformed URL) answered with the error body.
+ * through to the input schema (a 10,000-character id gets the schema's 400, as on Express and Lambda, not
+ * the router's refusal), and Fastify's own framework errors (a malformed URL) answered with the error body.
  * Spread your own options after them.
  */
 export function blueprintFastifyOptions(defaults: FastifyServerDefaults = {}): FastifyServerOptions {
   return {
-    routerOptions: { maxParamLength: defaults.maxParamLength ?? 2048 },
+    routerOptions: { maxParamLength: defaults.maxParamLength ?? 65_536 },
     frameworkErrors(error, request, reply) {
       const edge = (request.server as unknown as { [EDGE]?: Edge })[EDGE];
       if (edge === undefined) {

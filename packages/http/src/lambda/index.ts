@@ -17,6 +17,7 @@ import {
   type EdgeOptions,
   NO_ROUTE,
 } from '../edge.js';
+import { LambdaEventError } from '../errors.js';
 import { queryOf } from '../input.js';
 import type { Routes } from '../routes.js';
 
@@ -78,6 +79,27 @@ function result(answer: Answer, head: boolean): LambdaHttpResult {
   };
 }
 
+/** Refuses an event of another shape with a message that says which shapes the handler takes. */
+function checkEvent(event: LambdaHttpEvent): void {
+  const candidate = event as Partial<LambdaHttpEvent> | null | undefined;
+  const method = candidate?.requestContext?.http?.method;
+  if (typeof candidate?.rawPath === 'string' && typeof method === 'string') return;
+  const version = (candidate as { version?: unknown } | null | undefined)?.version;
+  throw new LambdaEventError(
+    `the handler takes API Gateway HTTP API (payload format 2.0) and Lambda Function URL events; got an event${
+      typeof version === 'string' ? ` of version ${JSON.stringify(version.slice(0, 10))}` : ''
+    } without rawPath and requestContext.http.method (for a REST API, choose payload format 2.0 or an HTTP API)`,
+  );
+}
+
+/** The request path the routes see: `rawPath` without the `basePath` prefix. */
+function pathOf(event: LambdaHttpEvent, base: string | undefined): string {
+  const raw = event.rawPath;
+  if (base === undefined || base === '' || !raw.startsWith(base)) return raw;
+  const rest = raw.slice(base.length);
+  return rest === '' ? '/' : rest.startsWith('/') ? rest : raw;
+}
+
 async function handle(
   edge: Edge,
   options: BlueprintLambdaOptions,
@@ -85,9 +107,7 @@ async function handle(
   context: LambdaInvocationContext,
 ): Promise<LambdaHttpResult> {
   const method = event.requestContext.http.method.toUpperCase();
-  const base = options.basePath ?? '';
-  const path =
-    base !== '' && event.rawPath.startsWith(base) ? event.rawPath.slice(base.length) || '/' : event.rawPath;
+  const path = pathOf(event, options.basePath);
   const headers = event.headers ?? {};
   const found = edge.matcher.match(method, path);
   const exchange = edge.begin(method, found.kind === 'found' ? found.entry.path : NO_ROUTE, path, headers);
@@ -135,20 +155,28 @@ export function blueprintLambda(options: BlueprintLambdaOptions): LambdaHttpHand
   let ready: Promise<Edge> | undefined;
   const site = options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
   return async (event, context) => {
-    const answer = site?.answer(event.rawPath);
-    if (answer !== undefined && event.requestContext.http.method.toUpperCase() === 'GET') {
+    checkEvent(event);
+    const method = event.requestContext.http.method.toUpperCase();
+    const answer =
+      method === 'GET' || method === 'HEAD' ? site?.answer(pathOf(event, options.basePath)) : undefined;
+    if (answer !== undefined) {
       const binary = typeof answer.body !== 'string';
       return {
         statusCode: answer.status,
         headers: { ...answer.headers },
-        body: binary ? (answer.body as Buffer).toString('base64') : (answer.body as string),
+        body:
+          method === 'HEAD'
+            ? ''
+            : binary
+              ? (answer.body as Buffer).toString('base64')
+              : (answer.body as string),
         isBase64Encoded: binary,
       };
     }
     ready ??= Promise.resolve(options.clients).then(
       (clients) => createEdge(options.routes, { ...options, clients }),
       (error: unknown) => {
-        ready = undefined; // the next invocation tries again
+        ready = undefined; // the invocation fails; the next one awaits `clients` again
         throw error;
       },
     );
