@@ -1,14 +1,21 @@
 /**
  * The shop's scenario suite: the same assertions against the monolith (one process, memory events
- * and cache) and the split topology (four processes, http RPC, Redis Streams, tiered cache).
+ * and cache), the split topology (four processes, http RPC, Redis Streams, tiered cache) and the split
+ * topology with events on Kafka (`topology/split-kafka.json`, a private broker).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../../test/harness/index.js';
-import { type ShopUnderTest, startMonolith, startSplit } from './support/shop-under-test.js';
+import {
+  type ShopUnderTest,
+  startMonolith,
+  startSplit,
+  startSplitOnKafka,
+} from './support/shop-under-test.js';
 
 const topologies: [string, () => Promise<ShopUnderTest>][] = [
   ['monolith', () => startMonolith()],
   ['split', () => startSplit(inject('redisUrl'))],
+  ['split-kafka', () => startSplitOnKafka(inject('redisUrl'))],
 ];
 
 describe.each(topologies)('shop scenario (%s)', (_name, start) => {
@@ -16,7 +23,7 @@ describe.each(topologies)('shop scenario (%s)', (_name, start) => {
 
   beforeAll(async () => {
     shop = await start();
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await shop?.stop();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BlueprintApp, createApp } from '@blueprint/core';
 import type { LogDestination } from '@blueprint/core/plugin';
-import { getFreePort, getFreePortRange, waitFor } from '../../../../test/harness/index.js';
+import { getFreePort, getFreePortRange, startKafka, waitFor } from '../../../../test/harness/index.js';
 import { app } from '../../src/app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +19,7 @@ const repositoryRoot = path.resolve(here, '../../../..');
 export const TOPOLOGY = {
   monolith: path.resolve(here, '../../topology/monolith.json'),
   split: path.resolve(here, '../../topology/split.json'),
+  splitKafka: path.resolve(here, '../../topology/split-kafka.json'),
 } as const;
 const CLI = path.join(repositoryRoot, 'packages/core/bin/blueprint.js');
 
@@ -148,6 +149,8 @@ export interface SplitOptions {
    * bootstrap. Paths or URLs.
    */
   readonly imports?: readonly string[];
+  /** The split topology file to run: `TOPOLOGY.split` (events on Redis Streams) or `TOPOLOGY.splitKafka`. Default `TOPOLOGY.split`. */
+  readonly topologyFile?: string;
 }
 
 /**
@@ -196,6 +199,7 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     }
   };
 
+  const topologyFile = options.topologyFile ?? TOPOLOGY.split;
   const imports = (options.imports ?? []).flatMap((module) => [
     '--import',
     module.includes('://') ? module : pathToFileURL(path.resolve(module)).href,
@@ -207,7 +211,7 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
 
   const launchReplica = async (name: SplitProcess, replica: number) => {
     outputs.set(name, outputs.get(name) ?? '');
-    const args = [...imports, CLI, 'start', '--topology', TOPOLOGY.split, '--process', name];
+    const args = [...imports, CLI, 'start', '--topology', topologyFile, '--process', name];
     if (SPLIT_REPLICAS[name] > 1) args.push('--replica', String(replica));
     const child = spawn(process.execPath, args, {
       cwd: repositoryRoot,
@@ -301,4 +305,34 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
     throw error;
   }
   return shop;
+}
+
+/**
+ * Starts a private Kafka broker and the split topology with events on it (`topology/split-kafka.json`;
+ * the cache stays on the given Redis). `stop()` stops the processes, then the broker.
+ */
+export async function startSplitOnKafka(redisUrl: string, options: SplitOptions = {}): Promise<SplitShop> {
+  const kafka = await startKafka();
+  try {
+    const extra = options.env;
+    const shop = await startSplit(redisUrl, {
+      ...options,
+      topologyFile: TOPOLOGY.splitKafka,
+      env: (name) => ({
+        ...(typeof extra === 'function' ? extra(name) : extra),
+        KAFKA_BROKERS: kafka.bootstrap,
+        KAFKA_SESSION_TIMEOUT: '6s',
+      }),
+    });
+    return {
+      ...shop,
+      async stop() {
+        await shop.stop();
+        await kafka.stop();
+      },
+    };
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
 }
