@@ -5,7 +5,7 @@
  * and the call falls through to the loader.
  */
 import type { HealthCheckResult } from '@blueprint/core';
-import { isCacheError } from './errors.js';
+import { CacheEntryCorruptError, isCacheError } from './errors.js';
 import type { CacheOutcome, OutcomeRecorder } from './instruments.js';
 import { cloneValue } from './internal/clone.js';
 import { type CachePolicy, type CacheSetOptions, type GetOrSetOptions, toPolicy } from './policy.js';
@@ -243,7 +243,9 @@ export class Cache {
 
   /**
    * The read-through path after {@link tryHit} missed. `recorder` is told how the call was answered
-   * (`hit` from the store, `miss`, `stale`). @internal
+   * (`hit` from the store, `miss`, `stale`). `accepts` checks a value read from the store (a contract
+   * method's output schema): a value it refuses is a miss, reported to `onError` as
+   * `CACHE_ENTRY_CORRUPT` and deleted from the store. @internal
    */
   miss(
     key: string,
@@ -251,6 +253,7 @@ export class Cache {
     policy: CachePolicy,
     tagsOf: (() => readonly string[]) | undefined,
     recorder?: OutcomeRecorder,
+    accepts?: (value: unknown) => boolean,
   ): Promise<unknown> {
     const flying = this.flights.get(key);
     if (flying !== undefined) return flying.promise.then((value) => this.joined(flying, value, recorder));
@@ -271,7 +274,11 @@ export class Cache {
     }
     // One step after the store's answer on a hit: the caller's value comes straight out of this callback.
     flight.promise = read.then(
-      (entry) => {
+      (found) => {
+        const entry =
+          found === undefined || accepts === undefined || accepts(found.value)
+            ? found
+            : this.refuse(key, found);
         if (entry !== undefined && entry.freshUntil > Date.now()) {
           this.land(key, flight, 'hit');
           return entry.value;
@@ -279,12 +286,36 @@ export class Cache {
         return this.afterRead(key, loader, policy, tagsOf, flight, entry);
       },
       (error: unknown) => {
-        flight.storeFailed = true;
+        if (isCacheError(error, 'CACHE_ENTRY_CORRUPT')) this.discard(key);
+        else flight.storeFailed = true;
         this.absorb(error, 'get', key);
         return this.afterRead(key, loader, policy, tagsOf, flight, undefined);
       },
     );
     return flight.promise;
+  }
+
+  /** Reports and deletes an entry whose value its reader refuses; the read becomes a miss. */
+  private refuse(key: string, entry: CacheEntry): undefined {
+    this.discard(key);
+    this.absorb(
+      new CacheEntryCorruptError(
+        `the cached value of "${key}" does not match the output schema of the method that caches it (written by another version, or not by this app); it was deleted and is treated as a miss`,
+        { details: { key, reason: 'schema', freshUntil: entry.freshUntil } },
+      ),
+      'get',
+      key,
+    );
+    return undefined;
+  }
+
+  /** Deletes an entry that cannot be served, without failing or invalidating the read that found it. */
+  private discard(key: string): void {
+    try {
+      this.store.delete([key]).then(noop, (error: unknown) => this.absorb(error, 'delete', key));
+    } catch (error) {
+      this.absorb(error, 'delete', key);
+    }
   }
 
   private joined(flight: Flight, value: unknown, recorder: OutcomeRecorder | undefined): unknown {

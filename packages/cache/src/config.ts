@@ -7,6 +7,7 @@
  * @example
  * "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "l1": { "maxEntries": 5000 } }
  */
+import type { MessageSigner } from '@blueprint/core/plugin';
 import { driverFor, driverOptions, driverSectionSchema } from '@blueprint/core/transport';
 import type { z } from 'zod';
 import { memoryStoreDriver } from './stores/memory/index.js';
@@ -54,20 +55,22 @@ const appKeyPrefix = (appName: string): string => `${appName}:cache:`;
 
 /**
  * Builds the store a parsed `cache` section selects among `drivers`. The key prefix of stores on a
- * shared server defaults to `"<appName>:cache:"`. Nothing connects until the store's `connect()`.
+ * shared server defaults to `"<appName>:cache:"`; a `signer` (auth on) is handed to the store, which
+ * signs its entries with it. Nothing connects until the store's `connect()`.
  *
  * @example
  * const store = await createStoreFromTopology(topology.sections.cache, { appName: 'shop' });
  */
 export async function createStoreFromTopology(
   config: CacheTopology,
-  context: { readonly appName: string },
+  context: { readonly appName: string; readonly signer?: MessageSigner | undefined },
   drivers: readonly AnyCacheStoreDriver[] = BUILT_IN_CACHE_STORES,
 ): Promise<CacheStore> {
   const driver = driverFor(drivers, config.type);
   const storeContext: CacheStoreContext = {
     appName: context.appName,
     keyPrefix: appKeyPrefix(context.appName),
+    signer: context.signer,
   };
   return driver.create(driverOptions(driver, config), storeContext);
 }

@@ -3,6 +3,11 @@
  * `@CacheInvalidate` to the methods of hosted service implementations and class providers (the
  * `method` side of the chain), so they apply however the method is reached. The cache plugin adds it;
  * outside an app, decorate an object with core's `applyMethodLinks`.
+ *
+ * On a contract method, a value read from the store (another process's entry) must match the method's
+ * output schema: one that does not is reported, deleted and treated as a miss, so a bad entry is never
+ * served. Copies in this process's memory (the memory store, a tiered store's L1) were loaded here or
+ * passed this check when they were read.
  */
 import type { Telemetry } from '@blueprint/core';
 import { getMethodMetadata, type Invocation, type Link } from '@blueprint/core/plugin';
@@ -52,6 +57,8 @@ export function cacheLink(cache: Cache, options: CacheLinkOptions = {}): Link {
       const scope = target.contract?.name ?? target.className;
       const inputOnly = target.definition !== undefined;
       const methodInstruments = cached === undefined ? undefined : recording?.forMethod(scope, target.method);
+      const output = target.definition?.output;
+      const accepts = output === undefined ? undefined : (value: unknown) => output.safeParse(value).success;
       return (next) => {
         let invocation = next;
         if (cached !== undefined) {
@@ -62,6 +69,7 @@ export function cacheLink(cache: Cache, options: CacheLinkOptions = {}): Link {
             inputOnly,
             invocation,
             methodInstruments,
+            accepts,
           );
         }
         if (invalidate !== undefined) invocation = invalidatingInvocation(cache, invalidate, invocation);
@@ -78,6 +86,7 @@ function cachedInvocation(
   inputOnly: boolean,
   next: Invocation,
   instruments: MethodInstruments | undefined,
+  accepts: ((value: unknown) => boolean) | undefined,
 ): Invocation {
   const { policy, key, tags } = metadata;
   const tagsFor = (args: unknown[]) => (typeof tags === 'function' ? () => tags(...args) : undefined);
@@ -103,7 +112,7 @@ function cachedInvocation(
       return Promise.resolve(value);
     }
     const callArgs = args ?? [input, context];
-    return cache.miss(resolved, loaderOf(callArgs), policy, tagsFor(callArgs), instruments);
+    return cache.miss(resolved, loaderOf(callArgs), policy, tagsFor(callArgs), instruments, accepts);
   };
   if (key === undefined && inputOnly) {
     // A contract method: only the input makes the key, not the call context.

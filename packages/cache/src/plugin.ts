@@ -2,10 +2,12 @@
  * `cachePlugin()`: joins an app. It owns the topology section `cache`, registers the process's
  * {@link Cache} under `CacheTokens.Cache`, adds the link that applies `@Cached` / `@CacheInvalidate` to
  * service implementations and providers, connects on start, closes on stop, and reports the store's
- * server in readiness.
+ * server in readiness. With `auth` in the topology, the entries a store writes to a shared server (and
+ * a tiered store's invalidation messages) are signed with a key derived from the topology's secret, and
+ * what is read without a valid signature is a miss.
  */
 import type { InjectionToken, Telemetry } from '@blueprint/core';
-import { definePlugin, type Plugin } from '@blueprint/core/plugin';
+import { definePlugin, messageSigner, type Plugin } from '@blueprint/core/plugin';
 import { Cache, type CacheOptions } from './cache.js';
 import {
   BUILT_IN_CACHE_STORES,
@@ -66,8 +68,9 @@ export function cachePlugin(options: CachePluginOptions = {}): Plugin<CacheTopol
     async setup(context) {
       const config = context.config ?? DEFAULT_CACHE_TOPOLOGY;
       const appName = context.app.name;
+      const signer = messageSigner(context.topology, 'cache');
       const store = await (options.store === undefined
-        ? createStoreFromTopology(config, { appName }, drivers)
+        ? createStoreFromTopology(config, { appName, signer }, drivers)
         : options.store(config, { appName }));
       const cache = new Cache({ store, onError: withErrorCounter(context.telemetry, options.onError) });
       context.container.register(CacheTokens.Cache, { useValue: cache });

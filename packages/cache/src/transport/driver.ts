@@ -4,7 +4,7 @@
  * zod schema is the single source of the store's options: the topology section, the factory's options
  * type ({@link StoreOptions}), their defaults and checks ({@link parseStoreOptions}).
  */
-import { parseOptions } from '@blueprint/core/plugin';
+import { type MessageSigner, parseOptions } from '@blueprint/core/plugin';
 import { type AnyDriver, type DriverDescriptor, jsonCodec } from '@blueprint/core/transport';
 import type { z } from 'zod';
 import { CacheOptionsError, CacheValueError } from '../errors.js';
@@ -19,6 +19,12 @@ export interface CacheStoreContext {
    * so two apps on one Redis never see each other's entries.
    */
   readonly keyPrefix: string;
+  /**
+   * Signs what the store writes for other processes and checks what it reads, when the topology
+   * authenticates calls (`messageSigner(topology, "cache")`); undefined otherwise. A store on a shared
+   * server should sign its entries with it, so an entry written by anyone without the secret is a miss.
+   */
+  readonly signer?: MessageSigner | undefined;
 }
 
 /** A cache store descriptor. */

@@ -20,12 +20,15 @@ export {
 } from './options.js';
 export { RedisStore } from './redis-store.js';
 
-/** The `redis` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`. */
+/**
+ * The `redis` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
+ * auth on its entries are signed.
+ */
 export const redisStoreDriver = defineDriver({
   type: 'redis',
   schema: redisStoreSchema,
   create: (options, context: CacheStoreContext) =>
-    new RedisStore({ ...options, prefix: options.prefix ?? context.keyPrefix }),
+    new RedisStore({ ...options, prefix: options.prefix ?? context.keyPrefix, signer: context.signer }),
 });
 
 /**

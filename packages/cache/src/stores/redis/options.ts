@@ -2,7 +2,7 @@
  * The options of the Redis-backed stores (`redis`, and `tiered` for its L2): one schema shape, the
  * code-only `client`, and their parser.
  */
-import { countSchema, durationSchema } from '@blueprint/core/plugin';
+import { countSchema, durationSchema, type MessageSigner } from '@blueprint/core/plugin';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { positiveCountSchema } from '../../internal/schemas.js';
@@ -78,6 +78,14 @@ export interface RedisClientOption {
   readonly client?: Redis | undefined;
   /** Redis URL, e.g. `redis://127.0.0.1:6379/0`. Required unless `client` is given. */
   readonly url?: string | undefined;
+  /**
+   * Signs every entry the store writes (and, in a tiered store, every invalidation message) and refuses
+   * what it reads without a valid signature: an unsigned, wrongly signed or moved entry is a miss
+   * (`CACHE_ENTRY_CORRUPT`, reason `signature`), an unsigned invalidation message is ignored. The cache
+   * plugin passes `messageSigner(topology, "cache")` when the topology authenticates calls. Default:
+   * nothing signed or checked.
+   */
+  readonly signer?: MessageSigner | undefined;
 }
 
 /** Options of `redisStore(options)`. */
@@ -95,7 +103,7 @@ export function parseRedisOptions<Schema extends z.ZodObject>(
   options: RedisClientOption,
   subject: string,
 ): z.output<Schema> {
-  const { client, ...rest } = options;
+  const { client, signer: _signer, ...rest } = options;
   const checked =
     client === undefined ? schema : (schema.partial({ url: true } as never) as unknown as Schema);
   return parseStoreOptions(checked, rest, subject);

@@ -5,10 +5,13 @@
  * and calls fail at once (the cache falls through to the loader) until a probe succeeds.
  *
  * Layout, with `p` the prefix: entry `p` + `k:` + key holds `<freshUntil>,<expiresAt>|<encoded value>`;
- * tag set `p` + `t:` + tag holds keys; lock `p` + `l:` + key holds a token.
+ * tag set `p` + `t:` + tag holds keys; lock `p` + `l:` + key holds a token. With a `signer` (auth on), an
+ * entry holds `<signature>~<freshUntil>,<expiresAt>|<encoded value>`, the signature covering the entry's
+ * Redis key and the rest of its text, so an entry copied to another key is refused too.
  */
 import { randomUUID } from 'node:crypto';
 import type { BlueprintError, HealthCheckResult } from '@blueprint/core';
+import type { MessageSigner } from '@blueprint/core/plugin';
 import {
   classifyRedisError,
   closeClient,
@@ -66,6 +69,9 @@ const RELEASE_LOCK = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
+/** Length of a signature (base64url HMAC-SHA256) at the start of a signed entry. */
+const SIGNATURE_LENGTH = 43;
+
 /** The `redis` store. Create it with `redisStore(options)`. */
 export class RedisStore implements CacheStore {
   /** Always `redis` (the tiered store reports `tiered`). */
@@ -90,11 +96,13 @@ export class RedisStore implements CacheStore {
   private lastError: string | undefined;
   /** The client given in the options, which the store uses but does not close. */
   private readonly given: Redis | undefined;
+  private readonly signer: MessageSigner | undefined;
 
   /** Checks `options` with {@link redisStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
   constructor(options: RedisStoreOptions) {
     const parsed = parseRedisOptions(redisStoreSchema, options, 'redisStore(options)');
     this.given = options.client;
+    this.signer = options.signer;
     this.prefix = parsed.prefix ?? DEFAULT_PREFIX;
     this.settings = {
       url: parsed.url ?? '',
@@ -178,7 +186,8 @@ export class RedisStore implements CacheStore {
     return this.getText(key, (text) => (text === null ? undefined : this.parse(key, text)));
   }
 
-  private parse(key: string, text: string): RawEntry {
+  private parse(key: string, signedText: string): RawEntry {
+    const text = this.signer === undefined ? signedText : this.verified(key, signedText);
     const bar = text.indexOf('|');
     const comma = text.indexOf(',');
     const freshUntil = Number(text.slice(0, comma));
@@ -190,6 +199,19 @@ export class RedisStore implements CacheStore {
       );
     }
     return { freshUntil, expiresAt, encoded: text.slice(bar + 1) };
+  }
+
+  /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
+  private verified(key: string, text: string): string {
+    const signature = text.slice(0, SIGNATURE_LENGTH);
+    const rest = text.slice(SIGNATURE_LENGTH + 1);
+    if (text[SIGNATURE_LENGTH] !== '~' || !this.signer!.verify(`${this.entryKey(key)}\n${rest}`, signature)) {
+      throw new CacheEntryCorruptError(
+        `the Redis entry of "${key}" has no valid signature: it was not written by a process holding the topology's auth secret; it is treated as a miss`,
+        { details: { key, reason: 'signature' } },
+      );
+    }
+    return rest;
   }
 
   /** Decodes a value read by {@link getRaw}. @internal */
@@ -212,7 +234,9 @@ export class RedisStore implements CacheStore {
   async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
     const ttl = Math.ceil(options.expiresAt - Date.now());
     if (ttl <= 0) return this.delete([key]);
-    const payload = `${options.freshUntil},${options.expiresAt}|${encoded}`;
+    const text = `${options.freshUntil},${options.expiresAt}|${encoded}`;
+    const payload =
+      this.signer === undefined ? text : `${this.signer.sign(`${this.entryKey(key)}\n${text}`)}~${text}`;
     const tags = options.tags;
     if (tags === undefined || tags.length === 0) {
       await this.command((client) => client.set(this.entryKey(key), payload, 'PX', ttl));

@@ -19,12 +19,15 @@ export {
   tieredStoreSchema,
 } from './tiered-store.js';
 
-/** The `tiered` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`. */
+/**
+ * The `tiered` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
+ * auth on its L2 entries and invalidation messages are signed.
+ */
 export const tieredStoreDriver = defineDriver({
   type: 'tiered',
   schema: tieredStoreSchema,
   create: (options, context: CacheStoreContext) =>
-    new TieredStore({ ...options, prefix: options.prefix ?? context.keyPrefix }),
+    new TieredStore({ ...options, prefix: options.prefix ?? context.keyPrefix, signer: context.signer }),
 });
 
 /**

@@ -7,10 +7,14 @@
  * is cleared every time the channel (re)subscribes, when the subscriber's heartbeat fails, and when
  * the L2 breaker closes after an outage. A read from L2 that raced with an invalidation of its key does
  * not fill L1. What is left is bounded by the entries' TTL (and `l1.ttl`): see the README.
+ *
+ * With a `signer` (auth on), each invalidation message is `<signature>~<JSON>`, and a message without a
+ * valid signature is ignored (counted in `invalidationsRefused`): only processes holding the topology's
+ * secret can make the others drop or keep their copies.
  */
 import { randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
-import { durationSchema } from '@blueprint/core/plugin';
+import { durationSchema, type MessageSigner } from '@blueprint/core/plugin';
 import { closeClient, settleWithin } from '@blueprint/core/redis';
 import { jsonCodec, parseJsonSafely } from '@blueprint/core/transport';
 import type { Redis } from 'ioredis';
@@ -69,6 +73,8 @@ export interface TieredStoreStats {
   readonly invalidationsSent: number;
   /** Invalidation messages received from other processes. */
   readonly invalidationsReceived: number;
+  /** Invalidation messages ignored because they were unsigned or wrongly signed (auth on). */
+  readonly invalidationsRefused: number;
 }
 
 /** Why L1 was cleared. */
@@ -87,6 +93,8 @@ interface ReadRecord {
 }
 
 const KEYS_PER_MESSAGE = 1_000;
+/** Length of the signature (base64url HMAC-SHA256) before a signed invalidation message. */
+const SIGNATURE_LENGTH = 43;
 
 /**
  * The `tiered` store. Create it with `tieredStore(options)`. `L2` is the redis store, or another
@@ -111,7 +119,13 @@ export class TieredStore<L2 extends TieredL2 = RedisStore> implements CacheStore
   private readonly l1Ttl: number | undefined;
   private readonly heartbeat: number;
   private readonly reads = new Map<string, ReadRecord>();
-  private readonly counters = { l1Clears: 0, invalidationsSent: 0, invalidationsReceived: 0 };
+  private readonly counters = {
+    l1Clears: 0,
+    invalidationsSent: 0,
+    invalidationsReceived: 0,
+    invalidationsRefused: 0,
+  };
+  private readonly signer: MessageSigner | undefined;
   private readonly clearListeners: ((reason: L1ClearReason) => void)[] = [];
   private subscriber: Redis | undefined;
   private subscribed = false;
@@ -131,7 +145,8 @@ export class TieredStore<L2 extends TieredL2 = RedisStore> implements CacheStore
       'tieredStore(options)',
     );
     const { ttl, ...bounds } = l1;
-    this.l2 = (given ?? new RedisStore({ ...l2, client: options.client })) as L2;
+    this.signer = options.signer;
+    this.l2 = (given ?? new RedisStore({ ...l2, client: options.client, signer: options.signer })) as L2;
     this.healthCheckName = this.l2.healthCheckName;
     this.l1 = new MemoryStore(bounds);
     this.l1Ttl = ttl;
@@ -292,13 +307,24 @@ export class TieredStore<L2 extends TieredL2 = RedisStore> implements CacheStore
       }
     }
     for (const chunk of chunks) {
-      await this.l2.publish(this.channel, JSON.stringify({ from: this.id, ...chunk }));
+      const text = JSON.stringify({ from: this.id, ...chunk });
+      const signer = this.signer;
+      await this.l2.publish(this.channel, signer === undefined ? text : `${signer.sign(text)}~${text}`);
       this.counters.invalidationsSent++;
     }
   }
 
-  private receive(channel: string, text: string): void {
+  private receive(channel: string, signedText: string): void {
     if (channel !== this.channel) return;
+    let text = signedText;
+    if (this.signer !== undefined) {
+      text = signedText.slice(SIGNATURE_LENGTH + 1);
+      const signature = signedText.slice(0, SIGNATURE_LENGTH);
+      if (signedText[SIGNATURE_LENGTH] !== '~' || !this.signer.verify(text, signature)) {
+        this.counters.invalidationsRefused++;
+        return;
+      }
+    }
     let message: InvalidationMessage;
     try {
       message = parseJsonSafely(text) as InvalidationMessage;
