@@ -54,8 +54,8 @@ describe('cache topology section', () => {
   });
 
   it('names the allowed store types for an unknown one', () => {
-    expect(() => parse({ type: 'memcached' })).toThrow(
-      /topology\.cache\.type: unknown cache store "memcached"; allowed: memory, redis, tiered/,
+    expect(() => parse({ type: 'dynamodb' })).toThrow(
+      /topology\.cache\.type: unknown cache store "dynamodb"; allowed: memory, redis, tiered, memcached/,
     );
     expect(() => parse({ url: 'redis://x' })).toThrow(/missing "type" for cache store/);
   });
@@ -108,7 +108,9 @@ describe('cache topology section', () => {
     const plugin = cachePlugin({ stores: [echoStore] });
     expect(parse({ type: 'echo', size: 3 }, plugin).sections.cache).toEqual({ type: 'echo', size: 3 });
     expect(() => parse({ type: 'echo', size: 'big' }, plugin)).toThrow(/topology\.cache\.size/);
-    expect(() => parse({ type: 'memcached' }, plugin)).toThrow(/allowed: memory, redis, tiered, echo/);
+    expect(() => parse({ type: 'dynamodb' }, plugin)).toThrow(
+      /allowed: memory, redis, tiered, memcached, echo/,
+    );
     const store = await createStoreFromTopology({ type: 'echo', size: 3 }, { appName: 'shop' }, [echoStore]);
     expect((store as MemoryStore).maxEntries).toBe(3);
     expect(built).toEqual([

@@ -1,6 +1,6 @@
 /**
  * The `cache` section of the topology: which store a process uses, as a discriminated union on `type`
- * over the registered store descriptors (the built-in `memory`, `redis` and `tiered`, plus those given
+ * over the registered store descriptors (the built-in `memory`, `redis`, `tiered` and `memcached`, plus those given
  * to `cachePlugin({ stores })`). Durations read `"50ms"`, `"2s"`; sizes `"64mb"`; every value may come
  * from `${ENV:-default}`.
  *
@@ -10,24 +10,27 @@
 import type { MessageSigner } from '@blueprint/core/plugin';
 import { driverFor, driverOptions, driverSectionSchema } from '@blueprint/core/transport';
 import type { z } from 'zod';
+import { memcachedStoreDriver } from './stores/memcached/index.js';
 import { memoryStoreDriver } from './stores/memory/index.js';
 import { redisStoreDriver } from './stores/redis/index.js';
 import { tieredStoreDriver } from './stores/tiered/index.js';
 import type { AnyCacheStoreDriver, CacheStoreContext } from './transport/driver.js';
 import type { CacheStore } from './transport/store.js';
 
-/** The stores every app can select: `memory`, `redis` and `tiered`. */
+/** The stores every app can select: `memory`, `redis`, `tiered` and `memcached`. */
 export const BUILT_IN_CACHE_STORES: readonly AnyCacheStoreDriver[] = Object.freeze([
   memoryStoreDriver,
   redisStoreDriver,
   tieredStoreDriver,
+  memcachedStoreDriver,
 ]);
 
 /** A parsed `cache` section of one of the built-in stores. */
 export type BuiltInCacheTopology =
   | z.output<typeof memoryStoreDriver.schema>
   | z.output<typeof redisStoreDriver.schema>
-  | z.output<typeof tieredStoreDriver.schema>;
+  | z.output<typeof tieredStoreDriver.schema>
+  | z.output<typeof memcachedStoreDriver.schema>;
 
 /** The parsed `cache` section: a built-in store's, or that of a store given to `cachePlugin({ stores })`. */
 export type CacheTopology =
