@@ -1,7 +1,8 @@
 /**
  * Hostile requests to the shop's public gateway (the monolith, so the gateway is what is tested): long
- * path parameters, hostile correlation ids, oversized headers and bodies, deep JSON nesting, slow and
- * idle clients, and a burst over the rate limit. Each gets a coded 4xx in the shop's error shape (or a
+ * path parameters, hostile correlation ids, oversized headers and bodies (a 413 closes gracefully), deep
+ * JSON nesting, slow and idle clients (header, request and keep-alive timeouts), and a burst over the
+ * rate limit. Each gets a coded 4xx in the shop's error shape (or a
  * closed connection for the slow and idle ones), no answer carries a stack trace or a file path, the
  * catalog's stock does not move, and the gateway keeps serving.
  */
@@ -16,6 +17,7 @@ import { TOPOLOGY } from './support/shop-under-test.js';
 const HEADERS_TIMEOUT = 300;
 const REQUEST_TIMEOUT = 600;
 const MAX_CONNECTIONS = 50;
+const KEEP_ALIVE_TIMEOUT = 400;
 
 async function startShop(settings: Record<string, string | number>) {
   const port = await getFreePort();
@@ -41,6 +43,7 @@ beforeAll(async () => {
   main = await startShop({
     headersTimeout: HEADERS_TIMEOUT,
     requestTimeout: REQUEST_TIMEOUT,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
     maxConnections: MAX_CONNECTIONS,
   });
 }, 30_000);
@@ -90,12 +93,26 @@ async function stock(): Promise<Record<string, number>> {
 /** A raw connection to the gateway that records what it receives and when it closed. */
 function rawClient() {
   const socket: Socket = connect(main.port, '127.0.0.1');
-  const state = { socket, received: '', closedAt: undefined as number | undefined, opened: Date.now() };
+  const state = {
+    socket,
+    received: '',
+    closedAt: undefined as number | undefined,
+    opened: Date.now(),
+    /** The server ended the connection gracefully (a FIN). */
+    ended: false,
+    /** The socket's error code, e.g. `ECONNRESET` for a connection reset. */
+    error: undefined as string | undefined,
+  };
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
     state.received += chunk;
   });
-  socket.on('error', () => undefined);
+  socket.on('end', () => {
+    state.ended = true;
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    state.error = error.code ?? error.message;
+  });
   socket.on('close', () => {
     state.closedAt = Date.now();
   });
@@ -174,6 +191,27 @@ describe('headers and bodies', () => {
     raw.socket.destroy();
   });
 
+  it('answers a body over the limit with 413 and closes gracefully while it is still being sent', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    const size = 512 * 1024;
+    raw.socket.write(
+      `POST /orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${size}\r\n\r\n`,
+    );
+    // The client keeps sending after the answer, as a client that does not read it would.
+    const chunk = 'x'.repeat(16 * 1024);
+    for (let sent = 0; sent < size && raw.closedAt === undefined; sent += chunk.length) {
+      await new Promise<void>((resolve) => raw.socket.write(chunk, () => resolve()));
+    }
+    await waitFor(() => raw.closedAt !== undefined, { timeout: 5_000, message: 'the connection closed' });
+    answers.push(raw.received);
+    expect(raw.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(raw.received.toLowerCase()).toContain('connection: close');
+    expect(raw.received).toContain('"code":"PAYLOAD_TOO_LARGE"');
+    expect(raw.ended).toBe(true);
+    expect(raw.error).toBeUndefined();
+  });
+
   it('refuses a streamed body over the limit', async () => {
     const answer = await call('POST', '/orders', {
       body: JSON.stringify({ productId: 'p-mouse', quantity: 1, note: 'n'.repeat(100 * 1024) }),
@@ -222,6 +260,22 @@ describe('slow and idle clients', () => {
     await waitFor(() => raw.closedAt !== undefined, { timeout: 5_000, message: 'the stalled body cut' });
     answers.push(raw.received);
     expect(raw.closedAt! - raw.opened).toBeLessThan(REQUEST_TIMEOUT + 1_000);
+  });
+
+  it('closes a keep-alive connection that stays idle for keepAliveTimeout', async () => {
+    const raw = rawClient();
+    await raw.connected;
+    raw.socket.write('GET /products/p-mouse HTTP/1.1\r\nhost: x\r\n\r\n');
+    await waitFor(() => raw.received.includes('"p-mouse"'), { message: 'the answer' });
+    const answeredAt = Date.now();
+    expect(raw.received).toMatch(/^HTTP\/1\.1 200 /);
+    await waitFor(() => raw.closedAt !== undefined, {
+      timeout: 5_000,
+      message: 'the idle connection closed',
+    });
+    // Idle connections are checked about once a second; the default (4 s) would be well past this bound.
+    expect(raw.closedAt! - answeredAt).toBeLessThan(KEEP_ALIVE_TIMEOUT + 2_000);
+    expect(raw.ended).toBe(true);
   });
 
   it('bounds 2,000 idle connections at maxConnections and closes them all', async () => {
