@@ -32,6 +32,7 @@ const NOT_RUN: Readonly<Record<string, string>> = {
   'core/conformance.ts':
     'registers a vitest suite when imported; core runs describeRpcConformance for every driver',
   'core/create-app.ts': "builds a process from the reader's topology/split.json",
+  'cache/conformance.ts': 'registers a vitest suite when imported; the cache package runs it for every store',
 };
 
 /**
@@ -40,6 +41,7 @@ const NOT_RUN: Readonly<Record<string, string>> = {
  */
 const DOCS_ENV: Readonly<Record<string, string>> = {
   SERVICE_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+  REDIS_URL: 'redis://10.0.0.4:6379',
 };
 
 /** What a run snippet must print (console.log), in order; a snippet not listed may print anything. */
@@ -93,11 +95,18 @@ describe('README code blocks', () => {
     expect(drifted).toEqual([]);
   });
 
-  it('every snippet file is shown by a README', () => {
+  it('every snippet file is shown by a README or imported by a snippet that is', () => {
     const shown = new Set(
       blocks.flatMap((block) => (block.mark.kind === 'snippet' ? [block.mark.file] : [])),
     );
-    expect(snippetFiles().filter((file) => !shown.has(file))).toEqual([]);
+    const imported = new Set(
+      [...shown].flatMap((file) =>
+        [...readFileSync(path.join(SNIPPETS_DIR, file), 'utf8').matchAll(/from '(\.\.?\/[^']+)\.js'/g)].map(
+          (match) => path.posix.join(path.posix.dirname(file), `${match[1]}.ts`),
+        ),
+      ),
+    );
+    expect(snippetFiles().filter((file) => !shown.has(file) && !imported.has(file))).toEqual([]);
   });
 
   it('every snippet that is not run exists', () => {
