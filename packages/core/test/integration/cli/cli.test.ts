@@ -1,13 +1,13 @@
 /**
  * The `blueprint` CLI as a child process: graceful and forced stops, start failures, and `dev`
- * stopping everything when one process dies at start.
+ * starting one child per replica of the deployment plan and stopping everything when one dies at start.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../../../test/harness/index.js';
+import { getFreePortRange, waitFor } from '../../../../../test/harness/index.js';
 import { killLeftoverClis, spawnCli } from './spawn-cli.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -127,6 +127,34 @@ describe('blueprint dev', () => {
     expect(dev.stderr()).toMatch(/^\[broken\] blueprint: process "broken" failed to start: \[CONFLICT\]/m);
     expect(dev.stderr()).toMatch(/^\[dev\] +broken exited with code 1 while starting; stopping the others$/m);
     expect(dev.stdout()).toMatch(/^\[dev\] +stopped with failures$/m);
+  });
+
+  it('starts the units of the deployment plan: one per replica, each at its own port', async () => {
+    const port = await getFreePortRange(2);
+    const file = await topology('dev-replicas', {
+      app: path.join(fixtures, 'graph-app.ts'),
+      rpc: { type: 'http' },
+      auth: 'none',
+      processes: {
+        edge: { services: ['gateway', 'orders', 'payments'] },
+        catalog: { services: ['products'], address: `http://127.0.0.1:${port}`, replicas: 2 },
+      },
+    });
+    const dev = spawnCli(['dev', '--topology', file]);
+    await dev.waitForStdout(/all 3 processes ready/);
+    expect(dev.stdout()).toMatch(/^\[dev\] +starting edge, catalog\.0, catalog\.1 from /m);
+    for (const replica of [0, 1]) {
+      expect(dev.stdout()).toMatch(
+        new RegExp(
+          `^\\[catalog\\.${replica}\\] blueprint: ready process=catalog .* rpc=http://127\\.0\\.0\\.1:${port + replica} `,
+          'm',
+        ),
+      );
+      const health = await fetch(`http://127.0.0.1:${port + replica}/health/live`);
+      expect(health.status).toBe(200);
+    }
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toEqual({ code: 0, signal: null });
   });
 
   it('children stop by themselves when dev is killed with SIGKILL', async () => {
