@@ -315,10 +315,7 @@ export class ClientConnection {
       // The reason is only for the message; the close that follows is what counts.
     }
     this.failure ??= new Error(message);
-    if (this.state === 'connecting' || this.state === 'open') {
-      this.state = 'retired';
-      this.config.onRetired(this);
-    }
+    this.socket.destroy();
   }
 
   private errorOf(call: PendingCall, frame: DecodedFrame): BlueprintError {

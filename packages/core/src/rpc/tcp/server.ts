@@ -96,7 +96,13 @@ export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<R
       const now = Date.now();
       for (const connection of connections) connection.sweep(now);
     },
-    Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeout, limits.frameTimeout) / 4))),
+    Math.max(
+      10,
+      Math.min(
+        1_000,
+        Math.floor(Math.min(limits.headersTimeout, limits.frameTimeout, limits.idleTimeout) / 4),
+      ),
+    ),
   );
   sweeper.unref();
 
