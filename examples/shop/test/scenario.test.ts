@@ -1,7 +1,8 @@
 /**
  * The shop's scenario suite: the same assertions against the monolith (one process, memory events
  * and cache), the split topology (four processes, http RPC, Redis Streams, tiered cache) and the split
- * topology with events on Kafka (`topology/split-kafka.json`, a private broker).
+ * topology with events on Kafka (`topology/split-kafka.json`, a private broker), and the split topology
+ * over the tcp RPC transport (`support/tcp-topology.ts`).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../../test/harness/index.js';
@@ -11,11 +12,13 @@ import {
   startSplit,
   startSplitOnKafka,
 } from './support/shop-under-test.js';
+import { startSplitOverTcp } from './support/tcp-topology.js';
 
 const topologies: [string, () => Promise<ShopUnderTest>][] = [
   ['monolith', () => startMonolith()],
   ['split', () => startSplit(inject('redisUrl'))],
   ['split-kafka', () => startSplitOnKafka(inject('redisUrl'))],
+  ['split over tcp RPC', () => startSplitOverTcp(inject('redisUrl'))],
 ];
 
 describe.each(topologies)('shop scenario (%s)', (_name, start) => {
