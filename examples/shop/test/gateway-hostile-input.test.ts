@@ -1,17 +1,19 @@
 /**
  * Hostile requests to the shop's public gateway (the monolith, so the gateway is what is tested): long
  * path parameters, hostile correlation ids, oversized headers and bodies (a 413 closes gracefully), deep
- * JSON nesting, slow and idle clients (header, request and keep-alive timeouts), and a burst over the
- * rate limit. Each gets a coded 4xx in the shop's error shape (or a
+ * JSON nesting, slow and idle clients (header, request and keep-alive timeouts), a burst over the rate
+ * limit, and a `payment.failed` about an order that is already paid. Each gets a coded 4xx in the shop's error shape (or a
  * closed connection for the slow and idle ones), no answer carries a stack trace or a file path, the
  * catalog's stock does not move, and the gateway keeps serving.
  */
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { createApp } from '@blueprint/core';
+import { EventsTokens } from '@blueprint/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort, waitFor } from '../../../test/harness/index.js';
 import { app } from '../src/app.js';
+import { PaymentFailed } from '../src/payments/events.js';
 import { TOPOLOGY } from './support/shop-under-test.js';
 
 const HEADERS_TIMEOUT = 300;
@@ -325,6 +327,40 @@ describe('rate limit', () => {
       expect(probe.status).toBe(200);
     } finally {
       await limited.shop.stop();
+    }
+  });
+});
+
+describe('payment events about a settled order', () => {
+  it('a payment.failed for a paid order neither declines it nor releases its stock', async () => {
+    const other = await startShop({});
+    try {
+      const baseUrl = other.baseUrl;
+      const keyboards = async () =>
+        (JSON.parse((await call('GET', '/products/p-keyboard', { baseUrl })).text) as { stock: number })
+          .stock;
+      const statusOf = async (id: string) =>
+        (JSON.parse((await call('GET', `/orders/${id}`, { baseUrl })).text) as { status: string }).status;
+      const placed = await call('POST', '/orders', {
+        body: JSON.stringify({ productId: 'p-keyboard', quantity: 2 }),
+        baseUrl,
+      });
+      expect(placed.status).toBe(201);
+      const id = (JSON.parse(placed.text) as { id: string }).id;
+      await waitFor(async () => (await statusOf(id)) === 'paid', { message: 'the order to be paid' });
+      const reserved = await keyboards();
+
+      const bus = other.shop.resolve(EventsTokens.Bus);
+      const handled = () =>
+        bus.stats().subscriptions.find((s) => s.group === 'orders' && s.event === PaymentFailed.name)
+          ?.handled ?? 0;
+      const was = handled();
+      await bus.publish(PaymentFailed, { orderId: id, reason: 'a late or forged decline' });
+      await waitFor(() => handled() === was + 1, { message: 'the payment.failed to be handled' });
+      expect(await statusOf(id)).toBe('paid');
+      expect(await keyboards()).toBe(reserved);
+    } finally {
+      await other.shop.stop();
     }
   });
 });
