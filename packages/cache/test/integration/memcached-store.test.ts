@@ -144,6 +144,10 @@ describe('memcached store', () => {
       json: `${Date.now() + HOUR},${Date.now() + HOUR}|{"a":`,
       proto: `${Date.now() + HOUR},${Date.now() + HOUR}|{"__proto__":{"admin":true}}`,
       tags: `${Date.now() + HOUR},${Date.now() + HOUR},5|[1,2]"x"`,
+      manyTags: (() => {
+        const list = JSON.stringify(Array.from({ length: 5_000 }, (_, i) => [`t${i}`, 'g']));
+        return `${Date.now() + HOUR},${Date.now() + HOUR},${list.length}|${list}"x"`;
+      })(),
     };
     for (const [key, text] of Object.entries(planted))
       await memcachedSet(one.port, `${store.prefix}k:${key}`, text);
@@ -169,6 +173,16 @@ describe('memcached store', () => {
     const left = await Promise.all(Array.from({ length: 50 }, (_, i) => store.get(`p${i}`)));
     expect(left.every((entry) => entry === undefined)).toBe(true);
     expect((await store.get('order'))?.value).toBe('o');
+  });
+
+  it('refuses more than 64 tags on one entry, which would cost a read each on every read', async () => {
+    const store = await connected();
+    const tags = Array.from({ length: 65 }, (_, i) => `t${i}`);
+    const error = await store.set('k', 'v', { ...fresh(), tags }).catch((e: unknown) => e);
+    expect(isCacheError(error, 'CACHE_OPTIONS_INVALID')).toBe(true);
+    expect(await store.get('k')).toBeUndefined();
+    await store.set('k', 'v', { ...fresh(), tags: tags.slice(0, 64) });
+    expect((await store.get('k'))?.value).toBe('v');
   });
 
   it('treats an entry whose tag generation is gone (evicted) as a miss', async () => {

@@ -14,7 +14,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
 import { settleWithin } from '@blueprint/core/redis';
 import { jsonCodec } from '@blueprint/core/transport';
-import { CacheEntryCorruptError, CacheUnavailableError, CacheValueTooLargeError } from '../../errors.js';
+import {
+  CacheEntryCorruptError,
+  CacheOptionsError,
+  CacheUnavailableError,
+  CacheValueTooLargeError,
+} from '../../errors.js';
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts } from '../../internal/command-timeouts.js';
 import { encodeCacheValue } from '../../transport/driver.js';
@@ -38,6 +43,9 @@ export const DEFAULT_PREFIX = 'cache:';
 
 /** Why a memcached server cannot be used now (`details.reason` of `CACHE_STORE_UNAVAILABLE`). */
 export type MemcachedUnavailableReason = 'timeout' | 'offline' | 'breaker-open' | 'error';
+
+/** The most tags an entry may have: each costs a generation read on every read of the entry. */
+export const MAX_TAGS = 64;
 
 /** How many deletes `clear()` keeps in flight per server. */
 const CLEAR_CONCURRENCY = 64;
@@ -157,18 +165,39 @@ export class MemcachedStore implements CacheStore {
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
-    return this.getRaw(key).then((raw) =>
-      raw === undefined ? undefined : { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil },
-    );
+    const name = this.entryKey(key);
+    return this.command<Buffer | null>(name, (client, done) => client.get(name, done)).then((bytes) => {
+      const raw = this.readEntry(key, bytes);
+      if (raw === undefined) return undefined;
+      if (raw instanceof Promise)
+        return raw.then((held) => (held === undefined ? undefined : this.toEntry(key, held)));
+      return this.toEntry(key, raw);
+    });
   }
 
   /** Reads an entry without decoding its value, with its tags (the tiered store's L2 read). @internal */
-  async getRaw(key: string): Promise<TieredRawEntry | undefined> {
+  getRaw(key: string): Promise<TieredRawEntry | undefined> {
     const name = this.entryKey(key);
-    const bytes = await this.command<Buffer | null>(name, (client, done) => client.get(name, done));
+    return this.command<Buffer | null>(name, (client, done) => client.get(name, done)).then((bytes) =>
+      this.readEntry(key, bytes),
+    );
+  }
+
+  private toEntry(key: string, raw: TieredRawEntry): CacheEntry {
+    return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
+  }
+
+  /**
+   * The entry in an item's bytes: `undefined` when absent or expired, a promise when its tags' generations
+   * must be checked first; a `CACHE_ENTRY_CORRUPT` error when the item is not an entry of this store.
+   */
+  private readEntry(
+    key: string,
+    bytes: Buffer | null,
+  ): TieredRawEntry | Promise<TieredRawEntry | undefined> | undefined {
     if (bytes === null) return undefined;
     const entry = parseEntry(bytes.toString('utf8'));
-    if (entry === undefined || entry.freshUntil > entry.expiresAt) {
+    if (entry === undefined || entry.freshUntil > entry.expiresAt || entry.tags.length > MAX_TAGS) {
       throw new CacheEntryCorruptError(
         `the memcached entry of "${key}" was not written by @blueprint/cache (or by another version); it is treated as a miss`,
         { details: { key } },
@@ -177,8 +206,9 @@ export class MemcachedStore implements CacheStore {
     if (entry.expiresAt <= Date.now()) return undefined;
     const { freshUntil, expiresAt, encoded } = entry;
     if (entry.tags.length === 0) return { freshUntil, expiresAt, encoded };
-    if (!(await this.generationsHold(entry))) return undefined;
-    return { freshUntil, expiresAt, encoded, tags: entry.tags.map(([tag]) => tag) };
+    return this.generationsHold(entry).then((hold) =>
+      hold ? { freshUntil, expiresAt, encoded, tags: entry.tags.map(([tag]) => tag) } : undefined,
+    );
   }
 
   /** Decodes a value read by {@link getRaw}. @internal */
@@ -206,6 +236,12 @@ export class MemcachedStore implements CacheStore {
     if (options.expiresAt <= now) return this.delete([key]);
     const name = this.entryKey(key);
     const tags = options.tags ?? [];
+    if (tags.length > MAX_TAGS) {
+      throw new CacheOptionsError(
+        `"${key}" has ${tags.length} tags; the memcached store takes at most ${MAX_TAGS} per entry (each costs a read on every read of the entry)`,
+        { details: { key, tags: tags.length, limit: MAX_TAGS } },
+      );
+    }
     const generations = tags.length === 0 ? [] : await this.currentGenerations(tags);
     const text = formatEntry(options.freshUntil, options.expiresAt, generations, encoded);
     const bytes = Buffer.byteLength(name) + Buffer.byteLength(text) + ITEM_OVERHEAD_BYTES;
