@@ -4,7 +4,9 @@
  * 400, `CIRCUIT_OPEN` 503, `TIMEOUT` 504, ...), so a service's own `defineError('OUT_OF_STOCK', 409)`
  * maps without being listed here. What the table adds: an app's overrides by code, and that a 500 never
  * shows its message or details (they may carry file paths, SQL, host names), only a generic message with
- * the correlation id under which the edge logged the real one.
+ * the correlation id under which the edge logged the real one; and that a dependency failure
+ * (`REMOTE_UNAVAILABLE`, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `RETRY_EXHAUSTED`, `TIMEOUT`) keeps its
+ * status and code but answers a fixed message, since its own names internal URLs and breakers.
  */
 import { isBlueprintError } from '@blueprint/core';
 
@@ -37,6 +39,27 @@ export function internalMessage(correlationId: string | undefined): string {
     : `internal error; see the server's logs, correlation id ${correlationId}`;
 }
 
+/**
+ * Failures to reach what a request needed. Their messages and details name internal things (a service's
+ * URL, a breaker, the last error of a retry), so a client gets a fixed message by code, and of the
+ * details only `retryAfterMs`.
+ */
+const DEPENDENCY_MESSAGES: Readonly<Record<string, string>> = {
+  REMOTE_UNAVAILABLE: 'a service this request needs cannot be reached; retry later',
+  CIRCUIT_OPEN: 'a service this request needs is failing; retry later',
+  BULKHEAD_REJECTED: 'a service this request needs is busy; retry later',
+  RETRY_EXHAUSTED: 'a service this request needs kept failing; retry later',
+  TIMEOUT: 'the request did not finish within its deadline',
+};
+
+/** The public message and details of a dependency failure (see {@link DEPENDENCY_MESSAGES}). */
+function dependencyBody(code: string, message: string, details: unknown): ErrorBody {
+  const retryAfterMs = (details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof retryAfterMs === 'number'
+    ? { error: { code, message, details: { retryAfterMs } } }
+    : { error: { code, message } };
+}
+
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 function headersOf(code: string, details: unknown): Readonly<Record<string, string>> {
@@ -52,7 +75,8 @@ function headersOf(code: string, details: unknown): Readonly<Record<string, stri
 /**
  * The HTTP answer for anything a request failed with. A coded error answers with its status (or the
  * override for its code) and its code, message and details; a status outside 400..599 becomes 500.
- * Any 500, and anything that is not a coded error, answers with a generic message and no details.
+ * Any 500, and anything that is not a coded error, answers with a generic message and no details; a
+ * dependency failure answers a fixed message by code and only `retryAfterMs` of its details.
  *
  * @example
  * errorAnswer(new NotFoundError('product p9 does not exist'))
@@ -73,6 +97,14 @@ export function errorAnswer(error: unknown, mapping: ErrorMapping = {}, correlat
       status,
       body: { error: { code: error.code, message: internalMessage(correlationId) } },
       headers: NO_HEADERS,
+    };
+  }
+  const dependency = DEPENDENCY_MESSAGES[error.code];
+  if (dependency !== undefined) {
+    return {
+      status,
+      body: dependencyBody(error.code, dependency, error.details),
+      headers: headersOf(error.code, error.details),
     };
   }
   const body: ErrorBody =

@@ -45,6 +45,33 @@ export const MalformedUrlError = edge('MALFORMED_URL', 400, 'MalformedUrlError')
 /** An instance of {@link MalformedUrlError}. */
 export type MalformedUrlError = BlueprintError;
 
+/**
+ * A path parameter is longer than the Fastify router's `maxParamLength` (`URI_TOO_LONG`, 414). Only an
+ * app that lowers `maxParamLength` below its default sees it; by default every parameter reaches the
+ * input schema.
+ */
+export const UriTooLongError = edge('URI_TOO_LONG', 414, 'UriTooLongError');
+/** An instance of {@link UriTooLongError}. */
+export type UriTooLongError = BlueprintError;
+
+/**
+ * Node's HTTP parser refused the request before any route saw it: headers over the size limit
+ * (`HEADERS_TOO_LARGE`, 431), headers or body not received within the server's timeouts
+ * (`REQUEST_TIMEOUT`, 408), or a malformed request (`BAD_REQUEST`, 400). Answered on the socket, which
+ * is then closed.
+ */
+export const HeadersTooLargeError = edge('HEADERS_TOO_LARGE', 431, 'HeadersTooLargeError');
+/** An instance of {@link HeadersTooLargeError}. */
+export type HeadersTooLargeError = BlueprintError;
+/** See {@link HeadersTooLargeError}: the request did not arrive in time (`REQUEST_TIMEOUT`, 408). */
+export const RequestTimeoutError = edge('REQUEST_TIMEOUT', 408, 'RequestTimeoutError');
+/** An instance of {@link RequestTimeoutError}. */
+export type RequestTimeoutError = BlueprintError;
+/** See {@link HeadersTooLargeError}: a request Node's parser could not read (`BAD_REQUEST`, 400). */
+export const BadRequestError = edge('BAD_REQUEST', 400, 'BadRequestError');
+/** An instance of {@link BadRequestError}. */
+export type BadRequestError = BlueprintError;
+
 /** A request header the edge reads is malformed, e.g. a timeout that is not a duration (`HEADER_INVALID`, 400). */
 export const HeaderInvalidError = edge('HEADER_INVALID', 400, 'HeaderInvalidError');
 /** An instance of {@link HeaderInvalidError}. */
@@ -79,6 +106,10 @@ export const HTTP_ERRORS: readonly CodedErrorClass[] = Object.freeze([
   PayloadTooLargeError,
   MethodNotAllowedError,
   MalformedUrlError,
+  UriTooLongError,
+  HeadersTooLargeError,
+  RequestTimeoutError,
+  BadRequestError,
   HeaderInvalidError,
   RoutesInvalidError,
   HttpOptionsError,

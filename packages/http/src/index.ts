@@ -10,6 +10,7 @@ export {
   isJsonContentType,
   parseJsonBody,
 } from './body.js';
+export { answerClientError } from './client-error.js';
 export { CORRELATION_HEADER, correlationIdFrom, MAX_CORRELATION_ID_LENGTH } from './correlation.js';
 export { type DocsSite, docsSite, type OpenApiServeOptions, type StaticAnswer } from './docs.js';
 export {
@@ -31,7 +32,9 @@ export {
   internalMessage,
 } from './error-response.js';
 export {
+  BadRequestError,
   HeaderInvalidError,
+  HeadersTooLargeError,
   HTTP_ERROR_CODES,
   HTTP_ERRORS,
   HttpOptionsError,
@@ -41,8 +44,10 @@ export {
   MalformedUrlError,
   MethodNotAllowedError,
   PayloadTooLargeError,
+  RequestTimeoutError,
   RoutesInvalidError,
   UnsupportedMediaTypeError,
+  UriTooLongError,
 } from './errors.js';
 export {
   buildInput,

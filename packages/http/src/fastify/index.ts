@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { parseJsonBody, payloadTooLarge, unsupportedMediaType } from '../body.js';
+import { answerClientError } from '../client-error.js';
 import { type DocsSite, docsSite, type OpenApiServeOptions } from '../docs.js';
 import {
   type Answer,
@@ -19,7 +20,7 @@ import {
   type Exchange,
   NO_ROUTE,
 } from '../edge.js';
-import { MalformedJsonError, MalformedUrlError } from '../errors.js';
+import { MalformedJsonError, MalformedUrlError, UriTooLongError } from '../errors.js';
 import type { QueryValues } from '../input.js';
 import type { Routes } from '../routes.js';
 
@@ -59,7 +60,7 @@ function edgeErrorOf(error: unknown, edge: Edge): unknown {
     case 'FST_ERR_BAD_URL':
       return new MalformedUrlError('the request path is not valid percent-encoding', { cause: error });
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new MalformedUrlError('a path parameter is longer than the router accepts', { cause: error });
+      return new UriTooLongError('a path parameter is longer than the router accepts', { cause: error });
     default:
       return error;
   }
@@ -160,7 +161,8 @@ export interface FastifyServerDefaults {
   /**
    * Longest path parameter the router matches. Default 65536: above any URL Node's HTTP server accepts
    * (`--max-http-header-size`, 16 KiB by default), so every parameter reaches the input schema, whose own
-   * bounds refuse it with `VALIDATION_FAILED` as on Express and Lambda.
+   * bounds refuse it with `VALIDATION_FAILED` as on Express and Lambda. A parameter over a lower limit
+   * answers 414 `URI_TOO_LONG`.
    */
   readonly maxParamLength?: number;
 }
@@ -168,12 +170,15 @@ export interface FastifyServerDefaults {
 /**
  * The server options the plugin needs from `Fastify(...)`: a router that lets long path parameters
  * through to the input schema (a 10,000-character id gets the schema's 400, as on Express and Lambda, not
- * the router's refusal), and Fastify's own framework errors (a malformed URL) answered with the error body.
+ * the router's refusal), Fastify's own framework errors (a malformed URL) answered with the error body,
+ * and requests Node's parser refuses (oversized headers, timeouts) answered with it too (see
+ * `answerClientError`).
  * Spread your own options after them.
  */
 export function blueprintFastifyOptions(defaults: FastifyServerDefaults = {}): FastifyServerOptions {
   return {
     routerOptions: { maxParamLength: defaults.maxParamLength ?? 65_536 },
+    clientErrorHandler: answerClientError,
     frameworkErrors(error, request, reply) {
       const edge = (request.server as unknown as { [EDGE]?: Edge })[EDGE];
       if (edge === undefined) {
