@@ -170,6 +170,36 @@ describe('the deployment plan', () => {
   });
 });
 
+describe('secrets in a deployment', () => {
+  it('are refused when written in the file or given a default, which every export would copy', () => {
+    const written = 'w'.repeat(40);
+    const result = plan({
+      ...split,
+      auth: { secret: written, previousSecret: '${OLD_SECRET}' },
+      admin: { port: { catalog: 9470 }, token: '${ADMIN_TOKEN:-dev-token-dev-token-dev-token-dev-token}' },
+      settings: { ...split.settings, apiKey: '${PAYMENT_API_KEY:-sk-test}' },
+    });
+    expect(result.issues).toEqual([
+      {
+        path: 'topology.auth.secret',
+        message:
+          'a secret written in the file would be copied into every exported file; read it from a variable: "${SERVICE_SECRET}"',
+      },
+      {
+        path: 'topology.settings.apiKey',
+        message:
+          'secret PAYMENT_API_KEY has a default, which would be copied into the exported files and used wherever PAYMENT_API_KEY is unset; drop it: "${PAYMENT_API_KEY}"',
+      },
+      {
+        path: 'topology.admin.token',
+        message:
+          'secret ADMIN_TOKEN has a default, which would be copied into the exported files and used wherever ADMIN_TOKEN is unset; drop it: "${ADMIN_TOKEN}"',
+      },
+    ]);
+    expect(JSON.stringify(result.issues)).not.toContain(written);
+  });
+});
+
 describe('backing services', () => {
   it('shares one persistent Redis between events and a cache that read the same URL', () => {
     const url = '${REDIS_URL:-redis://127.0.0.1:6379}';

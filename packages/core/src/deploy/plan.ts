@@ -12,7 +12,7 @@ import { STOP_MARGIN_MS } from '../cli/start-command.js';
 import { replicaAddresses } from '../topology/process-schema.js';
 import type { ProcessTopology, Topology, TopologyIssue } from '../topology.js';
 import { type BackingService, backingServices } from './backing-services.js';
-import { type PlanVariable, topologyVariables, wholeReference } from './variables.js';
+import { type PlanVariable, topologyVariables, wholeReference, writtenSecretIssues } from './variables.js';
 
 /** A port a process listens on. */
 export interface PortPlan {
@@ -163,7 +163,8 @@ export function planDeployment(input: PlanInput): DeploymentPlan {
     }),
   );
   const services = backingServices(raw, issues);
-  issues.push(...splitIssues(topology, processes));
+  const environment = topologyVariables(raw);
+  issues.push(...splitIssues(topology, processes), ...writtenSecretIssues(raw, environment));
   const appPath = typeof raw.app === 'string' ? raw.app : topology.app;
   if (appPath.includes('${')) {
     issues.push({
@@ -181,7 +182,7 @@ export function planDeployment(input: PlanInput): DeploymentPlan {
     raw,
     rpc: topology.rpc.type,
     processes,
-    environment: topologyVariables(raw),
+    environment,
     backingServices: services,
     dataDirs: dataDirsOf(topology),
     drain: {

@@ -3,6 +3,7 @@
  * them, and which of them hold secrets. Values are never read here: a deployment names variables, the
  * orchestrator supplies them.
  */
+import type { TopologyIssue } from '../topology.js';
 
 /** A variable the topology reads. */
 export interface PlanVariable {
@@ -83,4 +84,41 @@ export function wholeReference(value: unknown): { name: string; default: string 
   if (typeof value !== 'string') return undefined;
   const match = WHOLE_REFERENCE.exec(value);
   return match === null ? undefined : { name: match[1]!, default: match[2] };
+}
+
+/** The keys that hold secrets, and the variable a topology reads each from. */
+const SECRET_KEYS = [
+  { section: 'auth', key: 'secret', variable: 'SERVICE_SECRET' },
+  { section: 'auth', key: 'previousSecret', variable: 'PREVIOUS_SERVICE_SECRET' },
+  { section: 'admin', key: 'token', variable: 'ADMIN_TOKEN' },
+] as const;
+
+/**
+ * Secrets a deployment would copy into its files (the Compose config, the ConfigMap, the image): one
+ * written in the topology itself, or the default of a secret variable, which would also apply wherever
+ * the variable is unset. A default of `""` writes nothing and is allowed.
+ */
+export function writtenSecretIssues(
+  raw: Readonly<Record<string, unknown>>,
+  variables: readonly PlanVariable[],
+): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  for (const { section, key, variable } of SECRET_KEYS) {
+    const entry = raw[section];
+    if (typeof entry !== 'object' || entry === null) continue;
+    const value = (entry as Record<string, unknown>)[key];
+    if (value === undefined || wholeReference(value) !== undefined) continue;
+    issues.push({
+      path: `topology.${section}.${key}`,
+      message: `a secret written in the file would be copied into every exported file; read it from a variable: "\${${variable}}"`,
+    });
+  }
+  for (const variable of variables) {
+    if (!variable.secret || variable.default === undefined || variable.default === '') continue;
+    issues.push({
+      path: variable.paths[0]!,
+      message: `secret ${variable.name} has a default, which would be copied into the exported files and used wherever ${variable.name} is unset; drop it: "\${${variable.name}}"`,
+    });
+  }
+  return issues;
 }

@@ -1,7 +1,8 @@
 /**
- * The exports kept as golden files: every target for each topology of the shop and of hello, under
- * `examples/<example>/deploy/<variant>/` (Kubernetes in its `kubernetes/` folder). `npm run
- * deploy:golden` writes them with the CLI; the drift test renders them again and compares.
+ * The exports kept as golden files: every target for each topology of the shop (events on Redis
+ * Streams or on Kafka) and of hello, under `examples/<example>/deploy/<variant>/` (Kubernetes in its
+ * `kubernetes/` folder). `npm run deploy:golden` writes them with the CLI; the drift test renders them
+ * again and compares.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ export interface GoldenExport {
 const TOPOLOGIES = [
   { example: 'examples/shop', topology: 'topology/monolith.json', variant: 'monolith' },
   { example: 'examples/shop', topology: 'topology/split.json', variant: 'split' },
+  { example: 'examples/shop', topology: 'topology/split-kafka.json', variant: 'split-kafka' },
   { example: 'examples/hello', topology: 'topology.json', variant: 'monolith' },
   { example: 'examples/hello', topology: 'topology.split.json', variant: 'split' },
 ] as const;
