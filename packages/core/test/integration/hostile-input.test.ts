@@ -1,7 +1,9 @@
 /**
- * Hostile requests to the RPC port of an authenticated split: malformed and oversized credentials,
- * oversized headers, a body over the limit, deep JSON nesting, uncoded errors, hostile correlation ids,
- * slow clients and thousands of idle connections. Each gets a coded 4xx (or a closed connection for
+ * Hostile requests to the RPC port of an authenticated split: malformed, oversized, wrongly signed,
+ * misaddressed, expired and replayed credentials, oversized headers, a body over the limit, deep JSON
+ * nesting, uncoded errors, hostile correlation ids, slow clients and thousands of idle connections; and
+ * to the admin listener, oversized headers, bytes that are not HTTP and a thousand idle connections.
+ * Each gets a coded 4xx (or a closed connection for
  * the slow and idle ones), no answer carries a stack trace or a file path, nothing reaches the
  * implementation, and the processes keep serving.
  */
@@ -104,6 +106,7 @@ beforeAll(async () => {
     },
     auth: { secret: SECRET },
     observability: { logLevel: 'warn', metrics: { enabled: false } },
+    admin: { port: 0 },
     processes: {
       vault: { services: ['accounts'], address: `http://127.0.0.1:${ports.vault}` },
       front: { services: ['teller'], address: `http://127.0.0.1:${ports.front}` },
@@ -195,6 +198,43 @@ describe('credentials', () => {
     expect(error.code).toBe('UNAUTHENTICATED');
     expect(error.details?.reason).toBe(reason);
     if (credential !== undefined) expect(text).not.toContain(credential);
+    expect(ledger).toEqual(was);
+  });
+
+  it.each([
+    [
+      'signed with another secret',
+      () => mintCredential({ current: `${SECRET}-other` }, 'front', 'vault', 5_000),
+      'signature',
+    ],
+    ['for another process', () => credentialFor('front', 'vault'), 'audience'],
+    [
+      'expired',
+      () => mintCredential({ current: SECRET }, 'front', 'vault', 1_000, Date.now() - 60_000),
+      'expired',
+    ],
+  ])('refuses a credential %s with 401 UNAUTHENTICATED', async (_name, make, reason) => {
+    const was = snapshot();
+    const answer = await post('vault', '/rpc/accounts/credit', JSON.stringify({ amount: 1 }), {
+      'x-bp-credential': make(),
+    });
+    expectCoded(answer, 401, 'UNAUTHENTICATED');
+    expect(answer.error!.details?.reason).toBe(reason);
+    expect(ledger).toEqual(was);
+  });
+
+  it('refuses a credential used a second time', async () => {
+    const credential = credentialFor('vault');
+    const first = await post('vault', '/rpc/accounts/credit', JSON.stringify({ amount: 1 }), {
+      'x-bp-credential': credential,
+    });
+    expect(first.status).toBe(200);
+    const was = snapshot();
+    const again = await post('vault', '/rpc/accounts/credit', JSON.stringify({ amount: 1 }), {
+      'x-bp-credential': credential,
+    });
+    expectCoded(again, 401, 'UNAUTHENTICATED');
+    expect(again.error!.details?.reason).toBe('replayed');
     expect(ledger).toEqual(was);
   });
 
@@ -390,6 +430,39 @@ describe('slow and idle clients', () => {
     await waitFor(() => clients.every((c) => c.closed), {
       timeout: HEADERS_TIMEOUT + 3_000,
       message: 'every idle connection closed',
+    });
+  });
+});
+
+describe('the admin listener', () => {
+  const adminPort = () => Number(new URL(apps.vault.adminUrl!).port);
+
+  it('answers headers over the limit with a coded 431, and a request that is not HTTP with a coded 400', async () => {
+    const many = Array.from({ length: 400 }, (_, i) => `x-h${i}: ${'v'.repeat(60)}`).join('\r\n');
+    const big = new RawClient(adminPort());
+    await big.connected();
+    await big.write(`GET /health/ready HTTP/1.1\r\nhost: x\r\n${many}\r\n\r\n`);
+    await waitFor(() => big.closed || big.received.includes('}}'), { message: 'the 431' });
+    answers.push(big.received);
+    expect(big.received).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big.received).toContain('x-content-type-options: nosniff');
+    const garbage = new RawClient(adminPort());
+    await garbage.connected();
+    await garbage.write('HELLO <script>\r\n\r\n');
+    await waitFor(() => garbage.closed || garbage.received.includes('}}'), { message: 'the 400' });
+    answers.push(garbage.received);
+    expect(garbage.received).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('bounds 1,000 idle connections, and answers again once they are gone', async () => {
+    const clients = Array.from({ length: 1_000 }, () => new RawClient(adminPort()));
+    await Promise.all(clients.map((c) => c.connected().catch(() => undefined)));
+    await waitFor(() => clients.filter((c) => !c.closed).length <= 256, {
+      message: 'at most 256 idle admin connections open',
+    });
+    for (const client of clients) client.socket.destroy();
+    await waitFor(async () => (await fetch(`${apps.vault.adminUrl}/health/live`)).status === 200, {
+      message: 'the admin listener to answer',
     });
   });
 });
