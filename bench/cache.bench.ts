@@ -1,9 +1,11 @@
 /**
  * Cache: an L1 hit through `@Cached` against a hand-made memo (a method call plus `Map.get`), the copy
- * strategies a hit could use, a Redis hit against raw ioredis `GET` + `JSON.parse`, and the stampede
- * case (1,000 concurrent callers of one cold key).
+ * strategies a hit could use, a Redis hit against raw ioredis `GET` + `JSON.parse`, a memcached hit
+ * against raw memjs `get` + `JSON.parse` (and the L1 hit of memcached with `l1`), and the stampede case
+ * (1,000 concurrent callers of one cold key).
  */
 import { Cached, CacheTokens, cacheLink, cachePlugin, createCache } from '@blueprint/cache';
+import { memcachedStore } from '@blueprint/cache/stores/memcached';
 import { memoryStore } from '@blueprint/cache/stores/memory';
 import { redisStore } from '@blueprint/cache/stores/redis';
 import { createApp, defineApp, defineService, service } from '@blueprint/core';
@@ -11,7 +13,7 @@ import { applyMethodLinks } from '@blueprint/core/plugin';
 import { jsonCodec } from '@blueprint/core/transport';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { startRedis } from '../test/harness/index.js';
+import { startMemcached, startRedis } from '../test/harness/index.js';
 import {
   compareAsync,
   compareLatency,
@@ -290,6 +292,95 @@ printSection(
     ],
   ),
 );
+
+// ---------------------------------------------------------------------------------------------------
+// 3b. Memcached hit vs raw memjs get + JSON.parse, and the L1 hit of memcached with l1
+// ---------------------------------------------------------------------------------------------------
+
+interface RawMemjs {
+  get(key: string): Promise<{ value: Buffer | null }>;
+  set(key: string, value: string, options: { expires: number }): Promise<unknown>;
+  close(): void;
+}
+const memjs = (await import('memjs' as string)) as {
+  default: { Client: { create(servers: string, options: object): RawMemjs } };
+};
+const memcachedServer = await startMemcached();
+const rawMemcached = memjs.default.Client.create(memcachedServer.address, {
+  logger: { log: () => undefined },
+});
+await rawMemcached.set('bench:raw:p1', plainJson, { expires: 600 });
+const mcStore = memcachedStore({
+  servers: [memcachedServer.address],
+  prefix: 'bench:cache:',
+  commandTimeout: '1s',
+});
+const mcCache = createCache({ store: mcStore });
+const mcTiered = createCache({
+  store: memcachedStore({
+    servers: [memcachedServer.address],
+    prefix: 'bench:tiered:',
+    commandTimeout: '1s',
+    l1: {},
+    invalidation: { url: redisUrl },
+  }),
+});
+await Promise.all([mcCache.connect(), mcTiered.connect()]);
+await mcCache.set('p1', product, { ttl: '10m' });
+await mcTiered.set('p1', product, { ttl: '10m' });
+
+progress('memcached hit: cache.getOrSet vs raw memjs get + JSON.parse');
+const mcHit = await compareLatency(
+  {
+    raw: async () => JSON.parse((await rawMemcached.get('bench:raw:p1')).value!.toString()),
+    getOrSet: () => mcCache.getOrSet('p1', never, redisOptions),
+    storeGet: () => mcStore.get('p1'),
+    l1: () => mcTiered.getOrSet('p1', never, redisOptions),
+  },
+  { concurrency: 1, durationMs: 6_000, rounds: 12, warmupMs: 500 },
+);
+const mcRatio = 1 / mcHit.getOrSet!.throughputRatio!;
+
+printSection(
+  section(
+    'Cache: memcached hit',
+    'What is measured: `await cache.getOrSet(key, loader, { ttl })` answered by the memcached store (one get, the entry header, codec decode, a copy per caller) against raw memjs `JSON.parse((await client.get(key)).value)` on the same private memcached, one call in flight, interleaved rounds; and the same call on the memcached store with `l1` (an L1 hit: no I/O). Per call latency; the ratio is time per call (inverse throughput) against the baseline.',
+    formatTable([
+      {
+        ...resultRow('raw memjs get + JSON.parse (baseline)', mcHit.raw!, { ratio: 1 }),
+        'p50 ratio': '1.00x',
+      },
+      {
+        ...resultRow('cache.getOrSet, memcached store hit', mcHit.getOrSet!, {
+          ratio: mcRatio,
+          target: '≤ 1.05x',
+          met: mcRatio <= 1.05,
+        }),
+        'p50 ratio': formatRatio(mcHit.getOrSet!.p50Ratio),
+      },
+      {
+        ...resultRow('memcached store get (no Cache)', mcHit.storeGet!, {
+          ratio: 1 / mcHit.storeGet!.throughputRatio!,
+        }),
+        'p50 ratio': formatRatio(mcHit.storeGet!.p50Ratio),
+      },
+      {
+        ...resultRow('cache.getOrSet, memcached with l1, L1 hit', mcHit.l1!, {
+          ratio: 1 / mcHit.l1!.throughputRatio!,
+        }),
+        'p50 ratio': formatRatio(mcHit.l1!.p50Ratio),
+      },
+    ]),
+    [
+      `${mcHit.getOrSet!.calls} cache calls and ${mcHit.raw!.calls} raw calls measured. Unlike the raw client, every cache command has a timeout (one shared timer per store) and goes through the server's breaker, the key is routed on the hash ring (one server here), and the value is decoded by the codec and copied for the caller.`,
+    ],
+  ),
+);
+
+await mcCache.clear();
+await Promise.all([mcCache.close(), mcTiered.close()]);
+rawMemcached.close();
+await memcachedServer.stop();
 
 // ---------------------------------------------------------------------------------------------------
 // 4. Stampede: 1,000 concurrent callers of one cold key
