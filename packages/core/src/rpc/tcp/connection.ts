@@ -93,6 +93,8 @@ export class ClientConnection {
   private corked = false;
   /** The socket's error, if it failed. */
   private failure: Error | undefined;
+  /** Why the server closed the connection, when it said so (an ERROR frame with id 0). */
+  private refusal: string | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closedPromise: Promise<void>;
   /** Resolves once the socket has closed. */
@@ -307,14 +309,19 @@ export class ClientConnection {
 
   /** The server closes the connection and says why (too many connections, a broken frame, draining). */
   private refusedBy(frame: DecodedFrame): void {
-    let message = 'the server closed the connection';
+    let wire: SerializedError | null = null;
     try {
-      const wire = this.config.codec.decode(frame.body?.toString() ?? '') as SerializedError | null;
-      if (typeof wire?.message === 'string') message = `the server closed the connection: ${wire.message}`;
+      wire = this.config.codec.decode(frame.body?.toString() ?? '') as SerializedError | null;
     } catch {
       // The reason is only for the message; the close that follows is what counts.
     }
-    this.failure ??= new Error(message);
+    const message = typeof wire?.message === 'string' ? wire.message : 'no reason given';
+    const reason = (wire?.details as { reason?: unknown } | undefined)?.reason;
+    // Refused for its number of connections or because the server drains: no call on it ran, so the
+    // balancer may send them to another replica, as after a refused connect.
+    const unused = reason === 'connections' || reason === 'draining';
+    this.refusal = `the server closed the connection: ${message}`;
+    this.failure ??= Object.assign(new Error(this.refusal), unused ? { code: 'ECONNREFUSED' } : {});
     this.socket.destroy();
   }
 
@@ -418,7 +425,7 @@ export class ClientConnection {
     for (const [id, call] of this.calls) {
       this.calls.delete(id);
       call.settle();
-      const why = code ?? cause.message;
+      const why = this.refusal ?? code ?? cause.message;
       const message = wasConnected
         ? `${call.service}.${call.method}: the connection to ${this.config.url} was lost (${why})`
         : `${call.service}.${call.method}: ${this.config.url} cannot be reached (${why})`;
