@@ -25,8 +25,8 @@ const Echo = defineService('echo', {
 
 @injectable()
 class EchoService {
-  async where(_input: { n: number }, context?: CallContext) {
-    return context?.headers['x-correlation-id'] ?? 'none';
+  async where(input: { n: number }, _context?: CallContext) {
+    return String(input.n);
   }
 }
 
