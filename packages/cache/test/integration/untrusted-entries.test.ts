@@ -119,6 +119,35 @@ describe('cached values that fail their schema', () => {
     }
   });
 
+  it('are never served by a tiered store, nor kept in its L1', async () => {
+    const prefix = `untrusted:${randomUUID()}:`;
+    const one = await startShop({ auth: false, type: 'tiered', prefix });
+    try {
+      await one.products.get({ id: 'p-2' });
+      const key = await entryKeyOf(prefix, 'p-2');
+      await admin.set(key, forged('{"id":"p-2","priceCents":-5}'), 'PX', 60_000);
+      const two = await startShop({ auth: false, type: 'tiered', prefix });
+      try {
+        const store = two.shop.resolve(CacheTokens.Cache).store as TieredStore;
+        const cacheKey = key.slice(`${prefix}k:`.length);
+        expect(await two.products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+        expect(two.reported).toContainEqual({
+          code: 'CACHE_ENTRY_CORRUPT',
+          reason: 'schema',
+          operation: 'get',
+        });
+        expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-2', priceCents: 129_000 });
+        await waitFor(async () => (await admin.get(key))?.endsWith('"priceCents":129000}') === true, {
+          message: 'the bad entry to be replaced in L2',
+        });
+      } finally {
+        await two.shop.stop();
+      }
+    } finally {
+      await one.shop.stop();
+    }
+  });
+
   it('an entry that cannot be decoded is deleted and loaded again', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
     const { shop, reported, products } = await startShop({ auth: false, type: 'redis', prefix });
