@@ -1,11 +1,11 @@
 /**
- * @blueprint/cache — `@Cached` / `@CacheInvalidate` and a `Cache` service over memory, Redis and a
- * two-tier store: single flight per key, stale-while-revalidate, cross-process invalidation, and a
+ * @blueprint/cache — `@Cached` / `@CacheInvalidate` and a `Cache` service over memory, Redis, memcached
+ * and a two-tier store: single flight per key, stale-while-revalidate, cross-process invalidation, and a
  * breaker so a Redis outage degrades to the loader instead of failing calls.
  *
  * Pieces for other audiences live under subpaths: the stores under `@blueprint/cache/stores/<type>`
- * (`memory`, `redis`, `tiered`), writing a store under `@blueprint/cache/transport`, and the store
- * conformance suite under `@blueprint/cache/testing`.
+ * (`memory`, `redis`, `tiered`, `memcached`), writing a store under `@blueprint/cache/transport`, and
+ * the store conformance suite under `@blueprint/cache/testing`.
  */
 export {
   Cache,
