@@ -74,6 +74,8 @@ class PendingCall {
 
 /** Ids wrap before 2^32; a connection never has that many calls open. */
 const MAX_ID = 0xffff_ffff;
+/** The longest remaining time a call head carries (u32 ms, about 49 days); longer is sent as this. */
+const MAX_TIMEOUT_MS = 0xffff_ffff;
 /** Largest head an answer carries (the ERROR status). */
 const ANSWER_HEAD_LIMIT = 1024;
 
@@ -168,7 +170,7 @@ export class ClientConnection {
     try {
       frame = encodeCall({
         id,
-        timeoutMs: Math.ceil(outgoing.timeoutMs),
+        timeoutMs: Math.min(Math.ceil(outgoing.timeoutMs), MAX_TIMEOUT_MS),
         service: outgoing.service,
         method: outgoing.method,
         headers: outgoing.headers,
