@@ -76,6 +76,8 @@ class PendingCall {
 const MAX_ID = 0xffff_ffff;
 /** The longest remaining time a call head carries (u32 ms, about 49 days); longer is sent as this. */
 const MAX_TIMEOUT_MS = 0xffff_ffff;
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 0x7fff_ffff;
 /** Largest head an answer carries (the ERROR status). */
 const ANSWER_HEAD_LIMIT = 1024;
 
@@ -194,8 +196,11 @@ export class ClientConnection {
         reject,
       );
       this.calls.set(id, call);
-      call.timer = setTimeout(() => this.timeOut(id), outgoing.timeoutMs);
-      call.timer.unref();
+      // setTimeout fires at once for a delay over 2^31 - 1 ms (about 24 days): such a call gets no timer.
+      if (outgoing.timeoutMs <= MAX_TIMER_MS) {
+        call.timer = setTimeout(() => this.timeOut(id), outgoing.timeoutMs);
+        call.timer.unref();
+      }
       const signal = outgoing.signal;
       if (signal !== undefined) {
         call.onAbort = () => this.abort(id, signal);
