@@ -450,7 +450,8 @@ class ServerConnection {
       headers['x-correlation-id'] = randomUUID();
     }
     const state = new CallState(
-      head.timeoutMs > 0 ? Date.now() + head.timeoutMs : undefined,
+      // Beyond setTimeout's range (about 24 days) a deadline timer would fire at once: no deadline then.
+      head.timeoutMs > 0 && head.timeoutMs <= 0x7fff_ffff ? Date.now() + head.timeoutMs : undefined,
       headers,
       caller,
     );
