@@ -2,7 +2,9 @@
  * Hostile requests to the shop's public gateway (the monolith, so the gateway is what is tested): long
  * path parameters, hostile correlation ids, oversized headers and bodies (a 413 closes gracefully), deep
  * JSON nesting, slow and idle clients (header, request and keep-alive timeouts), a burst over the rate
- * limit, and a `payment.failed` about an order that is already paid. Each gets a coded 4xx in the shop's error shape (or a
+ * limit, and a `payment.failed` about an order that is already paid. Then the split shop with its
+ * secret: raw calls to a products replica without a valid credential (401, nothing changes), and a forged
+ * `payment.succeeded` written straight into the Redis stream (dead-lettered; the order is declined). Each gets a coded 4xx in the shop's error shape (or a
  * closed connection for the slow and idle ones), no answer carries a stack trace or a file path, the
  * catalog's stock does not move, and the gateway keeps serving.
  */
@@ -10,11 +12,12 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { createApp } from '@blueprint/core';
 import { EventsTokens } from '@blueprint/events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getFreePort, waitFor } from '../../../test/harness/index.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { getFreePort, getFreePortRange, waitFor } from '../../../test/harness/index.js';
 import { app } from '../src/app.js';
 import { PaymentFailed } from '../src/payments/events.js';
-import { TOPOLOGY } from './support/shop-under-test.js';
+import { type SplitShop, startSplit, TOPOLOGY } from './support/shop-under-test.js';
 
 const HEADERS_TIMEOUT = 300;
 const REQUEST_TIMEOUT = 600;
@@ -362,6 +365,84 @@ describe('payment events about a settled order', () => {
     } finally {
       await other.shop.stop();
     }
+  });
+});
+
+describe('the split shop, with its secret (hostile writes to RPC ports and to Redis)', () => {
+  let split: SplitShop;
+  let redis: Redis;
+  let productsPort: number;
+  let paymentsPort: number;
+
+  beforeAll(async () => {
+    productsPort = await getFreePortRange(2);
+    paymentsPort = await getFreePort();
+    split = await startSplit(inject('redisUrl'), {
+      env: { PRODUCTS_PORT: String(productsPort), PAYMENTS_PORT: String(paymentsPort) },
+    });
+    redis = new Redis(inject('redisUrl'));
+  }, 90_000);
+  afterAll(async () => {
+    await redis?.quit();
+    await split?.stop();
+  }, 30_000);
+
+  const stockOf = async (id: string): Promise<number> =>
+    (await split.request('GET', `/products/${id}`)).body.stock;
+
+  it.each([
+    ['without a credential', {}],
+    [
+      'with a made-up credential',
+      { 'x-bp-credential': `bp1.gateway.products.9999999999.${'a'.repeat(16)}.${'b'.repeat(43)}` },
+    ],
+  ])('refuses a raw call to a products replica %s with 401, and changes nothing', async (_name, headers) => {
+    const before = await stockOf('p-mouse');
+    for (const port of [productsPort, productsPort + 1]) {
+      const response = await fetch(`http://127.0.0.1:${port}/rpc/products/reserve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ orderId: 'o-raw', productId: 'p-mouse', quantity: 100 }),
+      });
+      const text = await response.text();
+      answers.push(text);
+      expect(response.status).toBe(401);
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+    }
+    expect(await stockOf('p-mouse')).toBe(before);
+  });
+
+  it('dead-letters a forged payment.succeeded for a declined order: it ends payment_failed with its stock back', async () => {
+    const before = await stockOf('p-server');
+    const placed = await split.request('POST', '/orders', { productId: 'p-server', quantity: 1 });
+    expect(placed.status).toBe(201);
+    const orderId = placed.body.id as string;
+    const forged = `{"id":"forged-${orderId}","name":"payment.succeeded","version":1,"occurredAt":{"$bp":"date","v":"${new Date().toISOString()}"},"headers":{},"payload":{"orderId":"${orderId}","paymentId":"pay-forged","amountCents":${placed.body.totalCents}}}`;
+    await redis.xadd('bp:shop:{payment.succeeded}', '*', 'e', forged);
+
+    await waitFor(
+      async () =>
+        Object.values(await redis.hgetall('bp:shop:{payment.succeeded}:dead')).some((r) =>
+          r.includes(orderId),
+        ),
+      { timeout: 15_000, message: 'the forged event to be dead-lettered' },
+    );
+    const letter = Object.values(await redis.hgetall('bp:shop:{payment.succeeded}:dead')).find((r) =>
+      r.includes(orderId),
+    )!;
+    expect(letter).toContain('"kind":"signature"');
+    await waitFor(
+      async () => (await split.request('GET', `/orders/${orderId}`)).body.status === 'payment_failed',
+      {
+        timeout: 15_000,
+        message: 'the order to be declined',
+      },
+    );
+    await waitFor(async () => (await stockOf('p-server')) === before, {
+      timeout: 10_000,
+      message: 'the stock to come back',
+    });
+    expect((await split.request('GET', `/orders/${orderId}`)).body.status).toBe('payment_failed');
   });
 });
 
