@@ -174,13 +174,16 @@ describe('kafka transport under faults', () => {
       },
       { timeout: 30_000, interval: 100, message: 'both replicas to own partitions' },
     );
+    // The child's handlers never finish: what it took stays in flight, and the batches of its partitions
+    // behind them wait; all of that is only handled once the child is gone.
+    const handledBefore = handled.size;
     ids.push(
       ...(await publisher.publishMany(
         Job,
         Array.from({ length: 60 }, (_, n) => ({ n })),
       )),
     );
-    await waitFor(() => takenByChild.size >= 4, { timeout: 10_000, message: 'the child to take a batch' });
+    await waitFor(() => handled.size > handledBefore, { message: 'the survivor to handle new events' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     const killedAt = Date.now();
@@ -191,7 +194,7 @@ describe('kafka transport under faults', () => {
       message: 'every event handled by the surviving replica',
     });
     expect(handled.size).toBe(ids.length);
-    expect(takenByChild.size).toBeGreaterThanOrEqual(4);
+    expect(takenByChild.size).toBeGreaterThanOrEqual(1);
     const late = [...takenByChild].map((id) => handled.get(id)! - killedAt);
     // The child's partitions move once its session lapses (plus a rejoin and CPU slack).
     expect(Math.max(...late)).toBeLessThan(sessionTimeout + 5_000);
@@ -255,6 +258,11 @@ describe('kafka transport under faults', () => {
     await waitFor(() => [...acked].every((id) => runs.has(id)), {
       timeout: 40_000,
       message: 'every acknowledged event handled',
+    }).catch((error: unknown) => {
+      const missing = [...acked].filter((id) => !runs.has(id));
+      throw new Error(
+        `${(error as Error).message}: ${missing.length} of ${acked.size} not handled (${missing.slice(0, 5).join(', ')}), stats ${JSON.stringify(consumer.stats())}`,
+      );
     });
     const stats = consumer.stats();
     const sub = stats.subscriptions[0]!;

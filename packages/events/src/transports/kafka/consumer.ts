@@ -16,7 +16,12 @@
  *   the retry topic, a record not yet due pauses its partition and seeks back to it until it is due
  *   (pause/resume); records behind it wait at most the longest backoff.
  * - **Commits** are the position below which every offset taken is done, per partition, committed as
- *   soon as it moves (one commit request in flight at a time).
+ *   soon as it moves (one commit request in flight at a time). A batch is resolved (kafkajs fetches on
+ *   after it) only once handled to its end; one left early is fetched again.
+ * - **No handler runs twice at once.** A record fetched again while its first delivery is still open
+ *   (kafkajs restarted its consumer after a broker failure, or the group rejoined) waits for that
+ *   delivery and is done with it. Heartbeats that fail because the broker is away do not give up the
+ *   partitions; only a rebalance does.
  */
 import type { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { TimerSet } from '../../internal/timer-set.js';
@@ -136,14 +141,31 @@ class BatchRun {
     this.poke();
   }
 
-  /** Drops the deliveries not handed out yet (behind the head of their lane); their offsets stay uncommitted. */
-  abandon(): void {
+  /** True once {@link abandon} dropped a delivery: the batch must be fetched again. */
+  abandoned = false;
+
+  /**
+   * Drops the deliveries not handed out yet (behind the head of their lane); their offsets stay
+   * uncommitted. Returns them.
+   */
+  abandon(): KafkaDelivery[] {
+    const all: KafkaDelivery[] = [];
     for (const queue of this.lanes.values()) {
       for (const dropped of queue.splice(1)) {
+        this.abandoned = true;
         this.laneOf.delete(dropped);
         this.open--;
+        all.push(dropped);
       }
     }
+    return all;
+  }
+
+  /** Drops one delivery wherever it is in its lane (its offset stays uncommitted). */
+  drop(delivery: KafkaDelivery): void {
+    if (!this.laneOf.has(delivery)) return;
+    this.abandoned = true;
+    this.finished(delivery, false);
   }
 
   /** Deliveries added and neither done nor dropped. */
@@ -180,6 +202,14 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
   private readonly retryTopic: string;
   private readonly trackers = new Map<string, OffsetTracker>();
   private readonly runs = new Map<KafkaDelivery, BatchRun>();
+  /** The delivery of each record (by topic, partition and offset) taken and not yet done or dropped. */
+  private readonly open = new Map<string, KafkaDelivery>();
+  /**
+   * Copies of a record fetched again while its first delivery is still open (kafkajs restarted its
+   * consumer, or the group rejoined while a handler ran): they never reach the bus, and are done when
+   * the first one is (its ack, retry or dead letter is stored), so a handler never runs twice at once.
+   */
+  private readonly followers = new Map<string, KafkaDelivery[]>();
   private readonly active = new Set<BatchRun>();
   private readonly resumes = new TimerSet();
   private readonly writeRetries = new TimerSet();
@@ -212,7 +242,7 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
     await consumer.subscribe({ topics: [this.topic, this.retryTopic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: true,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.min(this.spec.concurrency, 64),
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -304,7 +334,54 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
     const run = this.runs.get(delivery);
     this.runs.delete(delivery);
     run?.finished(delivery, !this.stopped && !this.revoking && !this.closed);
+    if (this.open.get(delivery.key) === delivery) {
+      this.open.delete(delivery.key);
+      const copies = this.followers.get(delivery.key) ?? [];
+      this.followers.delete(delivery.key);
+      for (const copy of copies) this.finish(copy);
+    }
     this.scheduleCommit();
+  }
+
+  /** A delivery dropped before the bus saw it: forget it, and drop the copies waiting on it. */
+  private dropped(delivery: KafkaDelivery): void {
+    this.runs.delete(delivery);
+    if (this.open.get(delivery.key) !== delivery) return;
+    this.open.delete(delivery.key);
+    const copies = this.followers.get(delivery.key) ?? [];
+    this.followers.delete(delivery.key);
+    for (const copy of copies) {
+      this.runs.get(copy)?.drop(copy);
+      this.runs.delete(copy);
+    }
+  }
+
+  /**
+   * Forgets a batch none of whose deliveries was handed out: they stay uncommitted and their partitions'
+   * positions start over, so kafkajs fetching the batch again takes them afresh.
+   */
+  private release(run: BatchRun): void {
+    for (const delivery of run.all) {
+      this.trackers.delete(`${delivery.topic}:${delivery.partition}`);
+      if (this.open.get(delivery.key) === delivery) this.dropped(delivery);
+      else {
+        const copies = this.followers.get(delivery.key)?.filter((copy) => copy !== delivery) ?? [];
+        if (copies.length > 0) this.followers.set(delivery.key, copies);
+        else this.followers.delete(delivery.key);
+        this.runs.delete(delivery);
+      }
+    }
+  }
+
+  /** Hands a delivery of a batch to the bus, unless it is a copy of one still open. */
+  private handOut(delivery: KafkaDelivery): void {
+    if (this.open.get(delivery.key) !== delivery) return;
+    // A record published twice (a publish retried after a timeout) may sit behind its first copy in the
+    // same lane: the first copy's inbox record is known here by the time the second is handed out.
+    const envelope = delivery.envelope;
+    if (this.inbox !== undefined && envelope !== undefined && !delivery.duplicate)
+      delivery.duplicate = this.inbox.has(this.inboxKey(envelope.id));
+    this.offer(delivery);
   }
 
   /** A new generation of the group: what this consumer knew about its partitions is void. */
@@ -331,10 +408,22 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
 
   /** kafkajs's `eachBatch`: hand out the batch's events, wait until every one is done, commit. */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    if (this.stopped || this.closed || this.revoking) return;
+    // Every batch of the generation that saw the rebalance has returned: kafkajs goes on (it rejoined,
+    // or the error was not a rebalance after all), so the partitions it hands out now are ours.
+    if (this.revoking && this.active.size === 0) {
+      this.revoking = false;
+      this.trackers.clear();
+    }
+    if (this.stopped || this.closed) return;
+    if (this.revoking) {
+      // Not resolved, so kafkajs fetches it again once the running batches returned and it rejoined.
+      await sleep(Math.min(this.host.heartbeatInterval, 200));
+      return;
+    }
     const { batch } = payload;
+    let seeked = false;
     const retried = batch.topic === this.retryTopic;
-    const run = new BatchRun((delivery) => this.offer(delivery), !retried);
+    const run = new BatchRun((delivery) => this.handOut(delivery), !retried);
     const tracker = this.tracker(batch.topic, batch.partition);
     const now = Date.now();
     for (const message of batch.messages) {
@@ -344,23 +433,46 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
         const due = Number(header(message, HEADERS.due) ?? 0);
         if (due > now) {
           this.waitForDue(batch.topic, batch.partition, message.offset, due);
+          seeked = true;
           break;
         }
       }
       const delivery = this.delivery(batch.topic, batch.partition, message, retried);
       tracker.take(offset);
       this.runs.set(delivery, run);
+      const first = this.open.get(delivery.key);
+      if (first === undefined) this.open.set(delivery.key, delivery);
+      else this.followers.set(delivery.key, [...(this.followers.get(delivery.key) ?? []), delivery]);
       run.add(delivery);
     }
+    // kafkajs fetches a partition from its resolved offset: resolve only a batch handled to its end, so
+    // one left early (stop, rebalance) is fetched again instead of skipped.
+    const resolve = () => {
+      if (!seeked && !run.abandoned && !this.revoking && !this.stopped && !this.closed)
+        payload.resolveOffset(batch.lastOffset());
+    };
     if (run.pending === 0) {
       await this.commit();
+      resolve();
       return;
     }
-    if (this.inbox !== undefined) await this.lookUpInbox(run, payload);
+    if (this.inbox !== undefined) {
+      try {
+        await this.lookUpInbox(run, payload);
+      } catch (error) {
+        this.release(run);
+        throw error;
+      }
+      if (this.stopped || this.closed) {
+        this.release(run);
+        return;
+      }
+    }
     this.active.add(run);
     try {
       run.start();
       await this.awaitBatch(run, payload);
+      resolve();
     } finally {
       this.active.delete(run);
     }
@@ -379,6 +491,8 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
       try {
         await payload.heartbeat();
       } catch (error) {
+        // A broker that is away fails heartbeats too: only a rebalance gives the partitions up.
+        if (!isRebalance(error)) continue;
         rebalance = error;
         this.revoking = true;
         this.host.counters.rebalances!++;
@@ -399,7 +513,14 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
         this.host.counters.inboxReadFailures!++;
         this.spec.onError(error);
         if (this.stopped || this.closed) return;
-        await payload.heartbeat();
+        try {
+          await payload.heartbeat();
+        } catch (beat) {
+          if (!isRebalance(beat)) continue;
+          this.revoking = true;
+          this.host.counters.rebalances!++;
+          throw beat;
+        }
       }
     }
     for (const delivery of run.all) {
@@ -442,13 +563,14 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
 
   /** Drops every delivery not handed to the bus yet: lane tails and the backlog. */
   private dropUnstarted(): void {
-    for (const run of this.active) run.abandon();
-    for (const delivery of this.backlog) {
-      this.held.delete(delivery.key);
-      this.runs.get(delivery)?.finished(delivery, false);
-      this.runs.delete(delivery);
-    }
+    for (const run of this.active) for (const delivery of run.abandon()) this.dropped(delivery);
+    const backlog = this.backlog;
     this.backlog = [];
+    for (const delivery of backlog) {
+      this.held.delete(delivery.key);
+      this.runs.get(delivery)?.drop(delivery);
+      this.dropped(delivery);
+    }
   }
 
   private scheduleCommit(): void {
@@ -500,4 +622,20 @@ function header(message: KafkaMessage, name: string): string | undefined {
   const value = message.headers?.[name];
   if (value === undefined) return undefined;
   return (Array.isArray(value) ? value[0] : value)?.toString();
+}
+
+/** Whether a heartbeat error means the group is rebalancing (kafkajs rejoins on these). */
+function isRebalance(error: unknown): boolean {
+  const type = (error as { type?: string })?.type;
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'NOT_COORDINATOR_FOR_GROUP' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'FENCED_INSTANCE_ID'
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -399,12 +399,29 @@ export class KafkaTransport extends BrokerTransport<KafkaClient, KafkaConsumer> 
     else if (kind === 'inbox') configEntries.push({ name: 'retention.ms', value: String(inboxRetention) });
     else if (retention > 0) configEntries.push({ name: 'retention.ms', value: String(retention) });
     const single = kind === 'dead-letters' || kind === 'inbox';
-    const created = await this.client().admin.createTopics({
-      topics: [{ topic, numPartitions: single ? 1 : partitions, replicationFactor, configEntries }],
-      waitForLeaders: true,
-      timeout: this.options.connectTimeout,
-    });
+    const deadline = Date.now() + this.options.connectTimeout;
+    const admin = this.client().admin;
+    const created = await untilLed(deadline, () =>
+      admin.createTopics({
+        topics: [{ topic, numPartitions: single ? 1 : partitions, replicationFactor, configEntries }],
+        waitForLeaders: false,
+        timeout: this.options.connectTimeout,
+      }),
+    );
     if (created) this.counters.topicsCreated!++;
+    // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers for a moment after
+    // the controller created the topic: wait until every partition has a leader.
+    await untilLed(deadline, async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const found = topics.find((entry) => entry.name === topic);
+      if (
+        found === undefined ||
+        found.partitions.length === 0 ||
+        found.partitions.some((p) => p.leader < 0)
+      ) {
+        throw Object.assign(new Error(`the Kafka topic ${topic} has no leader yet`), { retriable: true });
+      }
+    });
   }
 
   private async requireTopic(topic: string): Promise<void> {
@@ -424,6 +441,24 @@ export class KafkaTransport extends BrokerTransport<KafkaClient, KafkaConsumer> 
         `the Kafka topic "${topic}" does not exist and createTopics is false: create it (with the partitions and replication you want), or set "createTopics": true`,
         { details: { topic } },
       );
+    }
+  }
+}
+
+const LEADER_POLL_MS = 100;
+
+/**
+ * Runs `step` until it resolves, again after a retriable kafkajs error (a topic not known or led yet, a
+ * controller moving), until `deadline` (epoch ms); then, or on any other error, rejects with the last error.
+ */
+async function untilLed<T>(deadline: number, step: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean })?.retriable === true;
+      if (!retriable || Date.now() + LEADER_POLL_MS > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS));
     }
   }
 }
