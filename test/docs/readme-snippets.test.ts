@@ -33,6 +33,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     'registers a vitest suite when imported; core runs describeRpcConformance for every driver',
   'core/create-app.ts': "builds a process from the reader's topology/split.json",
   'resilience/policy-interface.ts': 'a type-level check only: the README interfaces equal the exported types',
+  'events/conformance.ts':
+    'registers a vitest suite when imported; the events package runs it for every transport',
   'cache/conformance.ts': 'registers a vitest suite when imported; the cache package runs it for every store',
 };
 
@@ -46,7 +48,10 @@ const DOCS_ENV: Readonly<Record<string, string>> = {
 };
 
 /** What a run snippet must print (console.log), in order; a snippet not listed may print anything. */
-const PRINTS: Readonly<Record<string, readonly unknown[][]>> = {};
+const PRINTS: Readonly<Record<string, readonly unknown[][]>> = {
+  'core/example.ts': [[{ text: 'hello ann', at: expect.any(Date) }]],
+  'events/example.ts': [['charging 42 for o1 (event order.placed)']],
+};
 
 const blocks: ReadmeBlock[] = readmePaths().flatMap((readme) =>
   parseBlocks(readme, readFileSync(path.join(ROOT, readme), 'utf8')),

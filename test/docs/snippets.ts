@@ -126,17 +126,24 @@ export function languageOf(file: string): string {
 
 /**
  * The text a README shows for a snippet: the whole file without its final newline, or the lines between
- * `// #region <name>` and `// #endregion <name>`, dedented by their common indentation.
+ * `// #region <name>` and `// #endregion <name>` (several such segments are joined, so checks may sit
+ * between them), dedented by their common indentation.
  */
 export function snippetText(file: string, region: string | undefined): string {
   const source = readFileSync(path.join(SNIPPETS_DIR, file), 'utf8');
   if (region === undefined) return source.replace(/\n$/, '');
-  const lines = source.split('\n');
-  const start = lines.findIndex((line) => line.trim() === `// #region ${region}`);
-  const end = lines.findIndex((line) => line.trim() === `// #endregion ${region}`);
-  if (start < 0 || end < start)
+  const body: string[] = [];
+  let inside = false;
+  let segments = 0;
+  for (const line of source.split('\n')) {
+    if (line.trim() === `// #region ${region}`) {
+      inside = true;
+      segments++;
+    } else if (line.trim() === `// #endregion ${region}`) inside = false;
+    else if (inside && !/^\s*\/\/ #(end)?region /.test(line)) body.push(line);
+  }
+  if (segments === 0 || inside)
     throw new Error(`${file} has no region "${region}" (// #region ${region} … // #endregion ${region})`);
-  const body = lines.slice(start + 1, end).filter((line) => !/^\s*\/\/ #(end)?region /.test(line));
   const indent = Math.min(
     ...body.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)?.[0].length ?? 0),
   );
