@@ -119,12 +119,16 @@ export class Cache {
     return this.store.health ? this.store.health() : { ok: true, details: { store: this.store.type } };
   }
 
-  /** Returns the fresh value under `key`, or `undefined` (a stored `undefined` reads the same). */
+  /**
+   * Returns the fresh value under `key`, or `undefined` (a stored `undefined` reads the same). An entry
+   * that is corrupt or wrongly signed reads as `undefined`, is reported to `onError` and deleted.
+   */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     let entry: CacheEntry | undefined;
     try {
       entry = await this.store.get(key);
     } catch (error) {
+      if (isCacheError(error, 'CACHE_ENTRY_CORRUPT')) this.discard(key);
       this.absorb(error, 'get', key);
     }
     if (entry !== undefined && entry.freshUntil > Date.now()) {

@@ -5,7 +5,15 @@
  * store's L1 invalidation channel ignores messages that are not signed.
  */
 import { randomUUID } from 'node:crypto';
-import { Cached, type CacheOperation, CacheTokens, cachePlugin, isCacheError } from '@blueprint/cache';
+import {
+  Cached,
+  type CacheOperation,
+  CacheTokens,
+  cachePlugin,
+  createCache,
+  isCacheError,
+} from '@blueprint/cache';
+import { redisStore } from '@blueprint/cache/stores/redis';
 import type { TieredStore } from '@blueprint/cache/stores/tiered';
 import {
   createApp,
@@ -162,6 +170,28 @@ describe('cached values that fail their schema', () => {
       });
     } finally {
       await shop.stop();
+    }
+  });
+});
+
+describe('a cache used directly', () => {
+  it('reads a corrupt entry as undefined, reports it and deletes it', async () => {
+    const prefix = `untrusted:${randomUUID()}:`;
+    const codes: string[] = [];
+    const cache = createCache({
+      store: redisStore({ url, prefix, commandTimeout: '1s' }),
+      onError: (error) => void codes.push(isCacheError(error) ? error.code : 'uncoded'),
+    });
+    await cache.connect();
+    try {
+      await admin.set(`${prefix}k:planted`, 'not an entry of this package', 'PX', 60_000);
+      expect(await cache.get('planted')).toBeUndefined();
+      expect(codes).toEqual(['CACHE_ENTRY_CORRUPT']);
+      await waitFor(async () => (await admin.exists(`${prefix}k:planted`)) === 0, {
+        message: 'the corrupt entry to be deleted',
+      });
+    } finally {
+      await cache.close();
     }
   });
 });
