@@ -99,7 +99,7 @@ for (const concurrency of [1, 64]) {
         { call: c.call, probes: { client: cpuMicros, server: () => c.server.cpuMicros() } },
       ]),
     ),
-    { concurrency, durationMs: 1_600, rounds: 4, warmupMs: 300 },
+    { concurrency, durationMs: 1_400, rounds: 4, warmupMs: 250 },
   );
   const nestResult = r.nest!;
   const rawResult = r.raw!;
@@ -123,6 +123,9 @@ for (const concurrency of [1, 64]) {
   }
   const tcp = r.tcp!;
   const http = r.http!;
+  notes.push(
+    `c=${concurrency}: Blueprint tcp with the default observability ÷ observability off: ${formatRatio(r.tcpDefault!.throughputRatio! / tcp.throughputRatio!)} throughput, ${formatRatio(r.tcpDefault!.p50Ratio! / tcp.p50Ratio!)} p50.`,
+  );
   notes.push(
     `c=${concurrency}: Blueprint tcp ${formatOps(tcp.opsPerSec)} calls/s, p50 ${formatNs(tcp.p50Ns)}, p99 ${formatNs(tcp.p99Ns)}; http ${formatOps(http.opsPerSec)} calls/s, p50 ${formatNs(http.p50Ns)}; NestJS ${formatOps(nestResult.opsPerSec)} calls/s, p50 ${formatNs(nestResult.p50Ns)}; Moleculer ${formatOps(r.moleculer!.opsPerSec)} calls/s, p50 ${formatNs(r.moleculer!.p50Ns)}; tcp ÷ http: ${formatRatio(tcp.throughputRatio! / http.throughputRatio!)} throughput.`,
   );
