@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineApp } from '../app.js';
+import { buildGraph } from '../cli/graph-model.js';
 import { inject, injectable } from '../container.js';
 import { defineService } from '../contract.js';
 import { service } from '../service.js';
@@ -109,6 +110,22 @@ describe('the deployment plan', () => {
     // `callers` narrows the graph; web is allowed and calls orders.
     expect(orders!.callers).toEqual(['web']);
     expect(web!.calls.toSorted()).toEqual(['catalog', 'orders']);
+  });
+
+  it('takes the calls between processes from the graph blueprint graph draws', () => {
+    const raw = {
+      ...split,
+      processes: { ...split.processes, orders: { ...split.processes.orders, callers: undefined } },
+    };
+    const result = plan(raw);
+    const topology = parseTopology(raw, { env: exportEnvironment(topologyVariables(raw)) });
+    const processOf = (service: string) => result.processes.find((p) => p.services.includes(service))!.name;
+    const edges = buildGraph(app, topology)
+      .calls.filter((call) => call.remote)
+      .map((call) => `${processOf(call.from)} -> ${processOf(call.to)}`);
+    const planned = result.processes.flatMap((p) => p.callers.map((caller) => `${caller} -> ${p.name}`));
+    expect(planned.toSorted()).toEqual([...new Set(edges)].toSorted());
+    expect(planned.toSorted()).toEqual(['orders -> catalog', 'web -> catalog', 'web -> orders']);
   });
 
   it('gives the public ports of settings to the processes hosting a service without methods', () => {
