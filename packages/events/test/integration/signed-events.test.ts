@@ -1,7 +1,8 @@
 /**
  * Signed events: with `auth` in the topology, a bus signs what it publishes and dead-letters (reason
  * `signature`) what it receives without a valid signature — on Redis Streams, where anyone who can write
- * to the stream can add an entry, and on the memory transport, which follows the same rules.
+ * to the stream can add an entry, on NATS JetStream, and on the memory transport, which follows the same
+ * rules.
  */
 import {
   createApp,
@@ -14,6 +15,7 @@ import {
 } from '@blueprint/core';
 import { messageSigner } from '@blueprint/core/plugin';
 import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../../test/harness/index.js';
@@ -28,6 +30,7 @@ import {
   type PayloadOf,
 } from '../../src/index.js';
 import { createMemoryBroker, createMemoryTransport } from '../../src/transports/memory/index.js';
+import { createNatsTransport } from '../../src/transports/nats/index.js';
 import { createRedisStreamsTransport } from '../../src/transports/redis-streams/index.js';
 
 const url = inject('redisUrl');
@@ -195,6 +198,49 @@ describe('signed events on redis-streams', () => {
     await waitFor(() => handled.includes('o-paid'), { message: 'the signed event to be handled' });
     expect(letter?.reason.kind).toBe('signature');
     expect(handled).toEqual(['o-paid']);
+  });
+});
+
+describe('signed events on nats', () => {
+  const natsUrl = inject('natsUrl');
+  const streams: string[] = [];
+  afterAll(async () => {
+    const nats = await connect({ servers: natsUrl });
+    const jsm = await nats.jetstreamManager();
+    for await (const name of jsm.streams.names()) {
+      if (streams.some((stream) => name.startsWith(stream))) await jsm.streams.delete(name);
+    }
+    await nats.close();
+  });
+
+  it('dead-letters what a bus without the secret or with another one publishes, and handles a signed event', async () => {
+    const stream = `SIGNED${Date.now().toString(36).toUpperCase()}${counter++}`;
+    streams.push(stream);
+    const natsBus = (secret: string | undefined) => {
+      const bus = createEventBus({
+        transport: createNatsTransport({ url: natsUrl, stream, ackWait: 1_000, pullExpires: 1_000 }),
+        drainTimeout: 2_000,
+        ...(secret === undefined ? {} : { signer: signerOf(secret) }),
+      });
+      buses.push(bus);
+      return bus;
+    };
+    const consumer = natsBus(SECRET);
+    const handled: string[] = [];
+    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
+      group: 'orders',
+    });
+    await natsBus(undefined).publish(PaymentSucceeded, { orderId: 'o-unsigned', amountCents: 1 });
+    await natsBus(OTHER_SECRET).publish(PaymentSucceeded, { orderId: 'o-other-secret', amountCents: 1 });
+    await natsBus(SECRET).publish(PaymentSucceeded, { orderId: 'o-real', amountCents: 1 });
+
+    const letters = await deadLettersOf(consumer, 2);
+    await waitFor(() => handled.includes('o-real'), { message: 'the signed event to be handled' });
+    expect(letters.map((l) => l.reason.kind)).toEqual(['signature', 'signature']);
+    expect(letters.map((l) => l.reason.message).join(' ')).toMatch(
+      /is not signed.*has a wrong signature|has a wrong signature.*is not signed/,
+    );
+    expect(handled).toEqual(['o-real']);
   });
 });
 
