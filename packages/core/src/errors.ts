@@ -226,6 +226,13 @@ export const RpcUnsupportedMediaTypeError = framework(
 export const RpcPayloadTooLargeError = framework('RPC_PAYLOAD_TOO_LARGE', 413, 'RpcPayloadTooLargeError');
 /** No hosted service has the method an RPC request names (`RPC_UNKNOWN_METHOD`, 404). */
 export const RpcUnknownMethodError = framework('RPC_UNKNOWN_METHOD', 404, 'RpcUnknownMethodError');
+/**
+ * A call between incompatible versions of a contract (`CONTRACT_MISMATCH`, 500): the caller and the
+ * server it reached disagree on the method's schemas, as during a rolling update. `details` name both
+ * versions (`caller`, `server`: `{ version, fingerprint }`), the `service`, `method`, `url`, and each
+ * difference (`differences`: sentences naming the method and field).
+ */
+export const ContractMismatchError = framework('CONTRACT_MISMATCH', 500, 'ContractMismatchError');
 /** A value could not be encoded or decoded by the codec (`CODEC_INVALID`). */
 export const CodecError = framework('CODEC_INVALID', 400, 'CodecError');
 /** An option given in code is invalid; the message names the option and what is allowed (`OPTIONS_INVALID`). */
@@ -269,6 +276,8 @@ export type RpcUnsupportedMediaTypeError = BlueprintError;
 export type RpcPayloadTooLargeError = BlueprintError;
 /** An instance of {@link RpcUnknownMethodError}. */
 export type RpcUnknownMethodError = BlueprintError;
+/** An instance of {@link ContractMismatchError}. */
+export type ContractMismatchError = BlueprintError;
 /** An instance of {@link CodecError}. */
 export type CodecError = BlueprintError;
 /** An instance of {@link OptionsError}. */
@@ -293,6 +302,7 @@ export const CORE_ERRORS: readonly CodedErrorClass[] = Object.freeze([
   RpcUnsupportedMediaTypeError,
   RpcPayloadTooLargeError,
   RpcUnknownMethodError,
+  ContractMismatchError,
   CodecError,
   OptionsError,
 ]);

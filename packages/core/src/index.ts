@@ -58,6 +58,12 @@ export {
   type ServiceImplementation,
 } from './contract.js';
 export {
+  type ContractDescription,
+  describeContract,
+  incompatibilities,
+  type JsonSchema,
+} from './contracts/compatibility.js';
+export {
   AbortedError,
   AppDefinitionError,
   BlueprintError,
@@ -67,6 +73,7 @@ export {
   type CodedErrorClass,
   type CodesOf,
   ConflictError,
+  ContractMismatchError,
   type DefineErrorOptions,
   defineError,
   type ErrorOptions,

@@ -9,6 +9,7 @@ import { servedMethods } from '../chain/contract-chains.js';
 import { type Link, orderLinks } from '../chain/link.js';
 import { createCallObservers } from '../chain/observability-link.js';
 import type { AnyContract, ClientOf } from '../contract.js';
+import { processVersionGuard } from '../contracts/process-guard.js';
 import type { LogDestination } from '../observability/logger.js';
 import { refusalRecorder } from '../observability/refusals.js';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.js';
@@ -136,7 +137,15 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
   const container = createProcessContainer({ app, topology, process: processInfo, telemetry, health });
   const hooks = new LifecycleHooks();
   const transport = await createTransport(app, topology, placement.process);
-  const remote = new RemoteProcesses(app, topology, transport, options.addresses);
+  const versions = transport.crossesProcesses
+    ? processVersionGuard(
+        app,
+        topology,
+        placement.process,
+        telemetry.logger.child({ component: 'contracts' }),
+      )
+    : undefined;
+  const remote = new RemoteProcesses(app, topology, transport, options.addresses, versions);
   const observers = createCallObservers(telemetry);
   let servers: Servers | undefined;
   const links: Link[] = coreLinks({

@@ -3,6 +3,7 @@
  * topology's transport and closed on stop.
  */
 import type { AppDefinition } from '../app.js';
+import type { ContractVersionGuard } from '../contracts/version-guard.js';
 import type { CodedErrorClass } from '../errors.js';
 import { TopologyError } from '../errors.js';
 import { ReplicaSet } from '../rpc/balancer/replica-set.js';
@@ -20,6 +21,8 @@ export class RemoteProcesses {
     private readonly topology: Topology,
     private readonly transport: RpcTransport,
     private readonly addresses: Readonly<Record<string, string>> | undefined,
+    /** The guard against contract version skew handed to every client; undefined: no check. */
+    private readonly versions?: ContractVersionGuard,
   ) {
     this.errorsByService = new Map(app.services.map((s) => [s.contract.name, s.contract.errors]));
   }
@@ -61,6 +64,7 @@ export class RemoteProcesses {
         process,
         url,
         errorsFor: (service) => this.errorsByService.get(service) ?? [],
+        versions: this.versions,
       });
     let client: RpcClient;
     if (urls.length === 1) client = connect(urls[0]!);

@@ -5,6 +5,7 @@
 
 import type { Invocation } from '../chain/link.js';
 import type { AnyContract, CallContext } from '../contract.js';
+import { type ContractDescription, describeContract } from '../contracts/compatibility.js';
 import { unknownMethodError } from './errors.js';
 import type { RpcDispatcher } from './types.js';
 
@@ -17,7 +18,11 @@ export interface ServedService {
 /** Builds a dispatcher over the `serve` chains of the hosted services. */
 export function createDispatcher(served: readonly ServedService[]): RpcDispatcher {
   const byService = new Map<string, ServedService>();
-  for (const entry of served) byService.set(entry.contract.name, entry);
+  const descriptions = new Map<string, ContractDescription>();
+  for (const entry of served) {
+    byService.set(entry.contract.name, entry);
+    descriptions.set(entry.contract.name, describeContract(entry.contract));
+  }
   const lookup = (service: string, method: string): Invocation | undefined => {
     const entry = byService.get(service);
     if (entry === undefined || !Object.hasOwn(entry.methods, method)) return undefined;
@@ -25,6 +30,7 @@ export function createDispatcher(served: readonly ServedService[]): RpcDispatche
   };
   return {
     has: (service, method) => lookup(service, method) !== undefined,
+    describe: (service) => descriptions.get(service),
     dispatch(service: string, method: string, input: unknown, context: CallContext) {
       const handler = lookup(service, method);
       if (handler === undefined) return Promise.reject(unknownMethodError(service, method));

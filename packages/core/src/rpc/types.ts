@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import type { HealthCheckResult, ReadinessReport } from '../app/health.js';
 import type { CallAuthenticator } from '../auth/credentials.js';
 import type { CallContext } from '../contract.js';
+import type { ContractDescription } from '../contracts/compatibility.js';
+import type { ContractVersionGuard } from '../contracts/version-guard.js';
 import type { CodedErrorClass } from '../errors.js';
 import type { DriverDescriptor } from '../transport/drivers.js';
 
@@ -46,6 +48,12 @@ export interface RpcDispatcher {
    * the raw result; the caller's side decodes it through the output schema.
    */
   dispatch(service: string, method: string, input: unknown, context: CallContext): Promise<unknown>;
+  /**
+   * The description of the contract of a hosted `service` (its version, fingerprint and schemas), or
+   * undefined when this process does not host it. Servers send its fingerprint with every answer and
+   * the description to callers that ask, so callers of another version can tell what differs.
+   */
+  describe?(service: string): ContractDescription | undefined;
 }
 
 /** A request the server answered with an error without dispatching it. */
@@ -71,6 +79,11 @@ export interface RpcConnectOptions {
   readonly url: string;
   /** Error classes a service throws, to rebuild them by code. */
   readonly errorsFor: (service: string) => readonly CodedErrorClass[];
+  /**
+   * This process's guard against contract version skew: the client makes one `ReplicaContracts` per
+   * replica (`versions.forReplica`) and hands it the contract fingerprint of each answer. Undefined: no check.
+   */
+  readonly versions?: ContractVersionGuard | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallAuthenticator } from '../../auth/credentials.js';
 import type { Codec } from '../../codec.js';
+import { CONTRACT_HEADER } from '../../contracts/version-guard.js';
 import {
   AbortedError,
   isBlueprintError,
@@ -77,6 +78,8 @@ export function handleCall(
       return;
     }
   }
+  const served = deps.dispatcher.describe?.(service);
+  if (served !== undefined) response.setHeader(CONTRACT_HEADER, served.fingerprint);
   if (!deps.dispatcher.has(service, method)) {
     request.resume();
     deps.fail(response, refused(unknownMethodError(service, method)));

@@ -6,6 +6,7 @@ import { Pool } from 'undici';
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
 import { type Codec, jsonCodec } from '../../codec.js';
 import type { CallContext } from '../../contract.js';
+import { CONTRACT_HEADER, type ContractVersionGuard } from '../../contracts/version-guard.js';
 import {
   AbortedError,
   type BlueprintError,
@@ -18,7 +19,7 @@ import {
   TimeoutError,
 } from '../../errors.js';
 import type { RpcClient } from '../types.js';
-import { LIVENESS_PATH, PROPAGATED_HEADERS, rpcPath, TIMEOUT_HEADER } from './protocol.js';
+import { contractPath, LIVENESS_PATH, PROPAGATED_HEADERS, rpcPath, TIMEOUT_HEADER } from './protocol.js';
 
 /** Options of {@link createHttpRpcClient}. */
 export interface HttpRpcClientOptions {
@@ -41,6 +42,13 @@ export interface HttpRpcClientOptions {
    * CAs), and the client certificate and key presented for mutual TLS (default: none).
    */
   readonly tls?: HttpRpcClientTls | undefined;
+  /**
+   * The calling process's guard against contract version skew (see `contracts/version-guard.ts`): answers
+   * whose contract fingerprint differs from the caller's are checked by it. Default: no check.
+   */
+  readonly versions?: ContractVersionGuard | undefined;
+  /** The name of the remote process, for the guard's credentials and messages. Default: the url. */
+  readonly process?: string | undefined;
 }
 
 /** The TLS side of an `https://` client: see {@link HttpRpcClientOptions.tls}. */
@@ -146,6 +154,19 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
         }
       : {}),
   });
+  const describe = async (service: string, credential: string | undefined): Promise<unknown> => {
+    const response = await pool.request({
+      path: contractPath(service),
+      method: 'GET',
+      headers: credential === undefined ? {} : { [CREDENTIAL_HEADER]: credential },
+      headersTimeout: defaultTimeout,
+      bodyTimeout: defaultTimeout,
+    });
+    const text = await readLimited(response.body, bodyLimit, `the description of ${service}`);
+    if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+    return codec.decode(text);
+  };
+  const skew = options.versions?.forReplica(options.process ?? url, url, describe);
 
   return {
     async call(service, method, input, context?: CallContext) {
@@ -170,6 +191,7 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
       }
       let statusCode: number;
       let text: string;
+      let fingerprint: unknown;
       try {
         const response = await pool.request({
           path: rpcPath(service, method),
@@ -181,6 +203,7 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
           ...(signal ? { signal } : {}),
         });
         statusCode = response.statusCode;
+        fingerprint = response.headers[CONTRACT_HEADER];
         const declared = response.headers['content-length'];
         if (declared !== undefined && Number(declared) > bodyLimit) {
           discard(response.body);
@@ -194,7 +217,10 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
         if (isBlueprintError(error)) throw error;
         throw transportError(error, subject, url, timeoutMs, signal);
       }
-      if (statusCode === 200) return text.length === 0 ? undefined : codec.decode(text);
+      if (statusCode === 200) {
+        const value = text.length === 0 ? undefined : codec.decode(text);
+        return skew?.differs(service, fingerprint) ? skew.result(service, method, fingerprint, value) : value;
+      }
       let wire: SerializedError | undefined;
       try {
         wire = (codec.decode(text) as { error?: SerializedError }).error;
@@ -206,7 +232,9 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
           details: { status: statusCode },
         });
       }
-      throw markRelayed(reviveError(wire, errorsFor(service), statusCode), { service, url });
+      const error = markRelayed(reviveError(wire, errorsFor(service), statusCode), { service, url });
+      if (skew?.differs(service, fingerprint)) return skew.failure(service, method, fingerprint, error);
+      throw error;
     },
 
     async ping(timeoutMs = 1_000) {

@@ -77,6 +77,8 @@ export const httpRpc = defineDriver({
           bodyLimit: options.bodyLimit,
           errorsFor: target.errorsFor,
           tls: clientTls,
+          versions: target.versions,
+          process: target.process,
         }),
       listen: (listenOptions) =>
         startHttpRpcServer({

@@ -8,6 +8,10 @@
  * {"id":"p1"}                      → 200 {"id":"p1","priceCents":1200,...}
  *                                  → 404 {"error":{"code":"NOT_FOUND","message":"...","details":{...}}}
  * ```
+ *
+ * Every answer to a call of a hosted service carries the fingerprint of the contract served in
+ * `x-bp-contract`; `GET /contracts/<service>` (authenticated like a call) answers the contract's
+ * description, for callers of another version (see `contracts/version-guard.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -21,6 +25,14 @@ export const TIMEOUT_HEADER = 'x-bp-timeout-ms';
 export const RPC_PATH_PREFIX = '/rpc/';
 /** Path of the liveness probe the client's `ping` asks. */
 export const LIVENESS_PATH = '/health/live';
+
+/** Path prefix of contract descriptions: `GET /contracts/<service>`. */
+export const CONTRACT_PATH_PREFIX = '/contracts/';
+
+/** The request path of the description of `service`'s contract. */
+export function contractPath(service: string): string {
+  return `${CONTRACT_PATH_PREFIX}${encodeURIComponent(service)}`;
+}
 
 /** The request path of a call. */
 export function rpcPath(service: string, method: string): string {

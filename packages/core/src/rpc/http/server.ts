@@ -17,6 +17,7 @@ import { isBlueprintError, RpcBadRequestError, RpcUnknownMethodError, TopologyEr
 import { answerOperatorRoute, listen, type OperatorRoutes } from '../../internal/operator-http.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
 import { type CallHandlerDeps, type CallRef, handleCall } from './call-handler.js';
+import { answerContractRoute } from './contract-route.js';
 import { applyServerLimits, DEFAULT_SERVER_LIMITS, type ServerLimits, serverOptions } from './limits.js';
 import { correlationIdOf, parseRpcPath } from './protocol.js';
 import { errorAnswer, send, sendAndLinger } from './responses.js';
@@ -44,7 +45,8 @@ export interface HttpRpcServerOptions extends RpcListenOptions, Partial<ServerLi
  * malformed JSON, `__proto__`/`constructor.prototype` keys or nesting deeper than 128 levels (400,
  * `RPC_BAD_REQUEST`), input that fails the schema (400, `VALIDATION_FAILED`), headers over
  * `maxHeaderSize` (431), a request not received within `headersTimeout`/`requestTimeout` (408, then
- * the connection closes). Once `close()` began, new calls get 503 `REMOTE_UNAVAILABLE` and are not run.
+ * the connection closes). `GET /contracts/<service>` answers the description of a hosted service's
+ * contract (authenticated like a call). Once `close()` began, new calls get 503 `REMOTE_UNAVAILABLE` and are not run.
  * An uncoded error is answered `INTERNAL` with a generic message naming the call's correlation id; its
  * detail goes to `onHiddenError`. Every answer carries `x-content-type-options: nosniff`.
  */
@@ -99,6 +101,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
       fail(response, refusal(request, undefined, undefined, malformedPath(url)));
       return;
     }
+    if (answerContractRoute(deps, request, response)) return;
     if (answerOperatorRoute(request, response, operatorRoutes)) return;
     fail(response, refusal(request, undefined, undefined, noRoute(request.method, url)));
   };
