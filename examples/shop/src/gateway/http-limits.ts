@@ -12,8 +12,12 @@
  * | `rateLimitWindow`  | `"1m"`  | the window of `rateLimit`                                         |
  */
 import type { ServerOptions } from 'node:http';
+import { defineError } from '@blueprint/core';
 import { parseDuration } from '@blueprint/core/plugin';
 import type { Settings } from '../shared/settings.js';
+
+/** A client went over the rate limit (`RATE_LIMITED`, 429); `details` say the limit and `retryAfterMs`. */
+export const RateLimitedError = defineError('RATE_LIMITED', 429, 'RateLimitedError');
 
 /** The timeouts and bounds of the public server. */
 export interface HttpLimits {

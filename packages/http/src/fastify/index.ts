@@ -1,7 +1,8 @@
 /**
  * @blueprint/http/fastify — the routes of a route table as a Fastify plugin, the default adapter.
  *
- * The plugin observes every request of the instance (routes of your own too: `/health/*`), answers
+ * The plugin observes every request of the instance (routes of your own too: `/health/*`), gives every
+ * answer an `x-correlation-id` and `x-content-type-options: nosniff`, answers
  * unknown routes (404), wrong methods (405) and refused bodies (413, 415, 400) with the one error body,
  * and mounts each route with a JSON-only body parser. {@link blueprintFastifyOptions} gives the server
  * options the plugin cannot set itself (Fastify reads them when the instance is created).
@@ -68,7 +69,13 @@ function edgeErrorOf(error: unknown, edge: Edge): unknown {
 
 function exchangeOf(edge: Edge, request: FastifyRequest): Exchange {
   const carrier = request as unknown as Carrier;
-  carrier[EXCHANGE] ??= edge.begin(request.method, NO_ROUTE, pathOf(request.url), request.headers);
+  // A hook that ran before the plugin's own (a rate limit) failed the request: begin it here.
+  carrier[EXCHANGE] ??= edge.begin(
+    request.method,
+    request.routeOptions.url ?? NO_ROUTE,
+    pathOf(request.url),
+    request.headers,
+  );
   return carrier[EXCHANGE];
 }
 
@@ -109,7 +116,7 @@ async function plugin(app: FastifyInstance, options: BlueprintFastifyOptions): P
       request.headers,
     );
     (request as unknown as Carrier)[EXCHANGE] = exchange;
-    void reply.header('x-correlation-id', exchange.correlationId);
+    void reply.header('x-correlation-id', exchange.correlationId).header('x-content-type-options', 'nosniff');
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
