@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cachePlugin } from '@blueprint/cache';
+import { describeCacheStoreConformance } from '@blueprint/cache/testing';
 import { defineApp, parseTopology } from '@blueprint/core';
 import { topologyOptionsOf } from '@blueprint/core/plugin';
 import { eventsPlugin } from '@blueprint/events';
 import { resiliencePlugin } from '@blueprint/resilience';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mapStore } from '../../docs/snippets/cache/custom-store.js';
 import {
   CHECKED_LANGUAGES,
   languageOf,
@@ -152,4 +154,9 @@ describe('TypeScript snippets run', () => {
       if (expected !== undefined) expect(log.mock.calls).toEqual(expected);
     });
   }
+});
+
+// The cache README's example of writing a store is a whole store: it passes the suite every store passes.
+describeCacheStoreConformance('the cache README example store (docs/snippets/cache/custom-store.ts)', {
+  create: () => mapStore(),
 });
