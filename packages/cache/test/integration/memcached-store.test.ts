@@ -3,6 +3,8 @@ import { createCache, createStoreFromTopology, isCacheError } from '@blueprint/c
 import { type MemcachedStore, type MemcachedTier, memcachedStore } from '@blueprint/cache/stores/memcached';
 import type { TieredStore } from '@blueprint/cache/stores/tiered';
 import { describeCacheStoreConformance } from '@blueprint/cache/testing';
+import { parseTopology } from '@blueprint/core';
+import { messageSigner } from '@blueprint/core/plugin';
 import { waitFor } from '@blueprint/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type MemcachedHandle, startMemcached } from '../../../../test/harness/index.js';
@@ -255,6 +257,67 @@ describe('memcached store', () => {
     expect(tiered.l1.has('k')).toBe(true);
     expect((await tiered.health()).ok).toBe(true);
     await tiered.clear();
+  });
+});
+
+describe('memcached store with auth on (signed entries)', () => {
+  const signerOf = (secret: string) =>
+    messageSigner(
+      parseTopology({ app: 'x', auth: { secret }, processes: { main: { services: [] } } }),
+      'cache',
+    );
+  const signer = signerOf('cache-entries-secret-0123456789-abcdefgh');
+
+  it('reads its own signed entries, and refuses unsigned, wrongly signed and moved ones as reported misses', async () => {
+    const p = prefix();
+    const store = await connected({ prefix: p, signer });
+    const errors: unknown[] = [];
+    const cache = createCache({ store, onError: (error) => errors.push(error) });
+    await cache.set('mine', { price: 1 }, { ttl: '1m', tags: ['t'] });
+    expect(await cache.get('mine')).toEqual({ price: 1 });
+    const signed = (await memcachedGet(one.port, `${p}k:mine`))!;
+    expect(signed).toMatch(/^[A-Za-z0-9_-]{43}~\d+,\d+,/);
+
+    await memcachedSet(one.port, `${p}k:unsigned`, `${Date.now() + HOUR},${Date.now() + HOUR}|{"price":0}`);
+    await memcachedSet(one.port, `${p}k:moved`, signed);
+    const other = await connected({
+      prefix: p,
+      signer: signerOf('another-secret-of-at-least-32-characters'),
+    });
+    await other.set('forged', { price: 0 }, fresh());
+    for (const key of ['unsigned', 'moved', 'forged']) {
+      expect(await cache.getOrSet(key, async () => ({ price: 2 }), { ttl: '1m' })).toEqual({ price: 2 });
+    }
+    const refused = errors.filter(
+      (error) =>
+        isCacheError(error, 'CACHE_ENTRY_CORRUPT') &&
+        (error as { details: { reason?: string } }).details.reason === 'signature',
+    );
+    expect(refused).toHaveLength(3);
+    expect(await cache.get('mine')).toEqual({ price: 1 });
+  });
+
+  it('signs entries when the topology section is built with the app’s signer (auth on), l1 or not', async () => {
+    for (const l1 of [undefined, { maxEntries: 10 }]) {
+      const p = prefix();
+      const section = {
+        type: 'memcached',
+        servers: [one.address],
+        prefix: p,
+        commandTimeout: 1_000,
+        connectTimeout: 1_000,
+        maxItemSize: 1_048_576,
+        breaker: { threshold: 3, openFor: 2_000 },
+        ...(l1 === undefined ? {} : { l1, invalidation: { url: inject('redisUrl'), heartbeat: 2_000 } }),
+      };
+      const store = await createStoreFromTopology(section, { appName: 'shop', signer });
+      cleanups.push(() => store.close());
+      await store.connect();
+      await store.set('k', 'v', fresh());
+      expect(await memcachedGet(one.port, `${p}k:k`)).toMatch(/^[A-Za-z0-9_-]{43}~/);
+      expect((await store.get('k'))?.value).toBe('v');
+      await store.clear();
+    }
   });
 });
 

@@ -7,10 +7,11 @@
  * @example
  * "cache": { "type": "memcached", "servers": "${MEMCACHED_SERVERS:-127.0.0.1:11211}", "commandTimeout": "50ms" }
  */
+import type { MessageSigner } from '@blueprint/core/plugin';
 import { defineDriver } from '@blueprint/core/transport';
 import type { CacheStoreContext } from '../../transport/driver.js';
 import type { TieredStore } from '../tiered/tiered-store.js';
-import { MemcachedStore } from './memcached-store.js';
+import { type MemcachedSignerOption, MemcachedStore } from './memcached-store.js';
 import {
   type MemcachedStoreOptions,
   memcachedStoreSchema,
@@ -20,17 +21,26 @@ import {
 import { type MemcachedTier, memcachedTieredStore } from './tiered.js';
 
 export type { BreakerState } from '../../internal/breaker.js';
-export { MemcachedStore, type MemcachedUnavailableReason } from './memcached-store.js';
+export {
+  type MemcachedSignerOption,
+  MemcachedStore,
+  type MemcachedUnavailableReason,
+} from './memcached-store.js';
 export { type MemcachedStoreOptions, memcachedStoreSchema } from './options.js';
 export { MemcachedTier } from './tiered.js';
 
-function build(parsed: ParsedMemcachedOptions): MemcachedStore | TieredStore<MemcachedTier> {
-  return parsed.l1 === undefined ? new MemcachedStore(parsed) : memcachedTieredStore(parsed);
+function build(
+  parsed: ParsedMemcachedOptions,
+  signer: MessageSigner | undefined,
+): MemcachedStore | TieredStore<MemcachedTier> {
+  return parsed.l1 === undefined
+    ? new MemcachedStore({ ...parsed, signer })
+    : memcachedTieredStore(parsed, signer);
 }
 
 /**
- * The `memcached` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`. With
- * `l1` it builds a tiered store (type `tiered`) over memcached.
+ * The `memcached` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
+ * auth on its entries are signed. With `l1` it builds a tiered store (type `tiered`) over memcached.
  */
 export const memcachedStoreDriver = defineDriver({
   type: 'memcached',
@@ -41,6 +51,7 @@ export const memcachedStoreDriver = defineDriver({
         { ...options, prefix: options.prefix ?? context.keyPrefix },
         'the memcached cache store',
       ),
+      context.signer,
     ),
 });
 
@@ -53,8 +64,15 @@ export const memcachedStoreDriver = defineDriver({
  * const cache = createCache({ store: memcachedStore({ servers: ['127.0.0.1:11211'], prefix: 'shop:cache:' }) });
  * await cache.connect();
  */
-export function memcachedStore(options: MemcachedStoreOptions & { readonly l1?: undefined }): MemcachedStore;
-export function memcachedStore(options: MemcachedStoreOptions): MemcachedStore | TieredStore<MemcachedTier>;
-export function memcachedStore(options: MemcachedStoreOptions): MemcachedStore | TieredStore<MemcachedTier> {
-  return build(parseMemcachedOptions(options, 'memcachedStore(options)'));
+export function memcachedStore(
+  options: MemcachedStoreOptions & MemcachedSignerOption & { readonly l1?: undefined },
+): MemcachedStore;
+export function memcachedStore(
+  options: MemcachedStoreOptions & MemcachedSignerOption,
+): MemcachedStore | TieredStore<MemcachedTier>;
+export function memcachedStore(
+  options: MemcachedStoreOptions & MemcachedSignerOption,
+): MemcachedStore | TieredStore<MemcachedTier> {
+  const { signer, ...rest } = options;
+  return build(parseMemcachedOptions(rest, 'memcachedStore(options)'), signer);
 }

@@ -8,10 +8,13 @@
  * generation `p` + `t:` + tag, lock `p` + `l:` + key. Memcached cannot list a tag's keys, so tags are
  * generations: a tagged entry records the generation of each of its tags when written, a read compares
  * them with the current ones, and invalidating a tag deletes its generation (one command per tag,
- * whatever the number of entries; they miss from then on and memcached's LRU reclaims them).
+ * whatever the number of entries; they miss from then on and memcached's LRU reclaims them). With a
+ * `signer` (auth on), an entry holds `<signature>~<entry text>`, the signature covering the item key and
+ * the text, so an entry written without the secret, or copied to another key, is a miss.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
+import type { MessageSigner } from '@blueprint/core/plugin';
 import { settleWithin } from '@blueprint/core/redis';
 import { jsonCodec } from '@blueprint/core/transport';
 import {
@@ -46,6 +49,19 @@ export type MemcachedUnavailableReason = 'timeout' | 'offline' | 'breaker-open' 
 
 /** The most tags an entry may have: each costs a generation read on every read of the entry. */
 export const MAX_TAGS = 64;
+
+/** Length of a signature (base64url HMAC-SHA256) at the start of a signed entry. */
+const SIGNATURE_LENGTH = 43;
+
+/** What a memcached store is given in code only, besides its schema's options. */
+export interface MemcachedSignerOption {
+  /**
+   * Signs every entry the store writes and refuses what it reads without a valid signature (a miss,
+   * `CACHE_ENTRY_CORRUPT` with reason `signature`). The cache plugin passes `messageSigner(topology,
+   * "cache")` when the topology authenticates calls. Default: nothing signed or checked.
+   */
+  readonly signer?: MessageSigner | undefined;
+}
 
 /** How many deletes `clear()` keeps in flight per server. */
 const CLEAR_CONCURRENCY = 64;
@@ -85,10 +101,13 @@ export class MemcachedStore implements CacheStore {
   private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
   private connecting: Promise<void> | undefined;
   private connected = false;
+  private readonly signer: MessageSigner | undefined;
 
   /** Checks `options` with `memcachedStoreSchema`; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
-  constructor(options: MemcachedStoreOptions) {
-    const parsed = parseMemcachedOptions(options, 'memcachedStore(options)');
+  constructor(options: MemcachedStoreOptions & MemcachedSignerOption) {
+    const { signer, ...rest } = options;
+    const parsed = parseMemcachedOptions(rest, 'memcachedStore(options)');
+    this.signer = signer;
     this.prefix = parsed.prefix ?? DEFAULT_PREFIX;
     this.servers = parsed.servers;
     this.settings = {
@@ -167,7 +186,7 @@ export class MemcachedStore implements CacheStore {
   get(key: string): Promise<CacheEntry | undefined> {
     const name = this.entryKey(key);
     return this.command<Buffer | null>(name, (client, done) => client.get(name, done)).then((bytes) => {
-      const raw = this.readEntry(key, bytes);
+      const raw = this.readEntry(key, name, bytes);
       if (raw === undefined) return undefined;
       if (raw instanceof Promise)
         return raw.then((held) => (held === undefined ? undefined : this.toEntry(key, held)));
@@ -179,7 +198,7 @@ export class MemcachedStore implements CacheStore {
   getRaw(key: string): Promise<TieredRawEntry | undefined> {
     const name = this.entryKey(key);
     return this.command<Buffer | null>(name, (client, done) => client.get(name, done)).then((bytes) =>
-      this.readEntry(key, bytes),
+      this.readEntry(key, name, bytes),
     );
   }
 
@@ -193,10 +212,12 @@ export class MemcachedStore implements CacheStore {
    */
   private readEntry(
     key: string,
+    name: string,
     bytes: Buffer | null,
   ): TieredRawEntry | Promise<TieredRawEntry | undefined> | undefined {
     if (bytes === null) return undefined;
-    const entry = parseEntry(bytes.toString('utf8'));
+    const text = bytes.toString('utf8');
+    const entry = parseEntry(this.signer === undefined ? text : this.verified(key, name, text));
     if (entry === undefined || entry.freshUntil > entry.expiresAt || entry.tags.length > MAX_TAGS) {
       throw new CacheEntryCorruptError(
         `the memcached entry of "${key}" was not written by @blueprint/cache (or by another version); it is treated as a miss`,
@@ -209,6 +230,19 @@ export class MemcachedStore implements CacheStore {
     return this.generationsHold(entry).then((hold) =>
       hold ? { freshUntil, expiresAt, encoded, tags: entry.tags.map(([tag]) => tag) } : undefined,
     );
+  }
+
+  /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
+  private verified(key: string, name: string, text: string): string {
+    const signature = text.slice(0, SIGNATURE_LENGTH);
+    const rest = text.slice(SIGNATURE_LENGTH + 1);
+    if (text[SIGNATURE_LENGTH] !== '~' || !this.signer!.verify(`${name}\n${rest}`, signature)) {
+      throw new CacheEntryCorruptError(
+        `the memcached entry of "${key}" has no valid signature: it was not written by a process holding the topology's auth secret; it is treated as a miss`,
+        { details: { key, reason: 'signature' } },
+      );
+    }
+    return rest;
   }
 
   /** Decodes a value read by {@link getRaw}. @internal */
@@ -243,7 +277,8 @@ export class MemcachedStore implements CacheStore {
       );
     }
     const generations = tags.length === 0 ? [] : await this.currentGenerations(tags);
-    const text = formatEntry(options.freshUntil, options.expiresAt, generations, encoded);
+    const entry = formatEntry(options.freshUntil, options.expiresAt, generations, encoded);
+    const text = this.signer === undefined ? entry : `${this.signer.sign(`${name}\n${entry}`)}~${entry}`;
     const bytes = Buffer.byteLength(name) + Buffer.byteLength(text) + ITEM_OVERHEAD_BYTES;
     if (bytes > this.settings.maxItemSize) return this.refuseTooLarge(key, bytes);
     const expires = memcachedExpiry(options.expiresAt, now);

@@ -4,6 +4,7 @@
  * channel (`invalidation.url`); entries live in memcached only.
  */
 import type { HealthCheckResult } from '@blueprint/core';
+import type { MessageSigner } from '@blueprint/core/plugin';
 import type { Redis } from 'ioredis';
 import type { BreakerState } from '../../internal/breaker.js';
 import type { LockLease, StoreSetOptions } from '../../transport/store.js';
@@ -86,8 +87,14 @@ export class MemcachedTier implements TieredL2 {
   }
 }
 
-/** A tiered store over memcached, built from the memcached store's parsed options (with `l1` and `invalidation`). */
-export function memcachedTieredStore(parsed: ParsedMemcachedOptions): TieredStore<MemcachedTier> {
+/**
+ * A tiered store over memcached, built from the memcached store's parsed options (with `l1` and
+ * `invalidation`); a `signer` signs its entries and its invalidation messages.
+ */
+export function memcachedTieredStore(
+  parsed: ParsedMemcachedOptions,
+  signer?: MessageSigner | undefined,
+): TieredStore<MemcachedTier> {
   const { l1, invalidation, ...memcached } = parsed;
   if (l1 === undefined || invalidation === undefined) {
     throw new Error('memcachedTieredStore needs the l1 and invalidation options');
@@ -100,13 +107,14 @@ export function memcachedTieredStore(parsed: ParsedMemcachedOptions): TieredStor
     connectTimeout: memcached.connectTimeout,
     breaker: memcached.breaker,
   });
-  const tier = new MemcachedTier(new MemcachedStore(memcached), channel);
+  const tier = new MemcachedTier(new MemcachedStore({ ...memcached, signer }), channel);
   return new TieredStore(
     {
       url: invalidation.url,
       prefix: tier.prefix,
       l1,
       heartbeat: invalidation.heartbeat,
+      signer,
       ...(invalidation.channel === undefined ? {} : { channel: invalidation.channel }),
     },
     tier,
