@@ -171,7 +171,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
     for (const process_ of prepared.plan.processes) {
       if (options.target !== 'dockerfile' && process_.probes === undefined) {
         process.stdout.write(
-          `note: process "${process_.name}" has neither an admin port nor an RPC address, so it has no probes; give it one with "admin": { "port": { "${process_.name}": 9464 } }\n`,
+          `note: process "${process_.name}" has neither an admin port nor an RPC address, so it has no probes; give it one with "admin": { "port": { "${process_.name}": ${freePort(prepared.plan)} } }\n`,
         );
       }
     }
@@ -180,4 +180,18 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
     process.stderr.write(`blueprint: ${formatError(error, options.verbose ?? false)}\n`);
     return ExitCode.Failure;
   }
+}
+
+/** A port no process of the plan uses, to suggest for an admin listener: 9464 (Prometheus exporters' range) or above. */
+function freePort(plan: DeploymentPlan): number {
+  const used = new Set(
+    plan.processes.flatMap((process) =>
+      [process.ports.rpc, process.ports.admin, ...process.ports.public].flatMap((port) =>
+        port === undefined ? [] : [port.port],
+      ),
+    ),
+  );
+  let port = 9464;
+  while (used.has(port)) port++;
+  return port;
 }

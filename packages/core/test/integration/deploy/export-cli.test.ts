@@ -93,6 +93,21 @@ describe('blueprint export', () => {
     expect(await readFile(file, 'utf8')).toBe(exported);
   });
 
+  it('notes a process without probes and suggests an admin port no process uses', async () => {
+    const file = await appFolder('no-probes', {
+      rpc: { type: 'http' },
+      auth: 'none',
+      admin: { port: { left: 9464 } },
+      processes: { left: { services: ['left'] }, right: { services: ['right'] } },
+    });
+    const cli = spawnCli(['export', 'compose', '--topology', file, '--out', path.join(dir, 'no-probes-out')]);
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stdout()).toContain(
+      'note: process "right" has neither an admin port nor an RPC address, so it has no probes; give it one with "admin": { "port": { "right": 9465 } }',
+    );
+    expect(cli.stdout()).not.toContain('process "left"');
+  });
+
   it('names the targets for an unknown one', async () => {
     const out = path.join(dir, 'helm');
     const cli = spawnCli(['export', 'helm', '--topology', helloSplit, '--out', out]);
