@@ -144,7 +144,7 @@ export class ReplicaContracts {
     const contract = this.guard.contractOf(service);
     const schema = contract?.methods[method]?.output;
     if (remote === undefined || schema === undefined || schema.safeParse(value).success) return value;
-    const mismatch = await this.mismatch(service, method, remote, undefined);
+    const mismatch = await this.mismatch(service, method, 'output', remote, undefined);
     if (mismatch !== undefined) throw mismatch;
     return value;
   }
@@ -155,8 +155,9 @@ export class ReplicaContracts {
    */
   async failure(service: string, method: string, fingerprint: unknown, error: unknown): Promise<never> {
     const remote = this.remote(service, fingerprint);
-    if (remote === undefined || !isSkewSymptom(error)) throw error;
-    throw (await this.mismatch(service, method, remote, error)) ?? error;
+    const side = symptomOf(error);
+    if (remote === undefined || side === undefined) throw error;
+    throw (await this.mismatch(service, method, side, remote, error)) ?? error;
   }
 
   /** The replica's description for this fingerprint: fetched once (again after a failure and a pause). */
@@ -199,20 +200,28 @@ export class ReplicaContracts {
       return undefined;
     }
     const server = { version: description.version, fingerprint: description.fingerprint };
-    this.guard.options.onSkew?.({ ...base, server, differences: compare(own, description) });
+    this.guard.options.onSkew?.({
+      ...base,
+      server,
+      differences: compare(own, description) ?? [unreadable()],
+    });
     return description;
   }
 
   private async mismatch(
     service: string,
     method: string,
+    side: Side,
     remote: Promise<ContractDescription | undefined>,
     cause: unknown,
   ): Promise<BlueprintError | undefined> {
     const description = await remote;
     if (description === undefined) return undefined;
     const own = describeContract(this.guard.contractOf(service)!);
-    const differences = compare(own, description, method);
+    // Only the differences that explain this failure: a call that got an answer was not refused for its input.
+    const prefix = side === 'method' ? `${method}:` : `${method} ${side}`;
+    const all = compare(own, description, method);
+    const differences = all === undefined ? [unreadable(method)] : all.filter((d) => d.startsWith(prefix));
     if (differences.length === 0) return undefined;
     return new ContractMismatchError(
       `${service}.${method}: this process calls ${service} v${own.version} (${own.fingerprint}) but ${this.url} serves v${description.version} (${description.fingerprint}), and they are incompatible: ${differences.join('; ')}. Finish the rolling update, or deploy a version compatible with both`,
@@ -231,18 +240,29 @@ export class ReplicaContracts {
   }
 }
 
-/** The differences between the caller's and a server's description; schemas it cannot read differ. */
-function compare(own: ContractDescription, remote: ContractDescription, method?: string): string[] {
+/** The differences between the caller's and a server's description; undefined when they cannot be read. */
+function compare(
+  own: ContractDescription,
+  remote: ContractDescription,
+  method?: string,
+): string[] | undefined {
   try {
     return incompatibilities(own, remote, method);
   } catch {
-    return [`${method ?? 'the contract'}: the server's schemas cannot be compared`];
+    return undefined;
   }
 }
 
-/** Errors a version difference causes on the server's side: no such method, or input refused. */
-function isSkewSymptom(error: unknown): boolean {
-  if (!isBlueprintError(error)) return false;
-  if (error.code === 'RPC_UNKNOWN_METHOD') return true;
-  return error.code === 'VALIDATION_FAILED' && (error.details as { where?: unknown })?.where === 'input';
+const unreadable = (method?: string) =>
+  `${method ?? 'the contract'}: the server's schemas cannot be compared`;
+
+/** Which side of a method a failure points at. */
+type Side = 'method' | 'input' | 'output';
+
+/** The side of the errors a version difference causes on the server: no such method, or input refused. */
+function symptomOf(error: unknown): Side | undefined {
+  if (!isBlueprintError(error)) return undefined;
+  if (error.code === 'RPC_UNKNOWN_METHOD') return 'method';
+  const where = (error.details as { where?: unknown } | undefined)?.where;
+  return error.code === 'VALIDATION_FAILED' && where === 'input' ? 'input' : undefined;
 }

@@ -3,12 +3,23 @@
  * the `serve` chains, the built-in `local`, `http` and `tcp` drivers and the `http` wire.
  */
 export { addressAttributes, RPC_METRICS, RPC_SYSTEM } from '../chain/observability-link.js';
+export {
+  CONTRACT_HEADER,
+  type ContractSkew,
+  type ContractVersion,
+  ContractVersionGuard,
+  type ContractVersionGuardOptions,
+  type DescribeRemote,
+  ReplicaContracts,
+} from '../contracts/version-guard.js';
 export { BUILT_IN_RPC_DRIVERS, rpcSectionSchema } from '../topology.js';
 export { createDispatcher, type ServedService } from './dispatcher.js';
 export { unknownMethodError } from './errors.js';
 export { createHttpRpcClient, type HttpRpcClientOptions } from './http/client.js';
 export { type HttpRpcOptions, httpRpc, httpRpcSchema } from './http/index.js';
 export {
+  CONTRACT_PATH_PREFIX,
+  contractPath,
   deadlineOf,
   isJsonContentType,
   isValidCorrelationId,
