@@ -200,6 +200,46 @@ describe('kafka transport under faults', () => {
     expect(Math.max(...late)).toBeLessThan(sessionTimeout + 5_000);
   });
 
+  it('a replica joining mid-stream takes its share of the partitions: none lost, no stall beyond the session timeout', async () => {
+    const prefix = unique('join');
+    const sessionTimeout = 3_000;
+    const groups: GroupBinding[] = [{ event: Job.name, group: 'workers' }];
+    const handledBy = new Map<string, Set<string>>();
+    const times: number[] = [];
+    const subscribe = (bus: EventBus, name: string) =>
+      bus.subscribe(
+        Job,
+        async (_payload, meta) => {
+          await sleep(2);
+          const by = handledBy.get(meta.id) ?? new Set<string>();
+          by.add(name);
+          handledBy.set(meta.id, by);
+          times.push(Date.now());
+        },
+        { group: 'workers', concurrency: 8 },
+      );
+    await subscribe(newBus({ prefix, sessionTimeout }, { groups }), 'first');
+    const publisher = newBus({ prefix });
+    await publisher.connect();
+    const acked = new Set<string>();
+    const publishing = publishAll(publisher, 'j', 2_000, 8, (id) => acked.add(id));
+    await waitFor(() => handledBy.size >= 300, { timeout: 20_000, message: '300 events handled' });
+    const joinedAt = Date.now();
+    await subscribe(newBus({ prefix, sessionTimeout }), 'second');
+    await publishing;
+
+    await waitFor(() => [...acked].every((id) => handledBy.has(id)), {
+      timeout: 30_000,
+      message: 'every acknowledged event handled',
+    });
+    expect(acked.size).toBe(2_000);
+    const bySecond = [...handledBy.values()].filter((by) => by.has('second')).length;
+    expect(bySecond).toBeGreaterThan(0);
+    const after = times.filter((at) => at >= joinedAt).sort((a, b) => a - b);
+    const longestGap = Math.max(...after.slice(1).map((at, i) => at - after[i]!));
+    expect(longestGap).toBeLessThan(sessionTimeout);
+  });
+
   it('the broker killed -9 and restarted between publish and consume: 0 acknowledged events lost', async () => {
     const prefix = unique('restart');
     const publisher = newBus({ prefix });

@@ -45,6 +45,8 @@ export class KafkaPublisher {
   private readonly queue: Job[] = [];
   private producer: Promise<Producer> | undefined;
   private inFlightSince = 0;
+  /** A publish inside the request in flight timed out: the request is stuck until it settles. */
+  private timedOut = false;
   private flushing = false;
   private closed = false;
 
@@ -56,7 +58,8 @@ export class KafkaPublisher {
 
   /** True while a produce request has waited longer than the publish timeout (the broker is away). */
   get stuck(): boolean {
-    return this.inFlightSince !== 0 && Date.now() - this.inFlightSince > this.publishTimeout;
+    if (this.inFlightSince === 0) return false;
+    return this.timedOut || Date.now() - this.inFlightSince > this.publishTimeout;
   }
 
   /** Sends `messages` to `topic` with `acks: -1`; resolves once the broker stored them all. */
@@ -104,7 +107,10 @@ export class KafkaPublisher {
           false,
         ),
       );
-    } else this.settle(job, this.host.errors.timedOut(undefined));
+    } else {
+      this.timedOut = true;
+      this.settle(job, this.host.errors.timedOut(undefined));
+    }
   }
 
   private settle(job: Job, error?: EventsError): void {
@@ -121,6 +127,7 @@ export class KafkaPublisher {
     void this.sendNext().finally(() => {
       this.flushing = false;
       this.inFlightSince = 0;
+      this.timedOut = false;
       this.flush();
     });
   }
