@@ -1,12 +1,19 @@
 /**
  * A rolling restart of every replica of products while 64 requests are in flight through the gateway:
- * each replica in turn gets SIGTERM, drains, exits 0 and starts again; no request fails.
+ * each replica in turn gets SIGTERM, drains, exits 0 and starts again; no request fails. Over http RPC
+ * and over tcp RPC.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServerHandle, startRedis } from '../../../test/harness/index.js';
-import { SPLIT_REPLICAS, type SplitShop, startSplit } from './support/shop-under-test.js';
+import { SPLIT_REPLICAS, type SplitOptions, type SplitShop, startSplit } from './support/shop-under-test.js';
+import { startSplitOverTcp } from './support/tcp-topology.js';
 
-describe('a rolling restart of products', () => {
+const transports: [string, (redisUrl: string, options: SplitOptions) => Promise<SplitShop>][] = [
+  ['http', startSplit],
+  ['tcp', startSplitOverTcp],
+];
+
+describe.each(transports)('a rolling restart of products (%s RPC)', (_transport, start) => {
   let redis: ServerHandle | undefined;
   let shop: SplitShop | undefined;
 
@@ -17,7 +24,7 @@ describe('a rolling restart of products', () => {
 
   it('fails no request of 64 in flight while each replica restarts in turn', async () => {
     redis = await startRedis();
-    shop = await startSplit(redis.url, { env: { DRAIN_DELAY: '300ms' } });
+    shop = await start(redis.url, { env: { DRAIN_DELAY: '300ms' } });
     const split = shop;
     const failures: string[] = [];
     const latencies: number[] = [];
