@@ -35,8 +35,8 @@ export interface CallHandlerDeps {
   readonly bodyLimit: number;
   /** True once the server began to close. */
   readonly draining: () => boolean;
-  /** Writes a success. */
-  readonly succeed: (response: ServerResponse, body: string) => void;
+  /** Writes a success; `contract` is the fingerprint of the served contract. */
+  readonly succeed: (response: ServerResponse, body: string, contract?: string) => void;
   /** Writes an error answer. */
   readonly fail: (response: ServerResponse, error: unknown, call?: CallRef) => void;
   /**
@@ -78,11 +78,10 @@ export function handleCall(
       return;
     }
   }
-  const served = deps.dispatcher.describe?.(service);
-  if (served !== undefined) response.setHeader(CONTRACT_HEADER, served.fingerprint);
+  const contract = deps.dispatcher.describe?.(service)?.fingerprint;
   if (!deps.dispatcher.has(service, method)) {
     request.resume();
-    deps.fail(response, refused(unknownMethodError(service, method)));
+    failNaming(deps, response, contract, refused(unknownMethodError(service, method)));
     return;
   }
   if (!isJsonContentType(request.headers['content-type'])) {
@@ -115,7 +114,8 @@ export function handleCall(
     } catch (error) {
       // Only a coded error's message is shown: anything else may carry internal text.
       const reason = isBlueprintError(error) ? error.message : 'it cannot be decoded';
-      deps.fail(response, refused(new RpcBadRequestError(`the request body was refused: ${reason}`)));
+      const refusal = refused(new RpcBadRequestError(`the request body was refused: ${reason}`));
+      failNaming(deps, response, contract, refusal);
       return;
     }
     const call: CallRef = { service, method, correlationId: state.headers['x-correlation-id'] };
@@ -126,16 +126,31 @@ export function handleCall(
         try {
           body = deps.codec.encode(result);
         } catch (error) {
-          deps.fail(response, error, call);
+          failNaming(deps, response, contract, error, call);
           return;
         }
-        deps.succeed(response, body);
+        deps.succeed(response, body, contract);
       },
       (error: unknown) => {
-        if (!response.destroyed) deps.fail(response, error, call);
+        if (!response.destroyed) failNaming(deps, response, contract, error, call);
       },
     );
   });
+}
+
+/**
+ * Writes an error answer naming the served contract (`x-bp-contract`), which a caller of another version
+ * reads to tell a version difference from a plain error. Successes carry it through `succeed`.
+ */
+function failNaming(
+  deps: CallHandlerDeps,
+  response: ServerResponse,
+  contract: string | undefined,
+  error: unknown,
+  call?: CallRef,
+): void {
+  if (contract !== undefined) response.setHeader(CONTRACT_HEADER, contract);
+  deps.fail(response, error, call);
 }
 
 /**

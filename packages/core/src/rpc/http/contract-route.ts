@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallAuthenticator } from '../../auth/credentials.js';
 import type { Codec } from '../../codec.js';
-import { CONTRACT_HEADER } from '../../contracts/version-guard.js';
 import { RpcUnknownMethodError } from '../../errors.js';
 import type { RpcDispatcher } from '../types.js';
 import { CONTRACT_PATH_PREFIX, credentialOf } from './protocol.js';
@@ -16,8 +15,8 @@ export interface ContractRouteDeps {
   readonly dispatcher: RpcDispatcher;
   readonly codec: Codec;
   readonly authenticate: CallAuthenticator | undefined;
-  /** Writes a success. */
-  readonly succeed: (response: ServerResponse, body: string) => void;
+  /** Writes a success; `contract` is the fingerprint for `x-bp-contract`. */
+  readonly succeed: (response: ServerResponse, body: string, contract?: string) => void;
   /** Writes an error answer. */
   readonly fail: (response: ServerResponse, error: unknown) => void;
 }
@@ -54,7 +53,6 @@ export function answerContractRoute(
     );
     return true;
   }
-  response.setHeader(CONTRACT_HEADER, description.fingerprint);
-  deps.succeed(response, deps.codec.encode(description));
+  deps.succeed(response, deps.codec.encode(description), description.fingerprint);
   return true;
 }

@@ -1,27 +1,34 @@
 /** How the `http` RPC server writes answers: JSON bodies, coded errors, and closing when it drains. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from '../../codec.js';
+import { CONTRACT_HEADER } from '../../contracts/version-guard.js';
 import { type SerializeErrorOptions, serializeError } from '../../errors.js';
 import { LINGER_BYTES, LINGER_MS } from './limits.js';
 
-function headers(body: string, closing: boolean, contentType: string) {
-  return {
+function headers(body: string, closing: boolean, contentType: string, contract: string | undefined) {
+  const out: Record<string, string | number> = {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'x-content-type-options': 'nosniff',
-    ...(closing ? { connection: 'close' } : {}),
-  } as const satisfies Record<string, string | number>;
+  };
+  if (closing) out.connection = 'close';
+  if (contract !== undefined) out[CONTRACT_HEADER] = contract;
+  return out;
 }
 
-/** Writes a whole response; `closing` asks the client to close the connection (the server drains). */
+/**
+ * Writes a whole response; `closing` asks the client to close the connection (the server drains);
+ * `contract` is the fingerprint of the served contract, for `x-bp-contract`.
+ */
 export function send(
   response: ServerResponse,
   status: number,
   body: string,
   closing: boolean,
   contentType = 'application/json',
+  contract?: string,
 ): void {
-  response.writeHead(status, headers(body, closing, contentType));
+  response.writeHead(status, headers(body, closing, contentType, contract));
   response.end(body);
 }
 
@@ -38,7 +45,7 @@ export function sendAndLinger(
   body: string,
 ): void {
   response.shouldKeepAlive = false;
-  response.writeHead(status, headers(body, true, 'application/json'));
+  response.writeHead(status, headers(body, true, 'application/json', undefined));
   if (request.complete) {
     response.end(body);
     return;

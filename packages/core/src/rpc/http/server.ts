@@ -74,7 +74,7 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
     codec,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     draining: () => draining,
-    succeed: (response, body) => send(response, 200, body, draining),
+    succeed: (response, body, contract) => send(response, 200, body, draining, undefined, contract),
     fail,
     refuse(request, response, error) {
       const { status, text } = answer(error, undefined);
