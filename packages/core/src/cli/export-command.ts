@@ -40,6 +40,8 @@ export interface PreparedExport {
   readonly image: string;
   /** The Node.js major version of the image. */
   readonly nodeVersion: string;
+  /** True when the app's `package.json` has a `build` script. */
+  readonly build: boolean;
 }
 
 /**
@@ -71,11 +73,18 @@ export async function prepareExport(
   const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
     version?: unknown;
     engines?: { node?: unknown };
+    scripts?: { build?: unknown };
   };
   const version = typeof manifest.version === 'string' ? manifest.version : 'latest';
   const engine =
     typeof manifest.engines?.node === 'string' ? /(\d+)/.exec(manifest.engines.node)?.[1] : undefined;
-  return { plan, root, image: `${plan.name}:${version}`, nodeVersion: engine ?? DEFAULT_NODE_VERSION };
+  return {
+    plan,
+    root,
+    image: `${plan.name}:${version}`,
+    nodeVersion: engine ?? DEFAULT_NODE_VERSION,
+    build: typeof manifest.scripts?.build === 'string',
+  };
 }
 
 function packageRoot(entry: string): string {
@@ -114,6 +123,7 @@ export function renderExport(
         nodeVersion: prepared.nodeVersion,
         dockerfileDir,
         image: prepared.image,
+        build: prepared.build,
       });
     case 'compose':
       return renderCompose(prepared.plan, {

@@ -2,8 +2,8 @@
 /**
  * The `dockerfile` target: one image for every process of the app. A multi-stage build installs the
  * production dependencies with `npm ci --omit=dev` from the lockfile (native addons compile there),
- * runs the app's build with every dependency in a second stage, and copies both into a final stage
- * without compilers or dev dependencies, running as the unprivileged `node` user with
+ * runs the app's build script, when it has one, with every dependency in a second stage, and copies
+ * the app and the production dependencies into a final stage without compilers or dev dependencies, running as the unprivileged `node` user with
  * `NODE_ENV=production`. `BLUEPRINT_PROCESS` picks the process; the entry point is exec form, so
  * `SIGTERM` reaches Node, which drains before it exits.
  */
@@ -22,6 +22,11 @@ export interface DockerfileOptions {
   readonly dockerfileDir: string;
   /** The image name the build command in the header tags, e.g. `shop:0.1.0`. */
   readonly image: string;
+  /**
+   * True when the app's `package.json` has a `build` script: a stage with every dependency runs it.
+   * Without one the sources run as they are (a `.ts` app through tsx) and that stage is left out.
+   */
+  readonly build: boolean;
 }
 
 /** The files of a target: path (relative to the output folder) → content. */
@@ -83,18 +88,27 @@ function dockerfileText(plan: DeploymentPlan, options: DockerfileOptions, docker
     'COPY package.json package-lock.json ./',
     'RUN npm ci --omit=dev --no-audit --no-fund',
     '',
-    '# Every dependency, for the build step of the app (`npm run build`, when it has one).',
-    'FROM deps AS build',
-    'RUN npm ci --no-audit --no-fund',
-    'COPY . .',
-    'RUN npm run build --if-present && rm -rf node_modules',
-    '',
+    ...(options.build
+      ? [
+          '# Every dependency, for the build script of the app.',
+          'FROM deps AS build',
+          'RUN npm ci --no-audit --no-fund',
+          'COPY . .',
+          'RUN npm run build && rm -rf node_modules',
+          '',
+        ]
+      : []),
     '# What runs: the app and its production dependencies; no compiler, no dev dependency, not root.',
+    ...(options.build
+      ? []
+      : [
+          '# package.json has no build script, so the sources run as they are; export again once it has one.',
+        ]),
     'FROM node:${NODE_VERSION}-bookworm-slim',
     'ENV NODE_ENV=production',
     `WORKDIR ${CONTAINER_WORKDIR}`,
-    `COPY --from=build ${CONTAINER_WORKDIR} ./`,
     `COPY --from=deps ${CONTAINER_WORKDIR}/node_modules ./node_modules`,
+    options.build ? `COPY --from=build ${CONTAINER_WORKDIR} ./` : 'COPY . .',
     ...(dirs.length === 0
       ? []
       : [

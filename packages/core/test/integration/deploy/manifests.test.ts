@@ -8,6 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { prepareExport } from '../../../src/cli/export-command.js';
+import { renderDockerfile } from '../../../src/deploy/render-dockerfile.js';
+import { type ParsedDockerfile, parseDockerfile } from './dockerfile-replay.js';
 import { type GoldenExport, renderGolden, topologyOf } from './golden-exports.js';
 
 type Json = Record<string, any>;
@@ -19,8 +21,8 @@ const PROCESSES = ['products', 'orders', 'payments', 'gateway'];
 describe("the split shop's export", () => {
   it('builds one image: multi-stage, production dependencies only, non-root, SIGTERM reaching Node', async () => {
     const dockerfile = (await of('dockerfile')).Dockerfile!;
-    const stages = dockerfile.split('\n').filter((line) => line.startsWith('FROM '));
-    expect(stages).toHaveLength(3);
+    // The shop has no build script: its sources run as they are, after the dependencies' stage.
+    expect(parseDockerfile(dockerfile).stages.map((stage) => stage.name)).toEqual(['deps', undefined]);
     expect(dockerfile).toContain('RUN npm ci --omit=dev --no-audit --no-fund');
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).toContain('ENV NODE_ENV=production');
@@ -33,6 +35,26 @@ describe("the split shop's export", () => {
       'node_modules/@blueprint/core/bin/blueprint.js',
       'start',
     ]);
+  });
+
+  it('runs the build script of an app that has one in a stage of its own', async () => {
+    const prepared = await prepareExport(topologyOf({ ...split, target: 'dockerfile' }), {
+      typescriptRegistered: true,
+    });
+    const options = { nodeVersion: '22', dockerfileDir: 'deploy', image: 'shop:1.0.0' };
+    const built = parseDockerfile(renderDockerfile(prepared.plan, { ...options, build: true }).Dockerfile!);
+    expect(built.stages.map((stage) => stage.name)).toEqual(['deps', 'build', undefined]);
+    const steps = (stage: ParsedDockerfile['stages'][number]) =>
+      stage.steps.map((step) => `${step.op} ${step.args}`);
+    expect(steps(built.stages[1]!)).toEqual([
+      'RUN npm ci --no-audit --no-fund',
+      'COPY . .',
+      'RUN npm run build && rm -rf node_modules',
+    ]);
+    expect(steps(built.stages[2]!)).toContain('COPY --from=build /app ./');
+    const plain = parseDockerfile(renderDockerfile(prepared.plan, { ...options, build: false }).Dockerfile!);
+    expect(steps(plain.stages[1]!)).toContain('COPY . .');
+    expect(steps(plain.stages[1]!).filter((step) => step.startsWith('RUN npm'))).toEqual([]);
   });
 
   it('runs every process in Compose from that image, healthy before its callers start', async () => {
