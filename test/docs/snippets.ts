@@ -147,7 +147,11 @@ export function snippetText(file: string, region: string | undefined): string {
   const indent = Math.min(
     ...body.filter((line) => line.trim() !== '').map((line) => /^ */.exec(line)?.[0].length ?? 0),
   );
-  return body.map((line) => line.slice(indent)).join('\n');
+  // Biome may keep a blank line before an `#endregion` comment that precedes an import: drop edge blanks.
+  return body
+    .map((line) => line.slice(indent))
+    .join('\n')
+    .replace(/^\n+|\n+$/g, '');
 }
 
 /** Every file under `docs/snippets/`, relative to it, sorted. */
