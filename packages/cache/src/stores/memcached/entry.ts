@@ -20,10 +20,6 @@ export const RELATIVE_EXPIRY_LIMIT_S = 60 * 60 * 24 * 30;
  */
 export const ITEM_OVERHEAD_BYTES = 64;
 
-/** Characters memcached's text protocol forbids in keys (and tools such as `memcached-tool` cannot show). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
-const UNSAFE_KEY = /[\u0000-\u0020\u007f]/;
-
 /**
  * The memcached key of `name` under `prefix`: `prefix + name` when memcached accepts it as it is (at most
  * 250 bytes, no spaces or control characters), else `prefix + "h:" + SHA-256(name)` in base64url.
@@ -31,8 +27,17 @@ const UNSAFE_KEY = /[\u0000-\u0020\u007f]/;
  */
 export function itemKey(prefix: string, name: string): string {
   const key = prefix + name;
-  const short = key.length <= MAX_KEY_BYTES / 3 || Buffer.byteLength(key) <= MAX_KEY_BYTES;
-  if (short && !UNSAFE_KEY.test(key)) return key;
+  if (key.length <= MAX_KEY_BYTES / 3 || Buffer.byteLength(key) <= MAX_KEY_BYTES) {
+    let safe = true;
+    for (let i = 0; i < key.length; i++) {
+      const code = key.charCodeAt(i);
+      if (code <= 0x20 || code === 0x7f) {
+        safe = false;
+        break;
+      }
+    }
+    if (safe) return key;
+  }
   return `${prefix}h:${createHash('sha256').update(name).digest('base64url')}`;
 }
 
@@ -71,32 +76,50 @@ export function formatEntry(
   return `${freshUntil},${expiresAt},${list.length}|${list}${encoded}`;
 }
 
-/** Parses an entry's text; `undefined` when it is not one this store wrote. */
-export function parseEntry(text: string): ParsedEntry | undefined {
-  const bar = text.indexOf('|');
-  if (bar < 0) return undefined;
-  const first = text.indexOf(',');
-  if (first < 0 || first > bar) return undefined;
-  const second = text.indexOf(',', first + 1);
-  const tagged = second >= 0 && second < bar;
-  const freshUntil = toTime(text.slice(0, first));
-  const expiresAt = toTime(text.slice(first + 1, tagged ? second : bar));
-  if (freshUntil === undefined || expiresAt === undefined) return undefined;
-  if (!tagged) return { freshUntil, expiresAt, tags: [], encoded: text.slice(bar + 1) };
-  const length = toTime(text.slice(second + 1, bar));
-  if (length === undefined || bar + 1 + length > text.length) return undefined;
-  const tags = parseTags(text.slice(bar + 1, bar + 1 + length));
-  if (tags === undefined) return undefined;
-  return { freshUntil, expiresAt, tags, encoded: text.slice(bar + 1 + length) };
-}
+const NO_TAGS: readonly (readonly [string, string])[] = Object.freeze([]);
 
-function toTime(text: string): number | undefined {
-  if (text.length === 0 || text.length > 16) return undefined;
-  for (let i = 0; i < text.length; i++) {
+/** Longest number in an entry header: 15 digits stay exact in a double (epoch ms have 13). */
+const MAX_DIGITS = 15;
+
+/**
+ * Parses an entry's text in one pass over its header; `undefined` when it is not one this store wrote
+ * (times of 1–15 digits; a tag list of the stated length that is JSON `[tag, generation]` pairs).
+ */
+export function parseEntry(text: string): ParsedEntry | undefined {
+  const n = text.length;
+  let i = 0;
+  let freshUntil = 0;
+  for (; i < n; i++) {
     const code = text.charCodeAt(i);
-    if (code < 48 || code > 57) return undefined;
+    if (code === 44) break;
+    if (code < 48 || code > 57 || i >= MAX_DIGITS) return undefined;
+    freshUntil = freshUntil * 10 + code - 48;
   }
-  return Number(text);
+  if (i === 0 || i === n) return undefined;
+  const expiresStart = ++i;
+  let expiresAt = 0;
+  let code = 0;
+  for (; i < n; i++) {
+    code = text.charCodeAt(i);
+    if (code === 124 || code === 44) break;
+    if (code < 48 || code > 57 || i - expiresStart >= MAX_DIGITS) return undefined;
+    expiresAt = expiresAt * 10 + code - 48;
+  }
+  if (i === expiresStart || i === n) return undefined;
+  if (code === 124) return { freshUntil, expiresAt, tags: NO_TAGS, encoded: text.slice(i + 1) };
+  const lengthStart = ++i;
+  let length = 0;
+  for (; i < n; i++) {
+    code = text.charCodeAt(i);
+    if (code === 124) break;
+    if (code < 48 || code > 57 || i - lengthStart >= MAX_DIGITS) return undefined;
+    length = length * 10 + code - 48;
+  }
+  if (i === lengthStart || i === n) return undefined;
+  if (i + 1 + length > n) return undefined;
+  const tags = parseTags(text.slice(i + 1, i + 1 + length));
+  if (tags === undefined) return undefined;
+  return { freshUntil, expiresAt, tags, encoded: text.slice(i + 1 + length) };
 }
 
 function parseTags(text: string): [string, string][] | undefined {
