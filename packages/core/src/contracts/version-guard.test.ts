@@ -116,6 +116,35 @@ describe('the contract version guard', () => {
     expect(skews[0]!.differences).toEqual(["the contract: the server's schemas cannot be compared"]);
   });
 
+  it('remembers each version one address answers for, as behind a load balancer mixing replicas', async () => {
+    const v3 = defineService(
+      'products',
+      {
+        get: {
+          input: z.object({ id: z.string(), region: z.string() }),
+          output: z.object({ id: z.string() }),
+        },
+      },
+      { version: 3 },
+    );
+    const third = describeContract(v3);
+    const byFingerprint = new Map([
+      [theirs.fingerprint, theirs],
+      [third.fingerprint, third],
+    ]);
+    let next = theirs.fingerprint;
+    const { contracts, skews, asked } = replica(() => byFingerprint.get(next));
+    for (let i = 0; i < 6; i++) {
+      next = i % 2 === 0 ? theirs.fingerprint : third.fingerprint;
+      const error = await failure(contracts.failure('products', 'get', next, inputRefused()));
+      expect(
+        isBlueprintError(error) && (error.details as { server: { version: number } }).server.version,
+      ).toBe(i % 2 === 0 ? 2 : 3);
+    }
+    expect(asked).toHaveLength(2);
+    expect(skews.map((skew) => skew.server?.version)).toEqual([2, 3]);
+  });
+
   it('ignores a malformed fingerprint and errors that a version difference does not cause', async () => {
     const { contracts, asked } = replica(() => theirs);
     const original = inputRefused();

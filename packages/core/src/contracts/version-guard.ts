@@ -67,6 +67,8 @@ export interface ContractVersionGuardOptions {
 }
 
 const FINGERPRINT = /^[0-9a-f]{16}$/;
+/** Versions a replica's guard remembers; the oldest is forgotten past it. */
+const MAX_VERSIONS_SEEN = 16;
 const schemaRecord = z.record(z.string(), z.unknown());
 /** A description from another process is read like any input: checked before use. */
 const descriptionSchema = z.object({
@@ -167,17 +169,16 @@ export class ReplicaContracts {
   ): Promise<ContractDescription | undefined> | undefined {
     if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) return undefined;
     if (this.guard.contractOf(service) === undefined) return undefined;
-    const known = this.seen.get(service);
+    // Keyed by fingerprint too: behind a load balancer one address may answer for several versions.
+    const key = `${service} ${fingerprint}`;
+    const known = this.seen.get(key);
     const retryAfter = this.guard.options.retryAfter ?? 5_000;
-    if (
-      known !== undefined &&
-      known.fingerprint === fingerprint &&
-      (known.failedAt === undefined || this.now() - known.failedAt < retryAfter)
-    ) {
+    if (known !== undefined && (known.failedAt === undefined || this.now() - known.failedAt < retryAfter)) {
       return known.description;
     }
+    if (this.seen.size >= MAX_VERSIONS_SEEN) this.seen.delete(this.seen.keys().next().value!);
     const entry: Seen = { fingerprint };
-    this.seen.set(service, entry);
+    this.seen.set(key, entry);
     entry.description = this.fetch(service, entry);
     return entry.description;
   }
