@@ -180,6 +180,7 @@ describe('memcached store', () => {
   it('refuses more than 64 tags on one entry, which would cost a read each on every read', async () => {
     const store = await connected();
     const tags = Array.from({ length: 65 }, (_, i) => `t${i}`);
+    await store.set('k', 'older', fresh());
     const error = await store.set('k', 'v', { ...fresh(), tags }).catch((e: unknown) => e);
     expect(isCacheError(error, 'CACHE_OPTIONS_INVALID')).toBe(true);
     expect(await store.get('k')).toBeUndefined();

@@ -271,6 +271,8 @@ export class MemcachedStore implements CacheStore {
     const name = this.entryKey(key);
     const tags = options.tags ?? [];
     if (tags.length > MAX_TAGS) {
+      // The older entry goes too, so it cannot be read as if this write had not happened.
+      await this.delete([key]).catch(() => undefined);
       throw new CacheOptionsError(
         `"${key}" has ${tags.length} tags; the memcached store takes at most ${MAX_TAGS} per entry (each costs a read on every read of the entry)`,
         { details: { key, tags: tags.length, limit: MAX_TAGS } },
