@@ -288,9 +288,15 @@ export function createEdge(routes: Routes, options: EdgeOptions): Edge {
         exchange.controller = controller;
         const context = { deadline, headers: propagated(exchange), signal: controller.signal };
         const { span } = exchange.observation;
-        const result = await withinDeadline(controller, deadline, route.subject, () =>
-          runWithRequestContext(context, () => span.run(() => route.call(input))),
-        );
+        let result: unknown;
+        try {
+          result = await withinDeadline(controller, deadline, route.subject, () =>
+            runWithRequestContext(context, () => span.run(() => route.call(input))),
+          );
+        } finally {
+          // The call is over: a client leaving now has nothing left to abort.
+          exchange.controller = undefined;
+        }
         const status = route.options.status ?? (result === undefined ? 204 : 200);
         const body = result === undefined ? undefined : stringify(result);
         return { status, headers: headersFor(exchange.correlationId), body };
