@@ -484,3 +484,65 @@ describe('topology against the app', () => {
     expect(error.issues[0]!.message).toContain('"beta" is placed nowhere');
   });
 });
+
+describe('replicas on consecutive ports', () => {
+  const processes = (ordersPort: number) => ({
+    products: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
+    orders: { services: ['orders'], address: `http://127.0.0.1:${ordersPort}` },
+  });
+
+  it('refuses a replica whose port is another process’s address, naming both', () => {
+    const { issues } = topologyError(() =>
+      parseTopology({ app: './app.js', rpc: { type: 'http' }, auth: 'none', processes: processes(4102) }),
+    );
+    expect(issues).toContainEqual({
+      path: 'topology.processes.orders.address',
+      message: expect.stringMatching(
+        /address 127\.0\.0\.1:4102 of process "orders" is also the address of replica 2 of process "products"/,
+      ),
+    });
+  });
+
+  it('refuses admin ports that a replica’s admin port reaches', () => {
+    const { issues } = topologyError(() =>
+      parseTopology({
+        app: './app.js',
+        rpc: { type: 'http' },
+        auth: 'none',
+        processes: processes(4103),
+        admin: { port: { products: 9462, orders: 9463 } },
+      }),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'topology.admin.port.orders',
+        message: expect.stringContaining(
+          'admin port 9463 of process "orders" is also the admin port of replica 2',
+        ),
+      },
+    ]);
+  });
+
+  it('accepts ports the replicas do not reach, and two single processes behind one balancer address', () => {
+    expect(() =>
+      parseTopology({
+        app: './app.js',
+        rpc: { type: 'http' },
+        auth: 'none',
+        processes: processes(4103),
+        admin: { port: { products: 9462, orders: 9464 } },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      parseTopology({
+        app: './app.js',
+        rpc: { type: 'http' },
+        auth: 'none',
+        processes: {
+          products: { services: ['products'], address: 'http://balancer:8080' },
+          orders: { services: ['orders'], address: 'http://balancer:8080' },
+        },
+      }),
+    ).not.toThrow();
+  });
+});

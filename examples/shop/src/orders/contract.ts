@@ -3,6 +3,7 @@
  */
 import { defineService } from '@blueprint/core';
 import { z } from 'zod';
+import { OrderPlaced } from './events.js';
 
 /** Lifecycle of an order. */
 export const OrderStatus = z.enum(['pending', 'paid', 'payment_failed']);
@@ -36,5 +37,5 @@ export const Orders = defineService(
     },
     get: { input: z.object({ id: z.string().min(1).max(100) }), output: Order, idempotent: true },
   },
-  { description: 'orders and their payment status' },
+  { description: 'orders and their payment status', publishes: [OrderPlaced] },
 );

@@ -3,6 +3,7 @@
  */
 import { defineService } from '@blueprint/core';
 import { z } from 'zod';
+import { PaymentFailed, PaymentSucceeded } from './events.js';
 
 /** A payment attempt for one order. */
 export const Payment = z.object({
@@ -30,5 +31,5 @@ export const Payments = defineService(
       description: 'the payment made for an order',
     },
   },
-  { description: 'charges orders (simulated) once each' },
+  { description: 'charges orders (simulated) once each', publishes: [PaymentSucceeded, PaymentFailed] },
 );

@@ -4,14 +4,13 @@
  * the same plan `blueprint export` renders for containers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BLUEPRINT_COMMAND, planDeployment, type UnitPlan } from '../deploy/plan.js';
-import { wholeReference } from '../deploy/variables.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { createLinePrefixer, formatPrefix, shouldColor } from './log-prefixer.js';
 import { prettyLogLine } from './pretty-log.js';
 import { formatError } from './report-error.js';
+import { standInSecrets } from './stand-in-secrets.js';
 import { DEV_CHILD_ENV, type ReadyMessage, STOP_MARGIN_MS } from './start-command.js';
 import { ExitCode } from './usage.js';
 
@@ -47,7 +46,7 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
   try {
     const raw = readRawTopology(options.topology);
     file = raw.file;
-    env = { ...process.env, ...generatedSecrets(raw.raw, process.env) };
+    env = { ...process.env, ...standInSecrets(raw.raw, process.env) };
     const { app } = await loadApp(raw, { env, typescriptRegistered: options.typescriptRegistered ?? false });
     const topology = validateRawTopology(raw, app, env);
     const plan = planDeployment({ app, topology, raw: raw.raw, topologyFile: file });
@@ -58,22 +57,6 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
     return ExitCode.Failure;
   }
   return supervise(file, units, shutdownTimeout, verbose, env);
-}
-
-/**
- * A secret the topology's `auth` section reads from an environment variable that is not set (or, with a
- * `:-` default, empty): `blueprint dev` makes one up for the run, so `npm run start:split` works on a
- * laptop with no setup. It is never printed.
- */
-function generatedSecrets(
-  raw: Record<string, unknown>,
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const auth = raw.auth;
-  if (typeof auth !== 'object' || auth === null) return {};
-  const name = wholeReference((auth as { secret?: unknown }).secret)?.name;
-  if (name === undefined || (env[name] ?? '') !== '') return {};
-  return { [name]: randomBytes(32).toString('base64url') };
 }
 
 /** The arguments of the launcher for a unit's command (`blueprint start ...`). */

@@ -9,6 +9,7 @@ import { buildGraph } from './graph-model.js';
 import { renderMermaid, renderText } from './graph-render.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
+import { standInSecrets } from './stand-in-secrets.js';
 import { ExitCode } from './usage.js';
 
 /** Output formats of `blueprint graph`. */
@@ -38,7 +39,11 @@ export async function graphCommand(options: GraphCommandOptions): Promise<number
   try {
     const raw = readRawTopology(options.topology);
     const { app } = await loadApp(raw, { typescriptRegistered: options.typescriptRegistered ?? false });
-    const topology = validateRawTopology(raw, app);
+    // The graph shows structure only: an unset auth secret does not stop it.
+    const topology = validateRawTopology(raw, app, {
+      ...process.env,
+      ...standInSecrets(raw.raw, process.env),
+    });
     checkDeclaredDependencies(app);
     checkTopologyAgainstApp(topology, app);
     let graph = buildGraph(app, topology);

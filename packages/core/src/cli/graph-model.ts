@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { contractsReachedBy } from '../app/dependencies.js';
 import type { AppDefinition } from '../app.js';
 import type { Provider } from '../service.js';
+import { replicaAddresses } from '../topology/process-schema.js';
 import type { Topology } from '../topology.js';
 
 /** A process of the graph. */
@@ -15,8 +16,10 @@ export interface GraphProcess {
   readonly name: string;
   /** Services it hosts, in topology order. */
   readonly services: readonly string[];
-  /** Its RPC address, if any. */
+  /** Its RPC address, if any (the first replica's when it has several). */
   readonly address: string | undefined;
+  /** The address of each replica (one entry for a single instance, none without an address). */
+  readonly addresses: readonly string[];
 }
 
 /** A service of the graph. */
@@ -122,7 +125,7 @@ export function buildGraph(app: AppDefinition, topology: Topology): AppGraph {
   const processOf = new Map<string, string>();
   const processes: GraphProcess[] = Object.entries(topology.processes).map(([name, p]) => {
     for (const service of p.services) processOf.set(service, name);
-    return { name, services: [...p.services], address: p.address };
+    return { name, services: [...p.services], address: p.address, addresses: replicaAddresses(p) };
   });
   const services: GraphService[] = app.services.map((s) => ({
     name: s.contract.name,

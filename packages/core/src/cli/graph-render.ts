@@ -2,7 +2,7 @@
  * How `blueprint graph` prints an {@link AppGraph}: plain text, or a Mermaid flowchart with one subgraph
  * per process.
  */
-import type { AppGraph, MeasuredCalls } from './graph-model.js';
+import type { AppGraph, GraphProcess, MeasuredCalls } from './graph-model.js';
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -48,7 +48,7 @@ export function renderText(graph: AppGraph): string {
     `${graph.app}: ${graph.services.length} service${graph.services.length === 1 ? '' : 's'} in ${processCount} process${processCount === 1 ? '' : 'es'} (${graph.source})`,
     '',
     'processes',
-    ...table(graph.processes.map((p) => [p.name, p.services.join(', ') || '(no services)', p.address ?? ''])),
+    ...table(graph.processes.map((p) => [p.name, p.services.join(', ') || '(no services)', addressText(p)])),
     '',
     'calls',
   );
@@ -140,4 +140,17 @@ export function renderMermaid(graph: AppGraph): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A process's address, or its replicas' (`http://127.0.0.1:4101, :4102 (2 replicas)`). */
+function addressText(process: GraphProcess): string {
+  const [first, ...others] = process.addresses;
+  if (first === undefined) return process.address ?? '';
+  if (others.length === 0) return first;
+  const host = new URL(first).hostname;
+  const short = others.map((address) => {
+    const url = new URL(address);
+    return url.hostname === host ? `:${url.port}` : address;
+  });
+  return `${[first, ...short].join(', ')} (${process.addresses.length} replicas)`;
 }

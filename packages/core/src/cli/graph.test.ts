@@ -106,6 +106,31 @@ describe('blueprint graph: the model', () => {
     );
   });
 
+  it('prints every replica of a process', () => {
+    const topology = parseTopology(
+      {
+        app: './app.js',
+        rpc: { type: 'http' },
+        auth: 'none',
+        processes: {
+          edge: { services: ['gateway'] },
+          catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 3 },
+          checkout: {
+            services: ['orders', 'payments'],
+            addresses: ['http://10.0.0.1:4102', 'http://10.0.0.2:4102'],
+          },
+        },
+      },
+      topologyOptionsOf(app),
+    );
+    const processes = renderText(buildGraph(app, topology)).split('\n').slice(3, 6);
+    expect(processes).toEqual([
+      '  edge      gateway',
+      '  catalog   products          http://127.0.0.1:4101, :4102, :4103 (3 replicas)',
+      '  checkout  orders, payments  http://10.0.0.1:4102, http://10.0.0.2:4102 (2 replicas)',
+    ]);
+  });
+
   it('prints Mermaid: one subgraph per process, calls and dotted event arrows', () => {
     expect(renderMermaid(graph())).toBe(
       [

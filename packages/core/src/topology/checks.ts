@@ -1,11 +1,12 @@
 /**
  * Checks of a parsed topology that span several keys: a service placed twice, an address given twice,
  * replicas without a port to count from, an `https://` (`tcps://`) address without certificates, an
- * address whose scheme is not the rpc transport's, callers and admin ports naming unknown processes.
+ * address whose scheme is not the rpc transport's, callers and admin ports naming unknown processes, and
+ * replicas whose consecutive ports land on another process's port.
  */
 import { didYouMean } from '../suggest.js';
 import type { AdminTopology } from './admin-schema.js';
-import type { ProcessEntry } from './process-schema.js';
+import { type ProcessEntry, replicaAddresses } from './process-schema.js';
 import type { TlsTopology } from './security-schema.js';
 
 /** One problem in a topology: where and how to fix it. */
@@ -130,6 +131,69 @@ function namesProcesses(
   );
 }
 
+/** A port one replica of a process takes: its RPC address, or its admin port. */
+interface TakenPort {
+  readonly process: string;
+  /** The replica (0-based), or undefined for a process of one instance. */
+  readonly replica: number | undefined;
+  /** `host:port` of an address, or `admin:<port>`. */
+  readonly port: string;
+}
+
+/** The RPC addresses and admin ports every replica of every process takes. */
+function takenPorts(topology: CheckedTopology): TakenPort[] {
+  const taken: TakenPort[] = [];
+  const adminPorts = topology.admin?.port;
+  for (const [name, entry] of Object.entries(topology.processes)) {
+    const addresses = replicaAddresses(entry);
+    const replicated = addresses.length > 1;
+    addresses.forEach((address, index) => {
+      taken.push({ process: name, replica: replicated ? index : undefined, port: new URL(address).host });
+    });
+    const admin = typeof adminPorts === 'object' ? adminPorts[name] : undefined;
+    if (admin !== undefined && admin !== 0) {
+      for (let index = 0; index < Math.max(1, addresses.length); index++) {
+        taken.push({
+          process: name,
+          replica: replicated ? index : undefined,
+          port: `admin:${admin + index}`,
+        });
+      }
+    }
+  }
+  return taken;
+}
+
+/**
+ * Ports two processes would both take because one of them has replicas on consecutive ports. Two
+ * single-instance processes may share an address (a load balancer in front of both); a replica's port
+ * is where `blueprint dev` and the process itself listen, so it must be its own.
+ */
+function portClashIssues(topology: CheckedTopology): TopologyIssue[] {
+  const issues: TopologyIssue[] = [];
+  const first = new Map<string, TakenPort>();
+  const describe = (taken: TakenPort) =>
+    taken.replica === undefined
+      ? `process "${taken.process}"`
+      : `replica ${taken.replica + 1} of process "${taken.process}"`;
+  for (const taken of takenPorts(topology)) {
+    const earlier = first.get(taken.port);
+    if (earlier === undefined) {
+      first.set(taken.port, taken);
+      continue;
+    }
+    if (earlier.process === taken.process || (earlier.replica === undefined && taken.replica === undefined))
+      continue;
+    const admin = taken.port.startsWith('admin:');
+    const port = admin ? taken.port.slice('admin:'.length) : taken.port;
+    issues.push({
+      path: admin ? `topology.admin.port.${taken.process}` : `topology.processes.${taken.process}.address`,
+      message: `${admin ? 'admin port' : 'address'} ${port} of ${describe(taken)} is also the ${admin ? 'admin port' : 'address'} of ${describe(earlier)} (replicas take consecutive ports): give each process ports the other's replicas do not reach`,
+    });
+  }
+  return issues;
+}
+
 /** Every cross-key problem of a parsed topology. */
 export function crossKeyIssues(topology: CheckedTopology): TopologyIssue[] {
   const processNames = Object.keys(topology.processes);
@@ -150,5 +214,6 @@ export function crossKeyIssues(topology: CheckedTopology): TopologyIssue[] {
       ...namesProcesses(Object.keys(adminPorts), processNames, (_i, name) => `topology.admin.port.${name}`),
     );
   }
+  issues.push(...portClashIssues(topology));
   return issues;
 }

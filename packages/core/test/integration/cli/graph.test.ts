@@ -36,6 +36,28 @@ describe('blueprint graph', () => {
     expect(cli.stderr()).toBe('');
   });
 
+  it('needs no secret: a topology whose auth secret is unset still draws, with its replicas', async () => {
+    const topology = path.join(dir, 'with-auth.json');
+    await writeFile(
+      topology,
+      JSON.stringify({
+        app: path.join(fixtures, 'graph-app.ts'),
+        rpc: { type: 'http' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a topology placeholder, left unset on purpose
+        auth: { secret: '${GRAPH_TEST_SECRET}' },
+        processes: {
+          edge: { services: ['gateway'] },
+          catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
+          checkout: { services: ['orders', 'payments'], address: 'http://127.0.0.1:4103' },
+        },
+      }),
+    );
+    const cli = spawnCli(['graph', '--topology', topology]);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toContain('  catalog   products          http://127.0.0.1:4101, :4102 (2 replicas)');
+    expect(cli.stderr()).toBe('');
+  });
+
   it('prints a Mermaid flowchart', async () => {
     const cli = spawnCli(['graph', '--topology', topologyFile, '--format', 'mermaid']);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
