@@ -77,8 +77,13 @@ export type RequestHeaders = Readonly<Record<string, string | readonly string[] 
 
 /** One request going through the edge. */
 export class Exchange {
-  /** Set while the call runs; `abort()` fires it. */
-  controller: AbortController | undefined = undefined;
+  /** The running call's controller, made when its signal is first read. */
+  private controller: AbortController | undefined = undefined;
+  /** Why the call was aborted, once it was. */
+  private reason: unknown = undefined;
+  /** Fails the running call's answer; set while the call runs. */
+  private settle: ((reason: unknown) => void) | undefined = undefined;
+
   constructor(
     readonly observation: Observation,
     readonly headers: RequestHeaders,
@@ -89,9 +94,36 @@ export class Exchange {
     return this.observation.correlationId;
   }
 
-  /** The client went away: aborts the call and everything it started downstream. */
-  abort(): void {
-    this.controller?.abort(new AbortedError('the client closed the connection before the answer'));
+  /**
+   * The abort signal of the call, made on first read (a call that never looks at it costs no
+   * `AbortController`); already aborted when read after the abort.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Starts a call: `settle` fails its answer when the call is aborted. */
+  running(settle: (reason: unknown) => void): void {
+    this.settle = settle;
+  }
+
+  /** The call settled: nothing is left to abort. */
+  done(): void {
+    this.settle = undefined;
+  }
+
+  /** Aborts the running call and everything it started downstream. Default reason: the client went away. */
+  abort(reason?: unknown): void {
+    const settle = this.settle;
+    if (settle === undefined) return;
+    this.settle = undefined;
+    this.reason = reason ?? new AbortedError('the client closed the connection before the answer');
+    this.controller?.abort(this.reason);
+    settle(this.reason);
   }
 }
 
@@ -143,9 +175,9 @@ function bindRoute(route: CompiledRoute, source: ClientSource): EdgeRoute {
   return { ...route, schema, call: (input) => client[method]!(input) };
 }
 
-/** Runs `call` until it settles, the deadline passes or the controller is aborted, whichever is first. */
+/** Runs `call` until it settles, the deadline passes or the exchange is aborted, whichever is first. */
 function withinDeadline(
-  controller: AbortController,
+  exchange: Exchange,
   deadline: number | undefined,
   subject: string,
   call: () => Promise<unknown>,
@@ -156,20 +188,22 @@ function withinDeadline(
       const ms = Math.max(0, deadline - Date.now());
       timer = setTimeout(
         () =>
-          controller.abort(
+          exchange.abort(
             new TimeoutError(`${subject} timed out after ${ms} ms`, { details: { timeoutMs: ms } }),
           ),
         ms,
       );
     }
-    controller.signal.onabort = () => reject(controller.signal.reason);
+    exchange.running(reject);
     call().then(
       (value) => {
         clearTimeout(timer);
+        exchange.done();
         resolve(value);
       },
       (error: unknown) => {
         clearTimeout(timer);
+        exchange.done();
         reject(error);
       },
     );
@@ -284,19 +318,17 @@ export function createEdge(routes: Routes, options: EdgeOptions): Edge {
         const input = buildInput(route.input, route.withBody, parts);
         parseOrThrow(route.schema, input, route.subject, 'input');
         const deadline = deadlineOf(exchange.headers, cap);
-        const controller = new AbortController();
-        exchange.controller = controller;
-        const context = { deadline, headers: propagated(exchange), signal: controller.signal };
+        const context = {
+          deadline,
+          headers: propagated(exchange),
+          get signal() {
+            return exchange.signal;
+          },
+        };
         const { span } = exchange.observation;
-        let result: unknown;
-        try {
-          result = await withinDeadline(controller, deadline, route.subject, () =>
-            runWithRequestContext(context, () => span.run(() => route.call(input))),
-          );
-        } finally {
-          // The call is over: a client leaving now has nothing left to abort.
-          exchange.controller = undefined;
-        }
+        const result = await withinDeadline(exchange, deadline, route.subject, () =>
+          runWithRequestContext(context, () => span.run(() => route.call(input))),
+        );
         const status = route.options.status ?? (result === undefined ? 204 : 200);
         const body = result === undefined ? undefined : stringify(result);
         return { status, headers: headersFor(exchange.correlationId), body };
