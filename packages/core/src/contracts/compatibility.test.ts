@@ -72,6 +72,28 @@ describe('contract compatibility', () => {
     ).toEqual(['byColour input.colour: blue not accepted by the other side']);
   });
 
+  it("reads only the schemas' own names, never what every object inherits", () => {
+    const caller = defineService('products', {
+      valueOf: { input: z.object({ constructor: z.string() }), output: z.void() },
+    });
+    const server = defineService('products', {
+      valueOf: { input: z.object({ constructor: z.number() }), output: z.void() },
+    });
+    expect(incompatibilities(describeContract(caller), describeContract(server))).toEqual([
+      'valueOf input.constructor: the caller sends string, the other side takes number',
+    ]);
+    const strict = defineService('products', {
+      valueOf: { input: z.strictObject({ id: z.string().optional() }), output: z.void() },
+    });
+    expect(incompatibilities(describeContract(caller), describeContract(strict))).toEqual([
+      'valueOf input.constructor: the other side refuses unknown fields',
+    ]);
+    const without = defineService('products', { other: { input: z.void(), output: z.void() } });
+    expect(incompatibilities(describeContract(caller), describeContract(without))).toEqual([
+      'valueOf: the server has no such method',
+    ]);
+  });
+
   it('checks one method on its own: a removed method does not block calls to the others', () => {
     const { reserve: _gone, ...rest } = v1.methods;
     expect(diff(variant(rest), 'get')).toEqual([]);

@@ -139,7 +139,7 @@ function objectAccepts(
     }
   }
   for (const [field, schema] of Object.entries(narrowProps)) {
-    const other = wideProps[field];
+    const other = Object.hasOwn(wideProps, field) ? wideProps[field] : undefined;
     if (other === undefined) {
       if (wide.additionalProperties === false)
         problems.push(`${at}.${field}: the other side refuses unknown fields`);
@@ -162,7 +162,7 @@ export function incompatibilities(
   const problems: string[] = [];
   for (const [method, expected] of Object.entries(caller.methods)) {
     if (only !== undefined && method !== only) continue;
-    const actual = server.methods[method];
+    const actual = Object.hasOwn(server.methods, method) ? server.methods[method] : undefined;
     if (actual === undefined) {
       problems.push(`${method}: the server has no such method`);
       continue;
