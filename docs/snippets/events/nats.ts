@@ -5,7 +5,7 @@ import { createNatsTransport } from '@blueprint/events/transports/nats';
 const bus = createEventBus({
   transport: createNatsTransport({
     url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    stream: 'bp_shop',
+    stream: 'bp_billing',
     ackWait: '30s',
   }),
 });
