@@ -3,16 +3,20 @@
  * `docs/snippets/` (type-checked with the repository, run here, topologies validated by core's schema) or
  * is marked as output, a signature or a fragment (see `test/docs/README.md`).
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { cachePlugin } from '@blueprint/cache';
 import { describeCacheStoreConformance } from '@blueprint/cache/testing';
-import { defineApp, parseTopology } from '@blueprint/core';
+import { createApp, defineApp, parseTopology } from '@blueprint/core';
 import { topologyOptionsOf } from '@blueprint/core/plugin';
+import { waitFor } from '@blueprint/core/testing';
 import { eventsPlugin } from '@blueprint/events';
 import { resiliencePlugin } from '@blueprint/resilience';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mapStore } from '../../docs/snippets/cache/custom-store.js';
 import {
   CHECKED_LANGUAGES,
@@ -162,4 +166,90 @@ describe('TypeScript snippets run', () => {
 // The cache README's example of writing a store is a whole store: it passes the suite every store passes.
 describeCacheStoreConformance('the cache README example store (docs/snippets/cache/custom-store.ts)', {
   create: () => mapStore(),
+});
+
+/** The root README's "Your first app" section. */
+function firstPage(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Your first app\n');
+  const end = readme.indexOf('\n## ', start + 1);
+  if (start < 0 || end < 0) throw new Error('the root README has no "## Your first app" section');
+  return readme.slice(start, end);
+}
+
+describe("the root README's first page matches what the starter writes", () => {
+  let app = '';
+  beforeAll(async () => {
+    // Inside the repository, so the generated app's imports resolve to the workspace sources.
+    const cwd = await mkdtemp(path.join(ROOT, 'test/docs/.first-app-'));
+    const bin = path.join(ROOT, 'packages/create-app/bin/create-app.js');
+    await promisify(execFile)(process.execPath, [bin, 'my-app', '--no-install'], { cwd, env: process.env });
+    app = path.join(cwd, 'my-app');
+  });
+  afterAll(async () => {
+    if (app !== '') await rm(path.dirname(app), { recursive: true, force: true });
+  });
+
+  it('every file the table names is written', () => {
+    const rows = firstPage()
+      .split('\n')
+      .filter((line) => line.startsWith('| `'));
+    const files = rows.flatMap((row) =>
+      [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? ''),
+    );
+    expect(files.length).toBeGreaterThan(8);
+    expect(files.filter((file) => !existsSync(path.join(app, file)))).toEqual([]);
+  });
+
+  it('the scripts it names exist', () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')).scripts);
+    const named = [...firstPage().matchAll(/npm (?:run )?(start:split|start|test)\b/g)].map((m) => m[1]);
+    expect(new Set(named)).toEqual(new Set(['start', 'test', 'start:split']));
+    expect(named.filter((script) => !scripts.includes(script ?? ''))).toEqual([]);
+  });
+
+  it('the requests it shows get the answers it describes from the monolith', async () => {
+    const called = [
+      ...firstPage().matchAll(/curl (?:-X (\w+) )?localhost:3000(\/\S*)(?: .*-d '([^']+)')?/g),
+    ].map(([, method = 'GET', route = '', body]) => ({ method, route, body }));
+    expect(called.map(({ method, route }) => `${method} ${route}`)).toEqual([
+      'POST /users',
+      'GET /users/<id>',
+      'GET /users/<id>/emails',
+    ]);
+    const { app: definition } = await import(pathToFileURL(path.join(app, 'src/app.ts')).href);
+    const topology = JSON.parse(readFileSync(path.join(app, 'topology/monolith.json'), 'utf8'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const running = await createApp(definition, { topology, env: { PORT: '0' } });
+    await running.start();
+    try {
+      const port = /listening on http:\/\/localhost:(\d+)/.exec(log.mock.calls.flat().join('\n'))?.[1];
+      const send = (method: string, route: string, body?: string) =>
+        fetch(`http://127.0.0.1:${port}${route}`, {
+          method,
+          ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+        });
+      const [register, read, emails] = called;
+      const registered = await send(register!.method, register!.route, register!.body);
+      expect(registered.status).toBe(201);
+      const { id } = (await registered.json()) as { id: string };
+      const user = await send(read!.method, read!.route.replace('<id>', id));
+      expect(await user.json()).toMatchObject({ id, name: 'Ada', email: 'ada@example.com' });
+      await waitFor(async () => {
+        const sent = (await (
+          await send(emails!.method, emails!.route.replace('<id>', id))
+        ).json()) as unknown[];
+        return sent.length === 1;
+      });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('its two topologies are valid', () => {
+    for (const file of ['topology/monolith.json', 'topology/split.json']) {
+      const raw = JSON.parse(readFileSync(path.join(app, file), 'utf8'));
+      expect(() => parseTopology(raw, { ...topologyOptions, source: file, env: DOCS_ENV })).not.toThrow();
+    }
+  });
 });
