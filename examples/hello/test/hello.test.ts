@@ -32,8 +32,11 @@ function isAlive(pid: number): boolean {
 
 describe('hello example', () => {
   it('runs as a monolith with `blueprint start` and stops with exit code 0 on SIGTERM', async () => {
-    const port = await getFreePort();
-    const cli = spawnCli(['start', '--topology', monolith], { PORT: String(port) });
+    const [port, adminPort] = [await getFreePort(), await getFreePort()];
+    const cli = spawnCli(['start', '--topology', monolith], {
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+    });
     await cli.waitForStdout(/blueprint: ready process=main app=hello services=greeter,web rpc=local/);
     const base = `http://127.0.0.1:${port}`;
 
@@ -51,6 +54,8 @@ describe('hello example', () => {
     });
     expect(await getJson(`${base}/health/live`)).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await getJson(`${base}/health/ready`)).toMatchObject({ status: 200, body: { ok: true } });
+    // The operator endpoints are on the admin listener too, where probes and scrapers go.
+    expect(await getJson(`http://127.0.0.1:${adminPort}/health/ready`)).toMatchObject({ status: 200 });
 
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
@@ -59,10 +64,17 @@ describe('hello example', () => {
   });
 
   it('runs split with `blueprint dev`: the call crosses processes, and SIGINT stops every child', async () => {
-    const [port, greeterPort] = await Promise.all([getFreePort(), getFreePort()]);
+    const [port, greeterPort, webAdmin, greeterAdmin] = [
+      await getFreePort(),
+      await getFreePort(),
+      await getFreePort(),
+      await getFreePort(),
+    ];
     const dev = spawnCli(['dev', '--topology', split], {
       PORT: String(port),
       GREETER_PORT: String(greeterPort),
+      WEB_ADMIN_PORT: String(webAdmin),
+      GREETER_ADMIN_PORT: String(greeterAdmin),
     });
     await dev.waitForStdout(/\[dev\] +all 2 processes ready/);
     expect(dev.stdout()).toMatch(
