@@ -149,7 +149,7 @@ const hit = await compareAsync(
     longKey: () => cached.search(filter),
     getOrSet: () => memoryCache.getOrSet('direct:p1', () => product, getOrSetOptions),
   },
-  { timeMs: 1_000, rounds: 10, warmup: 300_000 },
+  { timeMs: 500, rounds: 8, warmup: 200_000 },
 );
 const longArgumentBytes = Buffer.byteLength(JSON.stringify(filter));
 const added = (name: string) => hit[name]!.p50Ns - hit.baseline!.p50Ns;
@@ -256,7 +256,7 @@ const redisHit = await compareLatency(
     getOrSet: () => redisCache.getOrSet('p1', never, redisOptions),
     storeGet: () => store.get('p1'),
   },
-  { concurrency: 1, durationMs: 6_000, rounds: 12, warmupMs: 500 },
+  { concurrency: 1, durationMs: 3_000, rounds: 8, warmupMs: 300 },
 );
 const redisRatio = 1 / redisHit.getOrSet!.throughputRatio!;
 const redisP50Ratio = redisHit.getOrSet!.p50Ratio!;
@@ -337,7 +337,7 @@ const mcHit = await compareLatency(
     storeGet: () => mcStore.get('p1'),
     l1: () => mcTiered.getOrSet('p1', never, redisOptions),
   },
-  { concurrency: 1, durationMs: 6_000, rounds: 12, warmupMs: 500 },
+  { concurrency: 1, durationMs: 3_000, rounds: 8, warmupMs: 300 },
 );
 const mcRatio = 1 / mcHit.getOrSet!.throughputRatio!;
 

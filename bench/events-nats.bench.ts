@@ -35,8 +35,8 @@ const [rawPublisher, busPublisher] = await Promise.all([
 ]);
 
 const IN_FLIGHT = 64;
-const E2E = 20_000;
-const ROUNDS = 3;
+const E2E = 12_000;
+const ROUNDS = 2;
 
 interface RoundResult {
   /** Events per second from the first publish to the last event handled. */

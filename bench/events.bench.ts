@@ -30,7 +30,7 @@ import {
 
 const OrderPlaced = defineEvent('bench.order-placed', z.object({ orderId: z.string(), total: z.number() }));
 const payload = { orderId: 'o-1', total: 42 };
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Memory bus vs raw eventemitter3
@@ -285,7 +285,7 @@ async function endToEnd(publisher: Worker, consumer: Worker, n: number): Promise
   };
 }
 
-const E2E = 100_000;
+const E2E = 60_000;
 await endToEnd(rawPublisher, rawConsumer, E2E / 2);
 await endToEnd(busPublisher, busConsumer, E2E / 2);
 const e2e = { raw: [] as EndToEnd[], bus: [] as EndToEnd[], ratios: [] as number[] };
@@ -316,7 +316,7 @@ async function steadyLatency(publisher: Worker, consumer: Worker): Promise<Laten
   await publisher.request('steady', { durationMs: LATENCY_WINDOW_MS });
   return consumer.request<LatencyWindow>('latency', { on: false });
 }
-const LATENCY_ROUNDS = 5;
+const LATENCY_ROUNDS = 3;
 const LATENCY_WINDOW_MS = 1_000;
 progress('redis-streams latency at 1,000 events/s');
 await steadyLatency(rawPublisher, rawConsumer);

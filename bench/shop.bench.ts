@@ -27,10 +27,10 @@ import {
 } from './lib.js';
 
 const CONNECTIONS = 16;
-const WARMUP_S = 1.5;
+const WARMUP_S = 1;
 /** Each case is measured in {@link ROUNDS} rounds of {@link ROUND_S}, interleaved A B B A. */
 const ROUNDS = 2;
-const ROUND_S = 4;
+const ROUND_S = 2;
 /** Seeded stock of every product: a run places far more orders than the shop's default catalog holds. */
 const STOCK = 1_000_000;
 const QUIET_WINDOW_MS = 300;
@@ -267,7 +267,7 @@ const rssRows: Row[] = [
     verdict: 'info',
   })),
   {
-    case: 'split · 4 node processes together',
+    case: 'split · 5 node processes together',
     'peak RSS (VmHWM)': formatBytes(splitRssTotal),
     target: '—',
     verdict: 'info',
@@ -281,7 +281,7 @@ const notes = [GET_PRODUCT, POST_ORDER].map((endpoint) => {
 });
 const splitOrders = find('split', 'post');
 notes.push(
-  `Memory: the monolith peaks at ${formatBytes(monoRss.bytes)}; the four split processes at ${formatBytes(splitRssTotal)} together (${formatRatio(splitRssTotal / monoRss.bytes)}), plus Redis.`,
+  `Memory: the monolith peaks at ${formatBytes(monoRss.bytes)}; the five split processes at ${formatBytes(splitRssTotal)} together (${formatRatio(splitRssTotal / monoRss.bytes)}), plus Redis.`,
   `Orders: every product is seeded with ${STOCK.toLocaleString('en-US')} in stock (the shop's own migration with a larger stock, written to the fresh DATA_DIR before start) so no measured order runs short; with the default catalog (p-cable: 1,000) orders would answer 409 within a second or two. After each split order round, the pipeline (order.placed → payments → payment.succeeded over Redis streams) took up to ${(splitOrders.drainMs / 1000).toFixed(1)} s to drain (a sentinel order reaching \`paid\`, then idle processes); that work is in the CPU figures.`,
   `${CONNECTIONS} connections; per topology and endpoint a ${WARMUP_S} s warmup, then ${ROUNDS} rounds of ${ROUND_S} s interleaved (reads: monolith, split, split, monolith; orders: split, monolith, monolith, split), both topologies running the whole time. autocannon runs in the bench process and shares the 2 cores with the servers (and with whatever else runs on the machine), so requests/s is what is left for client and servers together; CPU per request is the steadier figure: utime+stime from /proc/<pid>/stat of the topology's processes only (${clockTicks} ticks/s), from the start of a round until its work has drained.`,
 );
