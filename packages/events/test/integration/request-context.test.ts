@@ -81,7 +81,11 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((started) => started.stop()));
 });
 
-async function start(topology: Record<string, unknown>, process: string, listen?: number): Promise<BlueprintApp> {
+async function start(
+  topology: Record<string, unknown>,
+  process: string,
+  listen?: number,
+): Promise<BlueprintApp> {
   const started = await createApp(app, {
     topology,
     process,
