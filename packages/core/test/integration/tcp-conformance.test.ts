@@ -1,8 +1,8 @@
 import { type BlueprintApp, createApp } from '@blueprint/core';
 import { conformanceApp, describeRpcConformance } from '@blueprint/core/testing';
 import { expect } from 'vitest';
+import { tcpConformanceTopology } from './fixtures/conformance-topology.js';
 import { spawnTsx } from './fixtures/spawn-tsx.js';
-import { tcpConformanceTopology } from './fixtures/tcp-conformance-topology.js';
 
 async function caller(
   serverUrl: string,
@@ -38,7 +38,9 @@ describeRpcConformance(
 describeRpcConformance(
   'tcp, server in a child process (tsx, no build)',
   async () => {
-    const child = spawnTsx(new URL('./fixtures/tcp-conformance-server.ts', import.meta.url));
+    const child = spawnTsx(new URL('./fixtures/conformance-server.ts', import.meta.url), {
+      CONFORMANCE_TRANSPORT: 'tcp',
+    });
     try {
       const { url } = JSON.parse(await child.firstLine) as { url: string };
       const app = await caller(url);
