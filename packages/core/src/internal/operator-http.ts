@@ -1,14 +1,22 @@
 /**
- * What every Blueprint HTTP listener shares: binding to a port, and the operator routes
+ * What every Blueprint listener shares: binding to a port; and what the HTTP ones share: the operator routes
  * `GET /health/live`, `GET /health/ready` and `GET /metrics`.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { ReadinessReport } from '../app/health.js';
 import { UnauthenticatedError } from '../errors.js';
 
-/** Listens on `port` (0 picks a free one) and `host`, and resolves to the server's URL. */
-export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+/**
+ * Listens on `port` (0 picks a free one) and `host`, and resolves to the server's URL with `scheme`
+ * (`http`, or `https`, `tcp`, `tcps` for the other listeners).
+ */
+export async function listen(
+  server: NetServer,
+  port: number,
+  host = '127.0.0.1',
+  scheme = 'http',
+): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -18,7 +26,7 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
   });
   const address = server.address() as AddressInfo;
   const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${hostname}:${address.port}`;
+  return `${scheme}://${hostname}:${address.port}`;
 }
 
 /** What the operator routes answer from, and how they write. */

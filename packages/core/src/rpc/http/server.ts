@@ -13,8 +13,9 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type Codec, jsonCodec } from '../../codec.js';
-import { isBlueprintError, RpcBadRequestError, RpcUnknownMethodError, TopologyError } from '../../errors.js';
+import { isBlueprintError, RpcBadRequestError, RpcUnknownMethodError } from '../../errors.js';
 import { answerOperatorRoute, listen, type OperatorRoutes } from '../../internal/operator-http.js';
+import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
 import { type CallHandlerDeps, type CallRef, handleCall } from './call-handler.js';
 import { answerContractRoute } from './contract-route.js';
@@ -149,24 +150,7 @@ function createTlsServer(
   limits: ServerLimits,
   onRequest: RequestListener,
 ): HttpServer {
-  if (tls === undefined) {
-    throw new TopologyError(
-      'this process has an https:// address but no certificate: add a "tls" section ({ "ca", "cert", "key" }) at the top of the topology or to the process, or use http://',
-    );
-  }
-  const mutual = tls.clientCert !== undefined;
-  return createHttpsServer(
-    {
-      ...serverOptions(limits),
-      cert: tls.cert,
-      key: tls.key,
-      ca: tls.ca,
-      minVersion: 'TLSv1.2',
-      requestCert: mutual,
-      rejectUnauthorized: mutual,
-    },
-    onRequest,
-  );
+  return createHttpsServer({ ...serverOptions(limits), ...tlsServerOptions(tls, 'https') }, onRequest);
 }
 
 /** Calls being handled, and a way to wait until none are. */

@@ -17,11 +17,12 @@ import {
   RpcBadRequestError,
   RpcPayloadTooLargeError,
   serializeError,
-  TopologyError,
 } from '../../errors.js';
+import { listen } from '../../internal/operator-http.js';
 import { unknownMethodError } from '../errors.js';
 import { CallState } from '../http/call-state.js';
 import { isValidCorrelationId } from '../http/protocol.js';
+import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
 import {
   type CallHead,
@@ -90,7 +91,7 @@ export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<R
     server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
   }
 
-  const url = await listen(server, options.port, options.host, options.secure === true);
+  const url = await listen(server, options.port, options.host, options.secure === true ? 'tcps' : 'tcp');
   const sweeper = setInterval(
     () => {
       const now = Date.now();
@@ -169,41 +170,13 @@ function createSecureServer(
   limits: TcpServerLimits,
   onSocket: (socket: Socket) => void,
 ): Server {
-  if (tls === undefined) {
-    throw new TopologyError(
-      'this process has a tcps:// address but no certificate: add a "tls" section ({ "ca", "cert", "key" }) at the top of the topology or to the process, or use tcp://',
-    );
-  }
-  const mutual = tls.clientCert !== undefined;
   return createTlsServer(
-    {
-      cert: tls.cert,
-      key: tls.key,
-      ca: tls.ca,
-      minVersion: 'TLSv1.2',
-      requestCert: mutual,
-      rejectUnauthorized: mutual,
-      handshakeTimeout: limits.headersTimeout,
-    },
+    { ...tlsServerOptions(tls, 'tcps'), handshakeTimeout: limits.headersTimeout },
     (socket) => {
       socket.setNoDelay(true);
       onSocket(socket);
     },
   );
-}
-
-async function listen(server: Server, port: number, host: string, secure: boolean): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new TypeError('expected a TCP address');
-  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `${secure ? 'tcps' : 'tcp'}://${hostname}:${address.port}`;
 }
 
 /** The ERROR frame, id 0, that tells a connection why it is closed; then the connection ends. */
