@@ -2,7 +2,7 @@
  * The delivery rules, applied the same way on every transport: check the envelope, the version and the
  * payload, run the handler, then ack, retry after a backoff, or dead-letter.
  */
-import { isBlueprintError, runWithRequestContext } from '@blueprint/core';
+import { isBlueprintError, requestContext, runWithRequestContext } from '@blueprint/core';
 import { type BackoffFunction, type MessageSigner, parseOrThrow } from '@blueprint/core/plugin';
 import { jsonCodec } from '@blueprint/core/transport';
 import type { AnyEvent } from './define-event.js';
@@ -94,9 +94,13 @@ export class GroupConsumer {
     this.byVersion = new Map(settings.events.map((e) => [e.version, e]));
     const handler = settings.handler;
     // Each run is a request context of its own: calls and events the handler makes carry the event's
-    // correlation id and trace context without the handler passing them.
+    // correlation id and trace context without the handler passing them. An event without headers,
+    // delivered outside any request, has nothing to carry: it runs as it is, so a process that only
+    // moves such events never creates the context's storage (whose async hooks every promise pays).
     this.handler = (payload, meta) =>
-      runWithRequestContext({ headers: meta.headers }, () => handler(payload, meta));
+      hasHeaders(meta.headers) || requestContext() !== undefined
+        ? runWithRequestContext({ headers: meta.headers }, () => handler(payload, meta))
+        : handler(payload, meta);
     this.maxAttempts = settings.maxAttempts;
     this.backoff = settings.backoff;
     this.onHandlerError = settings.onHandlerError;
@@ -310,4 +314,10 @@ export class GroupConsumer {
       idle();
     }
   }
+}
+
+/** True when `headers` has at least one header. */
+function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return true;
+  return false;
 }
