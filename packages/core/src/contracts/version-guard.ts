@@ -12,7 +12,7 @@
  * A call that succeeds passes, whatever the versions: compatible changes keep working, and a call the
  * rules would flag but that happens to fit both versions is not failed. The guard is transport-neutral:
  * a transport's client makes one {@link ReplicaContracts} per replica and hands it the fingerprint of
- * each answer.
+ * each answer (`http`: the header of every answer; `tcp`: a CONTRACTS frame once per connection).
  */
 import { z } from 'zod';
 import type { AnyContract } from '../contract.js';
@@ -131,10 +131,13 @@ export class ReplicaContracts {
 
   /**
    * True when an answer for `service` names a fingerprint other than this process's: the one check on
-   * every answer. An answer without one (a server that does not send it) is taken as it is.
+   * every answer. An answer without one (a server that does not send it), or for a service this process
+   * has no contract of, is taken as it is.
    */
   differs(service: string, fingerprint: unknown): boolean {
-    return fingerprint !== undefined && fingerprint !== this.guard.fingerprintOf(service);
+    if (fingerprint === undefined) return false;
+    const own = this.guard.fingerprintOf(service);
+    return own !== undefined && fingerprint !== own;
   }
 
   /**

@@ -19,9 +19,12 @@ export interface ServedService {
 export function createDispatcher(served: readonly ServedService[]): RpcDispatcher {
   const byService = new Map<string, ServedService>();
   const descriptions = new Map<string, ContractDescription>();
+  const fingerprints: Record<string, string> = Object.create(null);
   for (const entry of served) {
+    const description = describeContract(entry.contract);
     byService.set(entry.contract.name, entry);
-    descriptions.set(entry.contract.name, describeContract(entry.contract));
+    descriptions.set(entry.contract.name, description);
+    fingerprints[entry.contract.name] = description.fingerprint;
   }
   const lookup = (service: string, method: string): Invocation | undefined => {
     const entry = byService.get(service);
@@ -31,6 +34,7 @@ export function createDispatcher(served: readonly ServedService[]): RpcDispatche
   return {
     has: (service, method) => lookup(service, method) !== undefined,
     describe: (service) => descriptions.get(service),
+    fingerprints: () => fingerprints,
     dispatch(service: string, method: string, input: unknown, context: CallContext) {
       const handler = lookup(service, method);
       if (handler === undefined) return Promise.reject(unknownMethodError(service, method));

@@ -54,6 +54,8 @@ export interface RpcDispatcher {
    * the description to callers that ask, so callers of another version can tell what differs.
    */
   describe?(service: string): ContractDescription | undefined;
+  /** The fingerprint of each hosted service's contract, by service (what `describe` names). */
+  fingerprints?(): Readonly<Record<string, string>>;
 }
 
 /** A request the server answered with an error without dispatching it. */

@@ -121,6 +121,22 @@ class RawTcp {
     );
   }
 
+  /** Sends a DESCRIBE frame for `service` (the description of its contract). */
+  describe(id: number, service: string, credential?: string) {
+    this.write(
+      encodeCall({
+        type: FrameType.DESCRIBE,
+        id,
+        timeoutMs: 5_000,
+        service,
+        method: '',
+        headers: undefined,
+        credential,
+        body: '',
+      }),
+    );
+  }
+
   /** The answer to call `id`, once it came: its type and decoded body. */
   async answer(id: number): Promise<{ type: number; status?: number; body: any }> {
     await waitFor(() => this.frames.some((f) => f.id === id), {
@@ -367,6 +383,58 @@ describe('tcp RPC server: limits', () => {
     raw.call(2, 'echo', '2');
     await raw.answer(2);
     expect(raw.frames.filter((f) => f.id === 1)).toEqual([]);
+  });
+});
+
+describe('tcp RPC server: contract versions', () => {
+  const description = { name: 'svc', version: 2, fingerprint: '0123456789abcdef', methods: {} };
+  const described: RpcDispatcher = {
+    ...dispatcher,
+    describe: (service) => (service === 'svc' ? description : undefined),
+    fingerprints: () => ({ svc: description.fingerprint }),
+  };
+  const authenticate = (credential: string | undefined) => {
+    if (credential !== 'good') throw new UnauthenticatedError('no valid credential');
+    return { caller: 'front' };
+  };
+
+  it('names the served fingerprints once, after the first authenticated call and before its answer', async () => {
+    const { port } = await serve({ dispatcher: described, authenticate });
+    const raw = await opened(port);
+    raw.call(1, 'echo', '{"n":1}', { credential: 'bad' });
+    expect(await raw.answer(1)).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    raw.call(2, 'echo', '{"n":2}', { credential: 'good' });
+    raw.call(3, 'nope', '{}', { credential: 'good' });
+    expect(await raw.answer(2)).toEqual({ type: FrameType.RESULT, body: { n: 2 } });
+    expect(await raw.answer(3)).toMatchObject({ status: 404, body: { code: 'RPC_UNKNOWN_METHOD' } });
+    const types = raw.frames.map((frame) => frame.type);
+    expect(types.filter((type) => type === FrameType.CONTRACTS)).toHaveLength(1);
+    const announced = types.indexOf(FrameType.CONTRACTS);
+    expect(announced).toBeGreaterThan(types.indexOf(FrameType.ERROR));
+    expect(announced).toBeLessThan(types.indexOf(FrameType.RESULT));
+    expect(jsonCodec.decode(raw.frames[announced]!.body!.toString())).toEqual({
+      svc: description.fingerprint,
+    });
+  });
+
+  it('describes a hosted contract only to an authenticated caller, and names no other service', async () => {
+    const { port } = await serve({ dispatcher: described, authenticate });
+    const raw = await opened(port);
+    raw.describe(1, 'svc');
+    raw.describe(2, 'svc', 'forged');
+    raw.describe(3, 'svc', 'good');
+    raw.describe(4, 'orders', 'good');
+    raw.describe(5, '__proto__', 'good');
+    expect(await raw.answer(1)).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    expect(await raw.answer(2)).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    expect(await raw.answer(3)).toEqual({ type: FrameType.RESULT, body: description });
+    for (const id of [4, 5]) {
+      const refused = await raw.answer(id);
+      expect(refused).toMatchObject({ status: 404, body: { code: 'RPC_UNKNOWN_METHOD' } });
+      expect(JSON.stringify(refused.body)).not.toMatch(/orders|__proto__/);
+    }
+    expect(raw.closed).toBe(false);
+    expect(seen.calls).toBe(0);
   });
 });
 

@@ -3,7 +3,8 @@
  * servers of v2. Compatible changes pass silently (one log line per replica says so); a call that fails
  * because of an incompatible change fails with `CONTRACT_MISMATCH` naming both versions and the
  * difference, not with the validation error or missing method the server answered; and a replica set
- * with mixed versions keeps serving while it is rolled.
+ * with mixed versions keeps serving while it is rolled. Each runs on both RPC transports: `http` names the
+ * served fingerprint in a header of every answer, `tcp` in a frame once per connection.
  */
 import {
   type BlueprintApp,
@@ -21,6 +22,7 @@ import {
   ProductsV2Compatible,
   ProductsV2Incompatible,
   SKEW_SECRET,
+  type SkewTransport,
   type SkewVersion,
   skewApps,
   skewTopology,
@@ -43,11 +45,13 @@ function guardLines(logs: string[]): SkewLine[] {
   return logs.map((line) => JSON.parse(line)).filter((line) => line.component === 'contracts');
 }
 
+const TRANSPORTS: readonly SkewTransport[] = ['http', 'tcp'];
+
 /** The v1 caller of the topology, in this process, with its log lines. */
-async function startCaller(base: number, replicas = 1) {
+async function startCaller(base: number, replicas = 1, transport: SkewTransport = 'http') {
   const logs: string[] = [];
   const caller = await createApp(skewApps.v1, {
-    topology: skewTopology(base, replicas),
+    topology: skewTopology(base, replicas, transport),
     process: 'caller',
     logDestination: { write: (line) => logs.push(line) },
   });
@@ -57,9 +61,15 @@ async function startCaller(base: number, replicas = 1) {
 }
 
 /** A replica of `catalogue` serving `version`, in this process. */
-async function startReplica(version: SkewVersion, base: number, replicas = 1, replica = 0) {
+async function startReplica(
+  version: SkewVersion,
+  base: number,
+  replicas = 1,
+  replica = 0,
+  transport: SkewTransport = 'http',
+) {
   const app = await createApp(skewApps[version], {
-    topology: skewTopology(base, replicas),
+    topology: skewTopology(base, replicas, transport),
     process: 'catalogue',
     replica,
     logDestination: { write: () => undefined },
@@ -70,10 +80,11 @@ async function startReplica(version: SkewVersion, base: number, replicas = 1, re
 }
 
 /** A replica of `catalogue` serving `version` in a process of its own. */
-async function spawnReplica(version: SkewVersion, base: number): Promise<string> {
+async function spawnReplica(version: SkewVersion, base: number, transport: SkewTransport): Promise<string> {
   const child = spawnTsx(new URL('./fixtures/version-skew-server.ts', import.meta.url), {
     VERSION: version,
     BASE_PORT: String(base),
+    TRANSPORT: transport,
   });
   children.push(child);
   return (JSON.parse(await child.firstLine) as { url: string }).url;
@@ -88,11 +99,11 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('the call was expected to fail');
 }
 
-describe('contract version skew between two processes', () => {
+describe.each(TRANSPORTS)('contract version skew between two processes (%s)', (transport) => {
   it('lets a compatible change pass, and logs the difference once per replica', async () => {
     const base = await getFreePortRange(1);
-    const url = await spawnReplica('compatible', base);
-    const { products, logs } = await startCaller(base);
+    const url = await spawnReplica('compatible', base, transport);
+    const { products, logs } = await startCaller(base, 1, transport);
 
     // The v2 server answers a `name` v1 callers do not know: their output schema leaves it out.
     expect(await products.get({ id: 'p1' })).toEqual({ id: 'p1', priceCents: 1200 });
@@ -110,8 +121,8 @@ describe('contract version skew between two processes', () => {
 
   it('fails a call that depends on an incompatible change with CONTRACT_MISMATCH naming both versions and the difference', async () => {
     const base = await getFreePortRange(1);
-    const url = await spawnReplica('incompatible', base);
-    const { products, logs } = await startCaller(base);
+    const url = await spawnReplica('incompatible', base, transport);
+    const { products, logs } = await startCaller(base, 1, transport);
 
     // A required input field the v1 caller does not send: the server refused the input.
     const get = await rejection(products.get({ id: 'p1' }));
@@ -151,9 +162,19 @@ describe('contract version skew between two processes', () => {
       'incompatible (get input.tenant: the server requires it, the caller does not send it; reserve: the server has no such method; count output: the server returns string, the other side takes integer)',
     );
   });
+
+  it('keeps the error of a call that fails for a reason the versions do not explain', async () => {
+    const base = await getFreePortRange(1);
+    await startReplica('compatible', base, 1, 0, transport);
+    const { products } = await startCaller(base, 1, transport);
+    // The caller sends what neither version accepts: the server's refusal is the answer.
+    const bad = await rejection(products.get({ id: 42 as unknown as string }));
+    expect(isBlueprintError(bad) && bad.code).toBe('VALIDATION_FAILED');
+    expect((bad as { details: { where: string } }).details.where).toBe('input');
+  });
 });
 
-describe('contract version skew, in one process on real ports', () => {
+describe('contract version skew on the http wire (tcp: tcp-server.test.ts)', () => {
   it('sends each answer with the served fingerprint and nothing more while the versions match', async () => {
     const base = await getFreePortRange(1);
     const server = await startReplica('v1', base);
@@ -208,23 +229,16 @@ describe('contract version skew, in one process on real ports', () => {
       expect(body.error.message).not.toContain('orders');
     }
   });
-
-  it('keeps the error of a call that fails for a reason the versions do not explain', async () => {
-    const base = await getFreePortRange(1);
-    await startReplica('compatible', base);
-    const { products } = await startCaller(base);
-    // The caller sends what neither version accepts: the server's refusal is the answer.
-    const bad = await rejection(products.get({ id: 42 as unknown as string }));
-    expect(isBlueprintError(bad) && bad.code).toBe('VALIDATION_FAILED');
-    expect((bad as { details: { where: string } }).details.where).toBe('input');
-  });
 });
 
-describe('a replica set with mixed versions during a rolling update', () => {
+describe.each(TRANSPORTS)('a replica set with mixed versions during a rolling update (%s)', (transport) => {
   it('fails no call while every replica moves to a compatible version', async () => {
     const base = await getFreePortRange(2);
-    const replicas = [await startReplica('v1', base, 2, 0), await startReplica('v1', base, 2, 1)];
-    const { products, logs } = await startCaller(base, 2);
+    const replicas = [
+      await startReplica('v1', base, 2, 0, transport),
+      await startReplica('v1', base, 2, 1, transport),
+    ];
+    const { products, logs } = await startCaller(base, 2, transport);
 
     const failures: unknown[] = [];
     let calls = 0;
@@ -241,7 +255,7 @@ describe('a replica set with mixed versions during a rolling update', () => {
         const before = calls;
         await waitFor(() => calls > before + 50, { message: 'calls to flow before the next replica rolls' });
         await replicas[index]!.stop();
-        replicas[index] = await startReplica('compatible', base, 2, index);
+        replicas[index] = await startReplica('compatible', base, 2, index, transport);
         const url = replicas[index]!.rpcUrl;
         await waitFor(() => guardLines(logs).some((line) => line.url === url), {
           timeout: 10_000,
@@ -263,9 +277,9 @@ describe('a replica set with mixed versions during a rolling update', () => {
 
   it('fails only the calls an incompatible replica cannot serve, each with CONTRACT_MISMATCH naming that replica', async () => {
     const base = await getFreePortRange(2);
-    const old = await startReplica('v1', base, 2, 0);
-    const updated = await startReplica('incompatible', base, 2, 1);
-    const { products, logs } = await startCaller(base, 2);
+    const old = await startReplica('v1', base, 2, 0, transport);
+    const updated = await startReplica('incompatible', base, 2, 1, transport);
+    const { products, logs } = await startCaller(base, 2, transport);
 
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, () => products.reserve({ id: 'p1', quantity: 1 })),

@@ -6,6 +6,7 @@
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
 import { type Codec, jsonCodec } from '../../codec.js';
 import type { CallContext } from '../../contract.js';
+import type { ContractVersionGuard } from '../../contracts/version-guard.js';
 import {
   AbortedError,
   type CodedErrorClass,
@@ -40,6 +41,13 @@ export interface TcpRpcClientOptions {
    * CAs), and the client certificate and key presented for mutual TLS (default: none).
    */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string } | undefined;
+  /**
+   * The calling process's guard against contract version skew (see `contracts/version-guard.ts`): answers
+   * for a service the server serves with another fingerprint are checked by it. Default: no check.
+   */
+  readonly versions?: ContractVersionGuard | undefined;
+  /** The name of the remote process, for the guard's credentials and messages. Default: the url. */
+  readonly process?: string | undefined;
 }
 
 /** The host and port of a `tcp://` or `tcps://` address, and whether it means TLS. */
@@ -89,6 +97,18 @@ export function createTcpRpcClient(options: TcpRpcClientOptions): RpcClient {
       const slot = slots.indexOf(connection);
       if (slot !== -1) slots[slot] = undefined;
     },
+    contracts: options.versions?.forReplica(options.process ?? url, url, (service, credential) =>
+      pick().call({
+        service,
+        method: '',
+        body: '',
+        timeoutMs: defaultTimeout,
+        headers: undefined,
+        credential,
+        signal: undefined,
+        describe: true,
+      }),
+    ),
   };
 
   const sweep = () => {

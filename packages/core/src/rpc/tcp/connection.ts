@@ -7,6 +7,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Codec } from '../../codec.js';
+import type { ReplicaContracts } from '../../contracts/version-guard.js';
 import {
   AbortedError,
   type BlueprintError,
@@ -36,6 +37,11 @@ export interface ConnectionConfig {
   readonly errorsFor: (service: string) => readonly CodedErrorClass[];
   /** Told when the connection can take no new call (closed, or the server is going away). */
   readonly onRetired: (connection: ClientConnection) => void;
+  /**
+   * The caller's guard against contract version skew for this replica: answers for a service whose
+   * fingerprint (from the server's CONTRACTS frame) differs from the caller's go through it. Undefined: no check.
+   */
+  readonly contracts?: ReplicaContracts | undefined;
 }
 
 /** What a call puts on the wire. */
@@ -47,6 +53,8 @@ export interface OutgoingCall {
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly credential: string | undefined;
   readonly signal: AbortSignal | undefined;
+  /** True for a DESCRIBE frame (the description of `service`'s contract) instead of a call. */
+  readonly describe?: boolean;
 }
 
 /** A call sent (or waiting in the backlog) and not answered yet. */
@@ -63,6 +71,8 @@ class PendingCall {
     readonly signal: AbortSignal | undefined,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
+    /** False for a DESCRIBE: its answer is not a call's, so the version guard leaves it alone. */
+    readonly guarded: boolean,
   ) {}
 
   /** Clears its timer and abort listener. */
@@ -101,6 +111,11 @@ export class ClientConnection {
   private refusal: string | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closedPromise: Promise<void>;
+  /**
+   * The services whose served fingerprint differs from the caller's, from the server's CONTRACTS frame;
+   * undefined while every one matches (or the server named none), so a matching answer costs one check.
+   */
+  private skewed: Map<string, string> | undefined;
   /** Resolves once the socket has closed. */
   get closed(): Promise<void> {
     return this.closedPromise;
@@ -171,6 +186,7 @@ export class ClientConnection {
     let frame: Buffer;
     try {
       frame = encodeCall({
+        ...(outgoing.describe === true ? { type: FrameType.DESCRIBE } : {}),
         id,
         timeoutMs: Math.min(Math.ceil(outgoing.timeoutMs), MAX_TIMEOUT_MS),
         service: outgoing.service,
@@ -194,6 +210,7 @@ export class ClientConnection {
         outgoing.signal,
         resolve,
         reject,
+        outgoing.describe !== true,
       );
       this.calls.set(id, call);
       // setTimeout fires at once for a delay over 2^31 - 1 ms (about 24 days): such a call gets no timer.
@@ -297,6 +314,13 @@ export class ClientConnection {
       this.calls.delete(id);
       call.settle();
       this.ended();
+      if (this.skewed !== undefined && call.guarded) {
+        const fingerprint = this.skewed.get(call.service);
+        if (fingerprint !== undefined) {
+          this.settleSkewed(call, frame, fingerprint);
+          return;
+        }
+      }
       try {
         if (type === FrameType.RESULT) {
           if (frame.body === undefined) throw this.tooLarge(call, frame.bodyBytes);
@@ -307,11 +331,53 @@ export class ClientConnection {
       }
       return;
     }
+    if (type === FrameType.CONTRACTS) {
+      this.onContracts(frame);
+      return;
+    }
     if (type === FrameType.PONG) {
       this.pings.get(id)?.(frame.head[0] === 1);
       return;
     }
     if (type === FrameType.GOAWAY) this.retire();
+  }
+
+  /** An answer from a server of another version of the call's contract: the guard decides what it means. */
+  private settleSkewed(call: PendingCall, frame: DecodedFrame, fingerprint: string): void {
+    const contracts = this.config.contracts!;
+    const { service, method } = call;
+    let settled: Promise<unknown>;
+    try {
+      if (frame.type === FrameType.RESULT) {
+        if (frame.body === undefined) throw this.tooLarge(call, frame.bodyBytes);
+        const value = frame.body.length === 0 ? undefined : this.config.codec.decode(frame.body.toString());
+        settled = contracts.result(service, method, fingerprint, value);
+      } else settled = contracts.failure(service, method, fingerprint, this.errorOf(call, frame));
+    } catch (error) {
+      call.reject(error);
+      return;
+    }
+    settled.then(call.resolve, call.reject);
+  }
+
+  /** Reads the server's fingerprints: the services served with another version of their contract. */
+  private onContracts(frame: DecodedFrame): void {
+    const contracts = this.config.contracts;
+    if (contracts === undefined || frame.body === undefined) return;
+    let served: unknown;
+    try {
+      served = this.config.codec.decode(frame.body.toString());
+    } catch {
+      return;
+    }
+    if (typeof served !== 'object' || served === null || Array.isArray(served)) return;
+    const skewed = new Map<string, string>();
+    for (const [service, fingerprint] of Object.entries(served)) {
+      if (typeof fingerprint === 'string' && contracts.differs(service, fingerprint)) {
+        skewed.set(service, fingerprint);
+      }
+    }
+    this.skewed = skewed.size === 0 ? undefined : skewed;
   }
 
   /** The server closes the connection and says why (too many connections, a broken frame, draining). */

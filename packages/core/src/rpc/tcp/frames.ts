@@ -13,6 +13,11 @@
  * RESULT    body: the result, encoded by the codec (empty for `undefined`)
  * ERROR     head: u16 status; body: `{ code, message, details? }`, encoded by the codec
  * GOAWAY    the server is shutting down: no new calls on this connection (the ones sent are answered)
+ * CONTRACTS body: `{ service: fingerprint }` of the services served, encoded by the codec; sent once per
+ *           connection, before the answer to its first authenticated call (so before every answer that
+ *           depends on it): a caller of another version of a contract tells it from this alone
+ * DESCRIBE  head as CALL's, with an empty method: asks for the description of a service's contract,
+ *           authenticated like a call; RESULT answers it, or ERROR
  * ```
  *
  * The length prefix lets a server refuse a frame whose body is over its limit from the first 11 bytes,
@@ -35,6 +40,8 @@ export const FrameType = {
   RESULT: 5,
   ERROR: 6,
   GOAWAY: 7,
+  CONTRACTS: 8,
+  DESCRIBE: 9,
 } as const;
 
 /** A frame type's value. */
@@ -59,6 +66,8 @@ export interface CallHead {
 
 /** What a caller puts in a CALL frame. */
 export interface CallFrame {
+  /** CALL, or DESCRIBE. Default: CALL. */
+  readonly type?: typeof FrameType.CALL | typeof FrameType.DESCRIBE;
   readonly id: number;
   readonly timeoutMs: number;
   readonly service: string;
@@ -92,12 +101,21 @@ export function encodePong(id: number, draining: boolean): Buffer {
   return frame;
 }
 
-/** A RESULT frame. */
-export function encodeResult(id: number, body: string): Buffer {
+function encodeBodyOnly(type: FrameTypeValue, id: number, body: string): Buffer {
   const frame = Buffer.allocUnsafe(PREFIX_BYTES + Buffer.byteLength(body));
-  writePrefix(frame, FrameType.RESULT, id, 0);
+  writePrefix(frame, type, id, 0);
   frame.write(body, PREFIX_BYTES);
   return frame;
+}
+
+/** A RESULT frame. */
+export function encodeResult(id: number, body: string): Buffer {
+  return encodeBodyOnly(FrameType.RESULT, id, body);
+}
+
+/** A CONTRACTS frame: `body` is the encoded `{ service: fingerprint }`. */
+export function encodeContracts(body: string): Buffer {
+  return encodeBodyOnly(FrameType.CONTRACTS, 0, body);
 }
 
 /** An ERROR frame. */
@@ -133,7 +151,7 @@ export function encodeCall(call: CallFrame): Buffer {
   if (call.credential !== undefined) head += 3 + Buffer.byteLength(call.credential);
   if (head > 0xffff) throw new RangeError('the headers of a call are at most 64 KiB');
   const frame = Buffer.allocUnsafe(PREFIX_BYTES + head + Buffer.byteLength(call.body));
-  writePrefix(frame, FrameType.CALL, call.id, head);
+  writePrefix(frame, call.type ?? FrameType.CALL, call.id, head);
   let at = PREFIX_BYTES;
   frame.writeUInt32BE(call.timeoutMs, at);
   at += 4;

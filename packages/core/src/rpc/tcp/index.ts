@@ -101,6 +101,8 @@ export const tcpRpc = defineDriver({
           connectTimeout: options.connectTimeout,
           errorsFor: target.errorsFor,
           tls: clientTls,
+          versions: target.versions,
+          process: target.process,
         }),
       listen: (listenOptions) =>
         startTcpRpcServer({

@@ -16,6 +16,7 @@ import {
   RemoteUnavailableError,
   RpcBadRequestError,
   RpcPayloadTooLargeError,
+  RpcUnknownMethodError,
   serializeError,
 } from '../../errors.js';
 import { listen } from '../../internal/operator-http.js';
@@ -28,6 +29,7 @@ import {
   type CallHead,
   type DecodedFrame,
   decodeCallHead,
+  encodeContracts,
   encodeControl,
   encodeError,
   encodePong,
@@ -69,6 +71,7 @@ export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<R
     inFlight: 0,
     onIdle: undefined,
     connections,
+    contracts: contractsFrame(options),
   };
   const onSocket = (socket: Socket) => {
     if (connections.size >= limits.maxConnections || shared.draining) {
@@ -150,6 +153,15 @@ interface Shared {
   /** Told when the last connection closed, while the server drains. */
   onIdle: (() => void) | undefined;
   readonly connections: Set<ServerConnection>;
+  /** The CONTRACTS frame every connection gets once; undefined when the dispatcher names no fingerprints. */
+  readonly contracts: Buffer | undefined;
+}
+
+/** The CONTRACTS frame of the hosted services, encoded once for every connection. */
+function contractsFrame(options: TcpRpcServerOptions): Buffer | undefined {
+  const fingerprints = options.dispatcher.fingerprints?.();
+  if (fingerprints === undefined) return undefined;
+  return encodeContracts((options.codec ?? jsonCodec).encode({ ...fingerprints }));
 }
 
 function limitsOf(options: Partial<TcpServerLimits>): TcpServerLimits {
@@ -228,6 +240,8 @@ class ServerConnection {
   private corked = false;
   private closed = false;
   private paused = false;
+  /** True once the CONTRACTS frame was sent (after the first authenticated call). */
+  private announced = false;
 
   constructor(
     private readonly socket: Socket,
@@ -322,6 +336,10 @@ class ServerConnection {
 
   /** Decides from a frame's head whether its body is read. */
   private admit(type: number, id: number, head: Buffer, bodyBytes: number): boolean {
+    if (type === FrameType.DESCRIBE) {
+      this.describe(id, head);
+      return false;
+    }
     if (type !== FrameType.CALL) return true;
     if (this.calls.has(id) || this.admitted.has(id)) {
       this.breakConnection(new RpcBadRequestError(`call id ${id} is already in flight on this connection`));
@@ -351,6 +369,7 @@ class ServerConnection {
         return false;
       }
     }
+    if (!this.announced) this.announce();
     if (!this.shared.options.dispatcher.has(service, method)) {
       this.refuse(id, call, unknownMethodError(service, method));
       return false;
@@ -375,6 +394,46 @@ class ServerConnection {
     }
     this.admitted.set(id, { head: call, caller });
     return true;
+  }
+
+  /**
+   * Sends the fingerprints of the served contracts, once, before any answer that depends on them: only to
+   * a caller that authenticated, so an anonymous connection learns nothing of what is hosted.
+   */
+  private announce(): void {
+    this.announced = true;
+    if (this.shared.contracts !== undefined) this.write(this.shared.contracts);
+  }
+
+  /** Answers a DESCRIBE frame: the description of a hosted service's contract, to an authenticated caller. */
+  private describe(id: number, head: Buffer): void {
+    const call = decodeCallHead(head);
+    if (call === undefined) {
+      this.refuse(id, undefined, new RpcBadRequestError('the describe frame has a malformed head'));
+      return;
+    }
+    const authenticate = this.shared.options.authenticate;
+    if (authenticate !== undefined) {
+      try {
+        authenticate(call.credential);
+      } catch (error) {
+        this.refuse(id, call, error);
+        return;
+      }
+    }
+    if (!this.announced) this.announce();
+    const description = this.shared.options.dispatcher.describe?.(call.service);
+    if (description === undefined) {
+      this.refuse(
+        id,
+        call,
+        new RpcUnknownMethodError(
+          'no service of that name is hosted here; describe a service this process hosts',
+        ),
+      );
+      return;
+    }
+    this.write(encodeResult(id, this.shared.codec.encode(description)));
   }
 
   private onFrame(frame: DecodedFrame): void {
