@@ -57,24 +57,24 @@ const cases = {
 progress('resilience: success path of wrap(retry, breaker, timeout) vs direct, opossum, cockatiel');
 const r = await compareAsync(cases, { timeMs: 1_500, rounds: 10 });
 const base = r[DIRECT]!;
-const added = (name: string) => r[name]!.p50Ns - base.p50Ns;
-const addedCell = (name: string) => formatNs(Math.max(0, added(name)));
+const added = (name: string) => formatNs(Math.max(0, r[name]!.p50Ns - base.p50Ns));
 const row = (name: string, options: { target?: string; met?: boolean } = {}) => ({
   ...resultRow(name, r[name]!, options),
-  'added (p50)': name === DIRECT ? '—' : addedCell(name),
+  'added (p50)': name === DIRECT ? '—' : added(name),
 });
 
-const wrapAdded = added('blueprint wrap(retry, breaker, timeout)');
+const OPOSSUM = 'opossum fire (default: 10 s timer per call)';
+const WRAP = 'blueprint wrap(retry, breaker, timeout)';
 printSection(
   section(
     'Resilience: policies on the success path',
     `What is measured: \`await policy.execute(work)\` where \`work\` is an async function returning a number, in interleaved rounds with \`await work()\` as the baseline. Every policy succeeds, so this is the cost a healthy dependency pays for its protection. Blueprint's wrap is \`wrap(retry({ maxAttempts: 3 }), circuitBreaker({ consecutiveFailures: 5 }), timeout('10s'))\` (with its default retry budget); cockatiel's is \`wrap(retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }), circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }), timeout(10_000, TimeoutStrategy.Cooperative))\`. "added" is the case's p50 minus the baseline's.`,
     formatTable([
       row(DIRECT),
-      row('opossum fire (default: 10 s timer per call)'),
+      row(OPOSSUM),
       row('opossum fire (timeout: false)'),
       row('cockatiel wrap(retry, breaker, timeout)'),
-      row('blueprint wrap(retry, breaker, timeout)', { target: '< 1 µs added', met: wrapAdded < 1_000 }),
+      row(WRAP, { target: '≤ opossum fire (breaker + timeout)', met: r[WRAP]!.ratio! <= r[OPOSSUM]!.ratio! }),
       row('blueprint wrap, work reads context.signal'),
       row('blueprint retry alone'),
       row('blueprint circuitBreaker alone'),
@@ -82,7 +82,7 @@ printSection(
     ]),
     [
       'Reference figures from the issue (Node 20, this kind of machine): opossum `fire` adds about 720 ns (a timer per call), cockatiel’s wrap with a timeout about 8.6 µs, a new `AbortController` about 1.8 µs.',
-      'Blueprint\'s breaker is opossum with its timeout off (`timeout: false`), no snapshot or bucket-rotation interval (a timer armed only while the breaker is in use flags the end of each bucket, so no clock read per call) and no percentile tracking; the timeout is done by Blueprint: one timer per policy serves every pending call, and an `AbortController` is made only when the work reads `context.signal` (the "reads context.signal" row shows that cost).',
+      `Verdict: the wrap's ratio (median of per-round ratios to the baseline) against opossum's with its timer: ${(r[WRAP]!.ratio! / r[OPOSSUM]!.ratio!).toFixed(2)}x. Blueprint's breaker keeps opossum's rules (a rolling window of buckets, a failure rate over a minimum volume, one half-open probe) without its per-call events, promise and clock reads (a timer armed only while the breaker is in use flags the end of each bucket); the timeout: one timer per policy serves every pending call, and an \`AbortController\` is made only when the work reads \`context.signal\` (the "reads context.signal" row shows that cost).`,
       `Calls measured: ${Object.values(r)
         .map((m) => m.calls)
         .reduce((a, b) => a + b, 0)

@@ -1,10 +1,9 @@
 /**
  * `circuitBreaker`: stops calling a dependency that keeps failing, fails fast while it is open, and
- * lets one probe through after a while to find out whether it is back. Built on opossum, which is
- * kept out of the public types.
+ * lets one probe through after a while to find out whether it is back. Opossum's state machine and
+ * counting rules (a rolling window of buckets, a failure rate over a minimum volume, one half-open
+ * probe), without its per-call events, promise and clock reads.
  */
-import { EventEmitter } from 'node:events';
-import OpossumCircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type {
   CircuitBreakerPolicy,
@@ -127,12 +126,8 @@ export type CircuitBreakerOptions = z.input<typeof circuitBreakerOptionsSchema>;
  * await wrap(breaker, timeout('2s')).execute(({ signal }) => charge(order, { signal }));
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
-  return new OpossumBreakerPolicy(options);
+  return new BreakerPolicyImpl(options);
 }
-
-type Action = (fn: PolicyTask<unknown>, context: PolicyContext | undefined) => Promise<unknown>;
-
-const runTask: Action = (fn, context) => Promise.resolve(fn(context ?? EMPTY_CONTEXT));
 
 function describeFailure(error: unknown, at: number): CircuitBreakerStats['lastFailure'] {
   const code = (error as { code?: unknown } | null | undefined)?.code;
@@ -140,13 +135,28 @@ function describeFailure(error: unknown, at: number): CircuitBreakerStats['lastF
   return { code: typeof code === 'string' ? code : undefined, message, at };
 }
 
-class OpossumBreakerPolicy implements CircuitBreakerPolicy {
+/** The counts of one bucket of the rolling window. */
+class Bucket {
+  fires = 0;
+  successes = 0;
+  failures = 0;
+  rejects = 0;
+
+  clear(): void {
+    this.fires = 0;
+    this.successes = 0;
+    this.failures = 0;
+    this.rejects = 0;
+  }
+}
+
+class BreakerPolicyImpl implements CircuitBreakerPolicy {
   readonly name: string;
-  private readonly breaker: OpossumCircuitBreaker<Parameters<Action>, unknown>;
   private readonly windowMs: number;
   private readonly bucketMs: number;
-  private readonly buckets: number;
-  private readonly rotation = new EventEmitter();
+  /** The rolling window: `window[head]` counts the current bucket. */
+  private readonly window: Bucket[];
+  private head = 0;
   private nextRotation: number;
   private rotationDue = false;
   private rotationTimer: NodeJS.Timeout | undefined;
@@ -155,8 +165,20 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
     this.rotationDue = true;
   };
   private readonly halfOpenAfter: number;
+  private readonly halfOpenTimerDone = () => {
+    this.halfOpenTimer = undefined;
+    this.probeAllowed = true;
+    this.transition('half-open');
+  };
+  private halfOpenTimer: NodeJS.Timeout | undefined;
   private readonly consecutiveLimit: number;
+  /** Opens above this failure percentage; 100 when the rate rule is off (no rate is above 100). */
+  private readonly threshold: number;
+  private readonly minimumCalls: number;
+  private readonly isFailure: (error: unknown) => boolean;
   private current: CircuitState = 'closed';
+  /** Half-open and no probe let through yet. */
+  private probeAllowed = false;
   private consecutive = 0;
   private openedAt: number | undefined;
   private lastError: unknown;
@@ -165,6 +187,14 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
   private rejectListeners: ((error: BrokenCircuitError) => void)[] = [];
   private unregister: (() => void) | undefined;
   private disposed = false;
+  private readonly onValue = (value: unknown) => {
+    this.succeeded();
+    return value;
+  };
+  private readonly onError = (error: unknown): never => {
+    this.failed(error);
+    throw error;
+  };
 
   constructor(input: CircuitBreakerOptions) {
     const options = parsePolicyOptions(
@@ -174,48 +204,33 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
     );
     this.name = options.name;
     this.consecutiveLimit = options.consecutiveFailures === false ? 0 : options.consecutiveFailures;
-    this.buckets = options.buckets;
     this.windowMs = options.window;
-    this.bucketMs = this.windowMs / this.buckets;
+    this.bucketMs = this.windowMs / options.buckets;
+    this.window = Array.from({ length: options.buckets }, () => new Bucket());
     this.halfOpenAfter = options.halfOpenAfter;
-    const { isFailure, failureRate } = options;
-    this.breaker = new OpossumCircuitBreaker<Parameters<Action>, unknown>(runTask, {
-      name: this.name,
-      timeout: false,
-      resetTimeout: this.halfOpenAfter,
-      errorThresholdPercentage: failureRate === false ? 100 : failureRate,
-      volumeThreshold: options.minimumCalls,
-      rollingCountTimeout: this.windowMs,
-      rollingCountBuckets: this.buckets,
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
-      rotateBucketController: this.rotation,
-      errorFilter: (error: unknown) => !isFailure(error),
-    });
+    this.threshold = options.failureRate === false ? 100 : options.failureRate;
+    this.minimumCalls = options.minimumCalls;
+    this.isFailure = options.isFailure;
     this.nextRotation = Date.now() + this.bucketMs;
-    const b = this.breaker;
-    b.on('open', () => this.transition('open'));
-    b.on('halfOpen', () => this.transition('half-open'));
-    b.on('close', () => this.transition('closed'));
-    b.on('success', () => {
-      this.consecutive = 0;
-    });
-    b.on('failure', (error: unknown) => {
-      if (this.rotationDue) this.rotate();
-      this.consecutive++;
-      this.lastError = error;
-      this.lastFailure = describeFailure(error, Date.now());
-      if (this.consecutiveLimit > 0 && this.consecutive >= this.consecutiveLimit && b.closed) b.open();
-    });
     this.unregister = options.registry?.register(this);
   }
 
   execute<T>(fn: PolicyTask<T>, context?: PolicyContext): Promise<T> {
     if (this.rotationDue) this.rotate();
     else if (this.rotationTimer === undefined && !this.disposed) this.armRotation(Date.now());
-    const b = this.breaker;
-    if (!b.closed && !b.pendingClose) return Promise.reject(this.rejection(Date.now()));
-    return b.fire(fn as PolicyTask<unknown>, context) as Promise<T>;
+    if (this.current !== 'closed' || this.disposed) {
+      if (!this.probeAllowed || this.disposed) return Promise.reject(this.rejection(Date.now()));
+      this.probeAllowed = false;
+    }
+    this.window[this.head]!.fires++;
+    let result: PromiseLike<T> | T;
+    try {
+      result = fn(context ?? EMPTY_CONTEXT);
+    } catch (error) {
+      this.failed(error);
+      return Promise.reject(error);
+    }
+    return Promise.resolve(result).then(this.onValue as (value: T) => T, this.onError);
   }
 
   get state(): CircuitState {
@@ -223,13 +238,19 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
   }
 
   get isOpen(): boolean {
-    return !this.breaker.closed && !this.breaker.pendingClose;
+    return this.disposed || (this.current !== 'closed' && !this.probeAllowed);
   }
 
   stats(): CircuitBreakerStats {
     if (this.rotationDue) this.rotate();
     const now = Date.now();
-    const counts = this.breaker.stats;
+    const counts = new Bucket();
+    for (const bucket of this.window) {
+      counts.fires += bucket.fires;
+      counts.successes += bucket.successes;
+      counts.failures += bucket.failures;
+      counts.rejects += bucket.rejects;
+    }
     return {
       name: this.name,
       state: this.current,
@@ -266,7 +287,60 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
     this.unregister = undefined;
     if (this.rotationTimer !== undefined) clearTimeout(this.rotationTimer);
     this.rotationTimer = undefined;
-    this.breaker.shutdown();
+    if (this.halfOpenTimer !== undefined) clearTimeout(this.halfOpenTimer);
+    this.halfOpenTimer = undefined;
+    this.probeAllowed = false;
+  }
+
+  /** A call ended well, or with an error that is not a failure (an answer of the dependency). */
+  private succeeded(): void {
+    if (this.disposed) return;
+    this.window[this.head]!.successes++;
+    this.consecutive = 0;
+    if (this.current === 'half-open') this.close();
+  }
+
+  private failed(error: unknown): void {
+    if (this.disposed) return;
+    if (!this.isFailure(error)) {
+      this.succeeded();
+      return;
+    }
+    if (this.rotationDue) this.rotate();
+    this.window[this.head]!.failures++;
+    this.consecutive++;
+    this.lastError = error;
+    this.lastFailure = describeFailure(error, Date.now());
+    if (this.current === 'half-open') {
+      this.open();
+      return;
+    }
+    if (this.consecutiveLimit > 0 && this.consecutive >= this.consecutiveLimit) {
+      this.open();
+      return;
+    }
+    let fires = 0;
+    let failures = 0;
+    for (const bucket of this.window) {
+      fires += bucket.fires;
+      failures += bucket.failures;
+    }
+    if (fires >= this.minimumCalls && (failures / fires) * 100 > this.threshold) this.open();
+  }
+
+  private open(): void {
+    if (this.current === 'open') return;
+    this.probeAllowed = false;
+    this.transition('open');
+    this.halfOpenTimer = setTimeout(this.halfOpenTimerDone, this.halfOpenAfter);
+    this.halfOpenTimer.unref();
+  }
+
+  private close(): void {
+    if (this.halfOpenTimer !== undefined) clearTimeout(this.halfOpenTimer);
+    this.halfOpenTimer = undefined;
+    this.probeAllowed = false;
+    this.transition('closed');
   }
 
   /**
@@ -279,7 +353,10 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
     const now = Date.now();
     if (now >= this.nextRotation) {
       const steps = Math.floor((now - this.nextRotation) / this.bucketMs) + 1;
-      for (let i = 0; i < Math.min(steps, this.buckets); i++) this.rotation.emit('rotate');
+      for (let i = 0; i < Math.min(steps, this.window.length); i++) {
+        this.head = (this.head + 1) % this.window.length;
+        this.window[this.head]!.clear();
+      }
       this.nextRotation += steps * this.bucketMs;
     }
     if (!this.disposed) this.armRotation(now);
@@ -308,7 +385,7 @@ class OpossumBreakerPolicy implements CircuitBreakerPolicy {
       details: { breaker: this.name, state, retryAfterMs: retryAfterMs ?? 0 },
       cause: this.lastError,
     });
-    if (!this.disposed) this.breaker.emit('reject', error);
+    if (!this.disposed) this.window[this.head]!.rejects++;
     for (const listener of this.rejectListeners) {
       try {
         listener(error);

@@ -150,21 +150,36 @@ class RetryPolicyImpl implements RetryPolicy {
           : budgetOf((budget ?? {}) as RetryBudgetOptions, `${subject}.budget`);
   }
 
-  async execute<T>(fn: PolicyTask<T>, context?: PolicyContext): Promise<T> {
+  execute<T>(fn: PolicyTask<T>, context?: PolicyContext): Promise<T> {
     this.budget?.recordCall();
-    let causes: unknown[] | undefined;
+    // The first attempt outside an async function: a call that succeeds at once pays one promise.
+    let first: PromiseLike<T> | T;
+    try {
+      first = fn(context === undefined ? FIRST_ATTEMPT : new AttemptContext(context, 1));
+    } catch (error) {
+      return this.retryAfter(error, fn, context);
+    }
+    return Promise.resolve(first).then(undefined, (error: unknown) => this.retryAfter(error, fn, context));
+  }
+
+  /** Retries after the first attempt failed with `error`. */
+  private async retryAfter<T>(
+    error: unknown,
+    fn: PolicyTask<T>,
+    context: PolicyContext | undefined,
+  ): Promise<T> {
+    const causes: unknown[] = [error];
+    let failure = error;
     for (let attempt = 1; ; attempt++) {
+      const delay = this.nextDelay(failure, attempt, context, causes);
+      if (delay === undefined) throw failure;
+      for (const listener of this.listeners) listener({ attempt, delay, error: failure });
+      await this.wait(delay, context);
       try {
-        return await fn(
-          context === undefined && attempt === 1 ? FIRST_ATTEMPT : new AttemptContext(context, attempt),
-        );
-      } catch (error) {
-        if (causes === undefined) causes = [error];
-        else causes.push(error);
-        const delay = this.nextDelay(error, attempt, context, causes);
-        if (delay === undefined) throw error;
-        for (const listener of this.listeners) listener({ attempt, delay, error });
-        await this.wait(delay, context);
+        return await fn(new AttemptContext(context, attempt + 1));
+      } catch (next) {
+        causes.push(next);
+        failure = next;
       }
     }
   }
