@@ -23,6 +23,7 @@ import {
   type SubscribeOptions,
 } from './handler.js';
 import { type EventsInstruments, eventsInstrumentsOf, type PublishInstruments } from './instruments.js';
+import { activeOutboxScope, type OutboxScope, stopAttached } from './internal/outbox-scope.js';
 import { buildEnvelope, type PublishManyOptions, type PublishOptions } from './publishing.js';
 import type { DeadLetterStore, EventTransport, GroupBinding } from './transport/event-transport.js';
 
@@ -239,6 +240,12 @@ class Bus implements EventBus {
   }
 
   publish<E extends AnyEvent>(event: E, payload: PayloadInput<E>, options?: PublishOptions): Promise<string> {
+    const scope = activeOutboxScope();
+    if (scope !== undefined && scope.bus === this) {
+      return this.toOutbox(scope, event, options?.headers, true, (headers) => [
+        buildEnvelope(event, payload, options?.id, options?.key, headers, Date.now()),
+      ]) as Promise<string>;
+    }
     if (this.state !== 'open') {
       return this.connect().then(() => this.publish(event, payload, options));
     }
@@ -274,6 +281,52 @@ class Bus implements EventBus {
       this.published++;
       return envelope.id;
     }, this.countFailure);
+  }
+
+  /**
+   * Writes the envelopes `build` makes to the outbox of `scope` (in its transaction) instead of the
+   * transport, with the same checks, headers and signature; the outbox's relay delivers them later.
+   */
+  private toOutbox(
+    scope: OutboxScope,
+    event: AnyEvent,
+    explicit: Readonly<Record<string, string>> | undefined,
+    single: boolean,
+    build: (headers: Readonly<Record<string, string>> | undefined) => LocalEnvelope[],
+  ): Promise<string | string[]> {
+    if (this.state === 'closed') return scope.fail(this.closedError());
+    if (this.declared !== undefined) this.checkDeclared(event.name);
+    let headers = outgoingHeaders(explicit);
+    const span =
+      this.instruments?.tracing === true
+        ? this.instruments.publish(event.name, this.transport).startSpan(headers)
+        : undefined;
+    if (span?.recording === true) headers = span.inject({ ...headers });
+    let written: void | Promise<void>;
+    let envelopes: LocalEnvelope[];
+    try {
+      envelopes = build(headers);
+      if (this.signer !== undefined) for (const envelope of envelopes) signEnvelope(envelope, this.signer);
+      written = scope.write(envelopes);
+    } catch (error) {
+      span?.end(error);
+      return scope.fail(error);
+    }
+    const ids = single ? envelopes[0]!.id : envelopes.map((e) => e.id);
+    if (written === undefined) {
+      span?.end();
+      return Promise.resolve(ids);
+    }
+    return written.then(
+      () => {
+        span?.end();
+        return ids;
+      },
+      (error: unknown) => {
+        span?.end(error);
+        throw error;
+      },
+    );
   }
 
   /** Reports an event published without a declaration, once per name. */
@@ -332,17 +385,29 @@ class Bus implements EventBus {
     );
   }
 
-  async publishMany<E extends AnyEvent>(
+  publishMany<E extends AnyEvent>(
     event: E,
     payloads: readonly PayloadInput<E>[],
     options: PublishManyOptions = {},
   ): Promise<string[]> {
-    if (this.state !== 'open') await this.connect();
-    if (options.ids !== undefined && options.ids.length !== payloads.length) {
-      throw new EventsPublishInvalidError(
-        `publishMany got ${payloads.length} payloads but ${options.ids.length} ids; give one id per payload`,
+    const scope = activeOutboxScope();
+    if (scope === undefined || scope.bus !== this) return this.publishManyNow(event, payloads, options);
+    const now = Date.now();
+    return this.toOutbox(scope, event, options.headers, false, (headers) => {
+      checkIds(payloads, options.ids);
+      return payloads.map((payload, index) =>
+        buildEnvelope(event, payload, options.ids?.[index], options.key, headers, now, index),
       );
-    }
+    }) as Promise<string[]>;
+  }
+
+  private async publishManyNow<E extends AnyEvent>(
+    event: E,
+    payloads: readonly PayloadInput<E>[],
+    options: PublishManyOptions,
+  ): Promise<string[]> {
+    if (this.state !== 'open') await this.connect();
+    checkIds(payloads, options.ids);
     if (payloads.length === 0) return [];
     if (this.declared !== undefined) this.checkDeclared(event.name);
     const instruments = this.instruments?.publish(event.name, this.transport);
@@ -456,6 +521,7 @@ class Bus implements EventBus {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       try {
+        await stopAttached(this);
         await this.drain();
       } finally {
         this.state = 'closed';
@@ -501,6 +567,15 @@ export function createEventBus(options: EventBusOptions): EventBus {
     );
   }
   return new Bus(options);
+}
+
+/** Throws `EVENTS_PUBLISH_INVALID` unless `publishMany` got one id per payload (or none). */
+function checkIds(payloads: readonly unknown[], ids: readonly string[] | undefined): void {
+  if (ids !== undefined && ids.length !== payloads.length) {
+    throw new EventsPublishInvalidError(
+      `publishMany got ${payloads.length} payloads but ${ids.length} ids; give one id per payload`,
+    );
+  }
 }
 
 /**
