@@ -57,10 +57,12 @@ export {
   type MemcachedHandle,
   type MemcachedServerOptions,
   type NatsServerOptions,
+  type PostgresServerOptions,
   type RedisServerOptions,
   type ServerHandle,
   startMemcached,
   startNats,
+  startPostgres,
   startRedis,
   stopAllServers,
 } from './servers.js';

@@ -1,5 +1,5 @@
 /**
- * Private `redis-server`, `nats-server` and `memcached` processes for integration and fault tests
+ * Private `redis-server`, `nats-server`, `memcached` and PostgreSQL processes for integration and fault tests
  * (`proxies.ts` runs nginx and haproxy on the same machinery).
  *
  * Each server listens on a free loopback port and keeps its data in its own temp directory
@@ -10,12 +10,12 @@
  * SIGINT/SIGTERM/SIGHUP handlers SIGKILL the rest; and a tiny detached watchdog (`sh`) kills a server whose
  * parent died without running any handler (a SIGKILLed vitest worker, for example).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 /** Loopback address every harness server binds to. */
 export const LOOPBACK = '127.0.0.1';
@@ -115,8 +115,8 @@ export interface ServerSpec {
   /** URL scheme (`redis`) and temp dir prefix (`blueprint-redis-*`). */
   readonly scheme: string;
   args(port: number, dir: string): string[];
-  /** Whether the server on `port` answers and is process `pid`, not a server of a parallel worker. */
-  isReady(port: number, pid: number): Promise<boolean>;
+  /** Whether the server on `port` (data in `dir`) answers and is process `pid`, not a server of a parallel worker. */
+  isReady(port: number, pid: number, dir: string): Promise<boolean>;
   /** The handle's `url`. Default `<scheme>://127.0.0.1:<port>`. */
   url?(port: number): string;
   /**
@@ -260,6 +260,136 @@ export function startMemcached(options: MemcachedServerOptions = {}): Promise<Me
   return launch(spec, options.port, undefined);
 }
 
+/** Options of {@link startPostgres}. */
+export interface PostgresServerOptions {
+  /** Port to listen on. Default: a free port. */
+  port?: number;
+  /** Directory of the cluster (made by `initdb` when empty), kept on `stop()` when given. Default: a fresh temp dir. */
+  dir?: string;
+  /** Extra `postgres` arguments, e.g. `['-c', 'log_statement=all']`. */
+  args?: readonly string[];
+}
+
+/**
+ * Starts a private PostgreSQL server (a cluster made by `initdb` in a temp dir, user `postgres`, trust
+ * authentication on the loopback address) on a free port, and waits until its `postmaster.pid` says
+ * `ready`. The binaries come from PATH or `/usr/lib/postgresql/<version>/bin` (Debian's `postgresql`
+ * package). PostgreSQL refuses to run as root: as root the server and `initdb` run as the `postgres`
+ * user (through `setpriv`, which execs, so the handle's pid is the server's). Killing it kills its
+ * backends too; `restart()` recovers the cluster from its WAL.
+ *
+ * @example
+ * const postgres = await startPostgres();
+ * const pool = new pg.Pool({ connectionString: postgres.url }); // postgres://postgres@127.0.0.1:<port>/postgres
+ */
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<ServerHandle> {
+  const bin = postgresBinDir();
+  const asUser = postgresUser();
+  const run = (binary: string, args: readonly string[]) =>
+    asUser === undefined
+      ? { command: join(bin, binary), args: [...args] }
+      : {
+          command: findBinary({ binary: 'setpriv', aptPackage: 'util-linux', brewFormula: 'util-linux' }),
+          args: [
+            `--reuid=${asUser.uid}`,
+            `--regid=${asUser.gid}`,
+            '--clear-groups',
+            join(bin, binary),
+            ...args,
+          ],
+        };
+  const server = run('postgres', []);
+  const spec: ServerSpec = {
+    binary: server.command,
+    aptPackage: 'postgresql',
+    brewFormula: 'postgresql',
+    scheme: 'postgres',
+    processGroup: true,
+    stopSignal: 'SIGINT',
+    readyTimeoutMs: 30_000,
+    url: (port) => `postgres://postgres@${LOOPBACK}:${port}/postgres`,
+    async prepare(_port, dir) {
+      if (asUser !== undefined) await chown(dir, asUser.uid, asUser.gid);
+      const data = join(dir, 'data');
+      try {
+        accessSync(join(data, 'PG_VERSION'));
+        return;
+      } catch {
+        // A fresh directory: make the cluster.
+      }
+      const initdb = run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+      await new Promise<void>((resolve, reject) => {
+        execFile(initdb.command, initdb.args, (error, _stdout, stderr) =>
+          error === null ? resolve() : reject(new Error(`initdb failed: ${stderr || error.message}`)),
+        );
+      });
+    },
+    args: (port, dir) => [
+      ...server.args,
+      '-D',
+      join(dir, 'data'),
+      '-p',
+      String(port),
+      '-h',
+      LOOPBACK,
+      '-k',
+      dir,
+      '-c',
+      'max_connections=40',
+      '-c',
+      'shared_buffers=16MB',
+      ...(options.args ?? []),
+    ],
+    isReady: async (port, pid, dir) => {
+      const lines = await readFile(join(dir, 'data', 'postmaster.pid'), 'utf8').then(
+        (text) => text.split('\n'),
+        () => [],
+      );
+      return Number(lines[0]) === pid && lines[7]?.trim() === 'ready' && (await acceptsConnections(port));
+    },
+  };
+  return launch(spec, options.port, options.dir);
+}
+
+/** Where the PostgreSQL binaries are: PATH, else the newest `/usr/lib/postgresql/<version>/bin`. */
+function postgresBinDir(): string {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  try {
+    const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+    dirs.push(...versions.map((version) => join('/usr/lib/postgresql', version, 'bin')));
+  } catch {
+    // No Debian layout.
+  }
+  for (const dir of dirs) {
+    try {
+      accessSync(join(dir, 'initdb'), constants.X_OK);
+      accessSync(join(dir, 'postgres'), constants.X_OK);
+      return dir;
+    } catch {
+      // Not here.
+    }
+  }
+  throw new Error(
+    'initdb and postgres were not found on PATH or in /usr/lib/postgresql/<version>/bin. ' +
+      'Integration tests need a real server: install it with `apt-get install postgresql` ' +
+      '(`brew install postgresql` on macOS).',
+  );
+}
+
+/** As root, the `postgres` user's ids (the server refuses to run as root); otherwise nothing. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  } catch {
+    throw new Error(
+      'PostgreSQL refuses to run as root and there is no "postgres" user: install `apt-get install postgresql` (it makes one) or run the tests as another user',
+    );
+  }
+}
+
 /** SIGKILLs every server still running in this process and removes their temp dirs, synchronously. */
 export function killAllServersSync(): void {
   for (const server of live) server.killSync();
@@ -374,7 +504,7 @@ class ManagedServer implements LaunchedServer {
           { cause: spawnError },
         );
       }
-      if (await this.spec.isReady(this.port, this.pid)) return;
+      if (await this.spec.isReady(this.port, this.pid, this.dir)) return;
       await sleep(POLL_INTERVAL_MS);
     }
     this.abandon();
@@ -512,6 +642,7 @@ export async function launch(
 export function findBinary(spec: Pick<ServerSpec, 'binary' | 'aptPackage' | 'brewFormula'>): string {
   const cached = binaries.get(spec.binary);
   if (cached !== undefined) return cached;
+  if (isAbsolute(spec.binary)) return spec.binary;
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...FALLBACK_BIN_DIRS];
   for (const dir of dirs) {
     const candidate = join(dir, spec.binary);
