@@ -16,6 +16,7 @@ import {
   createStoreFromTopology,
   DEFAULT_CACHE_TOPOLOGY,
 } from './config.js';
+import { cacheDashboardSection } from './dashboard-section.js';
 import { storeErrorCounter } from './instruments.js';
 import { cacheLink } from './link.js';
 import type { AnyCacheStoreDriver } from './transport/driver.js';
@@ -77,6 +78,7 @@ export function cachePlugin(options: CachePluginOptions = {}): Plugin<CacheTopol
       context.addLink(cacheLink(cache, { telemetry: context.telemetry }));
       context.onStart(() => cache.connect());
       context.onStop(() => cache.close());
+      context.addDashboardSection('cache', cacheDashboardSection(cache, store.type, context.telemetry));
       if (store.health !== undefined) {
         context.addHealthCheck(store.healthCheckName ?? `${store.type}:cache`, () => cache.health(), {
           kind: 'dependency',

@@ -32,6 +32,7 @@ import {
   handlerDefaultsFromConfig,
   transportFromConfig,
 } from './config.js';
+import { eventsDashboardSection } from './dashboard-section.js';
 import { type BusErrorContext, createEventBus, type EventBus, type EventBusOptions } from './event-bus.js';
 import type { EventHandler } from './handler.js';
 import { eventHandlersOf, type HandlerDeclaration } from './on-event.js';
@@ -114,7 +115,10 @@ async function setupEvents(
   });
   ctx.container.register(EventsTokens.Bus, { useValue: bus });
   ctx.addHealthCheck('events', () => bus.health(), { kind: 'dependency' });
-  if (usesEventsAtStart(ctx, handlers)) ctx.onStart(() => bus.connect());
+  if (usesEventsAtStart(ctx, handlers)) {
+    ctx.onStart(() => bus.connect());
+    ctx.addDashboardSection('events', eventsDashboardSection(bus, transport));
+  }
   ctx.onReady(async () => {
     for (const { contract, instance } of ctx.hostedServices()) {
       for (const { method, events, options: handlerOptions } of handlers.get(contract.name) ?? []) {

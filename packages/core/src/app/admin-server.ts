@@ -2,12 +2,15 @@
  * The admin listener of a process (`admin.port`): the operator routes `GET /metrics`,
  * `GET /health/live` and `GET /health/ready`, apart from the ports that serve calls and the public API.
  * It binds `127.0.0.1` unless the topology says otherwise; with `admin.token`, details need
- * `authorization: Bearer <token>`.
+ * `authorization: Bearer <token>`. It also serves what the dashboard reads of this process:
+ * `GET /dashboard/process`, `GET /dashboard/spans?after=SEQ`, `GET /dashboard/sections/NAME` and
+ * `POST /dashboard/sections/NAME/ACTION` (always behind the token when there is one).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { serializeError } from '../errors.js';
-import { answerOperatorRoute, listen } from '../internal/operator-http.js';
+import { NotFoundError, serializeError, UnauthenticatedError, ValidationError } from '../errors.js';
+import { answerOperatorRoute, listen, readJsonBody } from '../internal/operator-http.js';
+import type { SpanRecorder } from '../observability/span-recorder.js';
 import {
   applyServerLimits,
   DEFAULT_SERVER_LIMITS,
@@ -15,6 +18,7 @@ import {
   serverOptions,
 } from '../rpc/http/limits.js';
 import type { Secret } from '../topology/secret.js';
+import type { DashboardSections } from './dashboard-sections.js';
 import type { ReadinessReport } from './health.js';
 
 /**
@@ -36,7 +40,31 @@ export interface AdminServerOptions {
   readonly readiness: () => Promise<ReadinessReport>;
   /** The token details need. Default: none (the listener is reachable from trusted hosts only). */
   readonly token?: Secret | undefined;
+  /** What the dashboard routes serve; none of them without it. */
+  readonly dashboard?: AdminDashboard | undefined;
+  /**
+   * Answers other requests the listener should serve (the dashboard's page and API under `/dashboard/`
+   * with `admin.dashboard`), once authorized; returns false for a request it does not know.
+   */
+  readonly extra?: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
 }
+
+/** What the admin listener tells the dashboard about its process. */
+export interface AdminDashboard {
+  /** App name. */
+  readonly app: string;
+  /** Process name. */
+  readonly process: string;
+  /** Replica index. */
+  readonly replica: number;
+  /** The sections plugins added. */
+  readonly sections: DashboardSections;
+  /** The recent spans, when an in-memory tracer records them. */
+  readonly spans: SpanRecorder | undefined;
+}
+
+/** Largest body of a dashboard action: 16 KiB. */
+export const MAX_ACTION_BODY = 16 * 1024;
 
 /** A running admin listener. */
 export interface AdminServer {
@@ -81,9 +109,25 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       ? {}
       : { authorized: (request: IncomingMessage) => bearerMatches(request, token) }),
   };
+  const authorized = routes.authorized ?? (() => true);
   const server = createServer(serverOptions(ADMIN_LIMITS), (request, response) => {
-    request.resume();
+    if (request.method !== 'POST') request.resume();
     if (answerOperatorRoute(request, response, routes)) return;
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (path.startsWith('/dashboard')) {
+      if (!authorized(request)) {
+        request.resume();
+        fail(
+          response,
+          new UnauthenticatedError('the dashboard needs the admin token: authorization: Bearer <token>'),
+        );
+        return;
+      }
+      if (options.dashboard !== undefined && answerDashboardRoute(request, response, options.dashboard, fail))
+        return;
+      if (options.extra?.(request, response) === true) return;
+    }
+    request.resume();
     send(
       response,
       404,
@@ -91,7 +135,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       JSON.stringify({
         error: {
           code: 'NOT_FOUND',
-          message: 'no such route; the admin listener answers GET /metrics, /health/live and /health/ready',
+          message:
+            'no such route; the admin listener answers GET /metrics, /health/live, /health/ready and /dashboard/*',
         },
       }),
     );
@@ -109,4 +154,104 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       return closing;
     },
   };
+}
+
+const JSON_TYPE = 'application/json';
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  send(response, status, JSON_TYPE, JSON.stringify(value));
+}
+
+const SECTION_ROUTE = /^\/dashboard\/sections\/([a-z][a-z0-9-]{0,31})(?:\/([A-Za-z][A-Za-z0-9-]{0,31}))?$/;
+
+/** Answers the dashboard routes of one process; false for any other request. */
+function answerDashboardRoute(
+  request: IncomingMessage,
+  response: ServerResponse,
+  dashboard: AdminDashboard,
+  fail: (response: ServerResponse, error: unknown) => void,
+): boolean {
+  const url = new URL(request.url ?? '/', 'http://admin');
+  const { pathname } = url;
+  if (request.method === 'GET' && pathname === '/dashboard/process') {
+    sendJson(response, 200, {
+      app: dashboard.app,
+      process: dashboard.process,
+      replica: dashboard.replica,
+      pid: process.pid,
+      spans: dashboard.spans !== undefined,
+      sections: dashboard.sections.names(),
+    });
+    return true;
+  }
+  if (request.method === 'GET' && pathname === '/dashboard/spans') {
+    const { spans } = dashboard;
+    if (spans === undefined) {
+      fail(
+        response,
+        new NotFoundError(
+          'this process records no spans: run it under blueprint dev, or set "admin": { "dashboard": true }, without an OpenTelemetry SDK of your own',
+        ),
+      );
+      return true;
+    }
+    const after = url.searchParams.get('after') ?? '0';
+    if (!/^\d{1,15}$/.test(after)) {
+      fail(response, new ValidationError('after must be a span sequence number, e.g. ?after=120'));
+      return true;
+    }
+    const list = spans.since(Number(after));
+    sendJson(response, 200, {
+      process: dashboard.process,
+      replica: dashboard.replica,
+      pid: process.pid,
+      spans: list,
+    });
+    return true;
+  }
+  const match = SECTION_ROUTE.exec(pathname);
+  if (match === null) return false;
+  const [, name, action] = match as unknown as [string, string, string | undefined];
+  const section = dashboard.sections.get(name);
+  if (section === undefined) {
+    request.resume();
+    fail(
+      response,
+      new NotFoundError(
+        `no dashboard section "${name}" in process "${dashboard.process}"; it has: ${dashboard.sections.names().join(', ') || 'none'}`,
+        { details: { section: name } },
+      ),
+    );
+    return true;
+  }
+  if (action === undefined) {
+    if (request.method !== 'GET') return false;
+    Promise.resolve()
+      .then(() => section.read())
+      .then(
+        (data) => sendJson(response, 200, data ?? null),
+        (error: unknown) => fail(response, error),
+      );
+    return true;
+  }
+  if (request.method !== 'POST') return false;
+  const run = section.actions?.[action];
+  if (run === undefined || !Object.hasOwn(section.actions ?? {}, action)) {
+    request.resume();
+    fail(
+      response,
+      new NotFoundError(
+        `dashboard section "${name}" has no action "${action}"; it has: ${Object.keys(section.actions ?? {}).join(', ') || 'none'}`,
+        { details: { section: name, action } },
+      ),
+    );
+    return true;
+  }
+  readJsonBody(request, MAX_ACTION_BODY)
+    .then((input) => run(input))
+    .then(
+      (result) => sendJson(response, 200, result ?? { ok: true }),
+      (error: unknown) => fail(response, error),
+    );
+  return true;
 }

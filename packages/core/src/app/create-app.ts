@@ -10,8 +10,10 @@ import { type Link, orderLinks } from '../chain/link.js';
 import { createCallObservers } from '../chain/observability-link.js';
 import type { AnyContract, ClientOf } from '../contract.js';
 import { processVersionGuard } from '../contracts/process-guard.js';
+import { adminDashboardRoutes } from '../dashboard/admin-dashboard.js';
 import type { LogDestination } from '../observability/logger.js';
 import { refusalRecorder } from '../observability/refusals.js';
+import type { SpanRecorder } from '../observability/span-recorder.js';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.js';
 import { createDispatcher } from '../rpc/dispatcher.js';
 import { readTlsMaterial } from '../rpc/http/tls.js';
@@ -21,6 +23,7 @@ import type { Topology } from '../topology.js';
 import { driverFor, driverOptions } from '../transport/drivers.js';
 import { checkDeclaredDependencies } from './app-checks.js';
 import { coreLinks } from './core-links.js';
+import { createDashboardSections } from './dashboard-sections.js';
 import { createHealthRegistry, type ReadinessReport } from './health.js';
 import { HostedServices } from './hosted-services.js';
 import { Instances } from './instances.js';
@@ -63,6 +66,11 @@ export interface CreateAppOptions {
    * `{ write: (line) => lines.push(JSON.parse(line)) }`. Default: standard output.
    */
   readonly logDestination?: LogDestination;
+  /**
+   * The recent spans the admin listener serves at `GET /dashboard/spans` for the dashboard (`blueprint dev`
+   * installs an in-memory tracer and passes its recorder). Default: none (the route answers 404).
+   */
+  readonly spans?: SpanRecorder | undefined;
 }
 
 /** One running (or runnable) process of an app. */
@@ -134,6 +142,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     () => state() === 'started',
     topology.readiness?.dependencies === 'required',
   );
+  const dashboard = createDashboardSections();
   const container = createProcessContainer({ app, topology, process: processInfo, telemetry, health });
   const hooks = new LifecycleHooks();
   const transport = await createTransport(app, topology, placement.process);
@@ -169,6 +178,7 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     container,
     telemetry,
     health,
+    dashboard,
     hooks,
     links,
     hosted,
@@ -197,6 +207,12 @@ export async function createApp(app: AppDefinition, options: CreateAppOptions): 
     replica: options.replica,
     dispatcher,
     onRefused: refusalRecorder(telemetry, observers, dispatcher),
+    dashboard: {
+      app: app.name,
+      sections: dashboard,
+      spans: options.spans,
+      page: topology.admin?.dashboard === true ? adminDashboardRoutes(app, topology) : undefined,
+    },
   });
   const parts: ProcessParts = {
     app,

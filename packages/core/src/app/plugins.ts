@@ -5,6 +5,7 @@ import type { Link } from '../chain/link.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
 import type { ProcessTopology, Topology } from '../topology.js';
+import type { DashboardSections } from './dashboard-sections.js';
 import type { HealthRegistry } from './health.js';
 import type { HostedServices } from './hosted-services.js';
 import type { LifecycleHooks } from './lifecycle.js';
@@ -17,6 +18,7 @@ export interface PluginHost {
   readonly container: DependencyContainer;
   readonly telemetry: Telemetry;
   readonly health: HealthRegistry;
+  readonly dashboard: DashboardSections;
   readonly hooks: LifecycleHooks;
   readonly links: Link[];
   readonly hosted: HostedServices;
@@ -34,6 +36,7 @@ export async function setupPlugins(host: PluginHost): Promise<void> {
       telemetry: host.telemetry,
       addLink: (link) => host.links.push(link),
       addHealthCheck: (name, check, options) => host.health.add(name, check, options),
+      addDashboardSection: (name, section) => host.dashboard.add(name, section),
       onStart: (hook) => host.hooks.start.push(hook),
       onReady: (hook) => host.hooks.ready.push(hook),
       onDrain: (hook) => host.hooks.drain.push(hook),

@@ -3,6 +3,7 @@
  * listener (`admin.port`).
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callAuthenticator } from '../auth/service-auth.js';
 import { TopologyError } from '../errors.js';
 import type { Telemetry } from '../observability/telemetry.js';
@@ -15,7 +16,7 @@ import type {
 } from '../rpc/types.js';
 import { replicaAddresses } from '../topology/process-schema.js';
 import type { Topology } from '../topology.js';
-import { type AdminServer, startAdminServer } from './admin-server.js';
+import { type AdminDashboard, type AdminServer, startAdminServer } from './admin-server.js';
 import type { ReadinessReport } from './health.js';
 import type { HostedServices } from './hosted-services.js';
 import { isCallable, type Placement } from './placement.js';
@@ -34,6 +35,13 @@ export interface ServerSources {
   readonly onRefused: (refusal: RefusedRpcRequest) => void;
   /** Which replica of its process this one is (0-based), choosing its address among the replicas'. */
   readonly replica?: number | undefined;
+  /** What the admin listener serves the dashboard: this process's sections and recent spans. */
+  readonly dashboard?:
+    | (Omit<AdminDashboard, 'process' | 'replica'> & {
+        /** The dashboard's page and API (`admin.dashboard`), served under `/dashboard/`. */
+        readonly page: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
+      })
+    | undefined;
 }
 
 /** The listeners of a process, started by `start()` and closed by `stop()`. */
@@ -86,6 +94,18 @@ export class Servers {
       metrics: this.metrics,
       readiness,
       token: admin?.token,
+      ...(this.sources.dashboard === undefined
+        ? {}
+        : {
+            dashboard: {
+              app: this.sources.dashboard.app,
+              sections: this.sources.dashboard.sections,
+              spans: this.sources.dashboard.spans,
+              process: placement.process,
+              replica: this.sources.replica ?? 0,
+            },
+            extra: this.sources.dashboard.page,
+          }),
     });
   }
 

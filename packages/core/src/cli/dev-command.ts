@@ -1,17 +1,22 @@
 /**
  * `blueprint dev`: runs every process of a topology as a child (`blueprint start --process NAME`)
  * with prefixed logs, and stops them all together. The children are the units of the deployment plan,
- * the same plan `blueprint export` renders for containers.
+ * the same plan `blueprint export` renders for containers. It serves the dashboard on `127.0.0.1` (its
+ * own port, printed when every process is ready) unless `--no-dashboard`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { AppDefinition } from '../app.js';
+import { createCollector, type DashboardTarget } from '../dashboard/collector.js';
+import { type DashboardServer, startDashboardServer } from '../dashboard/server.js';
 import { BLUEPRINT_COMMAND, planDeployment, type UnitPlan } from '../deploy/plan.js';
+import type { Topology } from '../topology.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { createLinePrefixer, formatPrefix, shouldColor } from './log-prefixer.js';
 import { prettyLogLine } from './pretty-log.js';
 import { formatError } from './report-error.js';
 import { standInSecrets } from './stand-in-secrets.js';
-import { DEV_CHILD_ENV, type ReadyMessage, STOP_MARGIN_MS } from './start-command.js';
+import { DASHBOARD_ENV, DEV_CHILD_ENV, type ReadyMessage, STOP_MARGIN_MS } from './start-command.js';
 import { ExitCode } from './usage.js';
 
 /** Options of {@link devCommand}. */
@@ -22,7 +27,17 @@ export interface DevCommandOptions {
   readonly verbose?: boolean;
   /** True when a TypeScript loader is already registered. Default: false. */
   readonly typescriptRegistered?: boolean;
+  /** Serve the dashboard (`--no-dashboard` turns it off). Default: true. */
+  readonly dashboard?: boolean;
+  /**
+   * The dashboard's port on `127.0.0.1` (`--dashboard-port`); 0 picks a free one. Default:
+   * {@link DEFAULT_DASHBOARD_PORT}, or a free port when that one is taken.
+   */
+  readonly dashboardPort?: number | undefined;
 }
+
+/** The dashboard's port when `--dashboard-port` is not given (a free one is picked when it is taken). */
+export const DEFAULT_DASHBOARD_PORT = 9400;
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/blueprint.js', import.meta.url));
 
@@ -43,20 +58,79 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
   let units: UnitPlan[];
   let shutdownTimeout: number;
   let env: Record<string, string | undefined>;
+  let app: AppDefinition;
+  let topology: Topology;
+  let processOfUnit: Map<string, { process: string; replica: number }>;
   try {
     const raw = readRawTopology(options.topology);
     file = raw.file;
     env = { ...process.env, ...standInSecrets(raw.raw, process.env) };
-    const { app } = await loadApp(raw, { env, typescriptRegistered: options.typescriptRegistered ?? false });
-    const topology = validateRawTopology(raw, app, env);
+    ({ app } = await loadApp(raw, { env, typescriptRegistered: options.typescriptRegistered ?? false }));
+    topology = validateRawTopology(raw, app, env);
     const plan = planDeployment({ app, topology, raw: raw.raw, topologyFile: file });
     units = plan.processes.flatMap((process) => process.units);
+    processOfUnit = new Map(
+      plan.processes.flatMap((process) =>
+        process.units.map((unit) => [unit.name, { process: process.name, replica: unit.replica ?? 0 }]),
+      ),
+    );
     shutdownTimeout = plan.drain.drainDelay + plan.drain.shutdownTimeout;
   } catch (error) {
     process.stderr.write(`[dev] ${formatError(error, verbose)}\n`);
     return ExitCode.Failure;
   }
-  return supervise(file, units, shutdownTimeout, verbose, env);
+  const targets = new Map<string, DashboardTarget>();
+  let dashboard: DashboardServer | undefined;
+  if (options.dashboard ?? true) {
+    const collector = createCollector({
+      app,
+      topology,
+      targets: () => [...targets.values()],
+      token: topology.admin?.token,
+    });
+    try {
+      dashboard = await startDashboard(collector, options.dashboardPort);
+    } catch (error) {
+      process.stderr.write(`[dev] cannot serve the dashboard: ${formatError(error, verbose)}\n`);
+      return ExitCode.Failure;
+    }
+    env = { ...env, [DASHBOARD_ENV]: '1' };
+  }
+  const onReady = (unit: string, message: ReadyMessage) => {
+    const where = processOfUnit.get(unit);
+    if (where !== undefined && message.adminUrl !== undefined) {
+      targets.set(unit, { ...where, adminUrl: message.adminUrl });
+    }
+  };
+  try {
+    return await supervise(file, units, shutdownTimeout, verbose, env, {
+      onReady,
+      dashboardUrl: dashboard?.url,
+    });
+  } finally {
+    await dashboard?.close();
+  }
+}
+
+/** Starts the dashboard on `port`, or on the default port (a free one when it is taken). */
+async function startDashboard(
+  collector: ReturnType<typeof createCollector>,
+  port: number | undefined,
+): Promise<DashboardServer> {
+  if (port !== undefined) return startDashboardServer({ collector, port });
+  try {
+    return await startDashboardServer({ collector, port: DEFAULT_DASHBOARD_PORT });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startDashboardServer({ collector, port: 0 });
+  }
+}
+
+interface SupervisionHooks {
+  /** A unit reported ready. */
+  readonly onReady: (unit: string, message: ReadyMessage) => void;
+  /** Printed in the ready line. */
+  readonly dashboardUrl: string | undefined;
 }
 
 /** The arguments of the launcher for a unit's command (`blueprint start ...`). */
@@ -72,6 +146,7 @@ function supervise(
   shutdownTimeout: number,
   verbose: boolean,
   env: Readonly<Record<string, string | undefined>>,
+  hooks: SupervisionHooks,
 ): Promise<number> {
   const names = units.map((unit) => unit.name);
   const color = shouldColor(process.stdout, process.env);
@@ -159,8 +234,10 @@ function supervise(
       proc.on('message', (message: Partial<ReadyMessage>) => {
         if (message?.type !== 'blueprint:ready') return;
         child.ready = true;
+        hooks.onReady(name, message as ReadyMessage);
         if (children.length === names.length && children.every((c) => c.ready)) {
-          say(`all ${names.length} processes ready`);
+          const dashboard = hooks.dashboardUrl === undefined ? '' : `; dashboard ${hooks.dashboardUrl}`;
+          say(`all ${names.length} processes ready${dashboard}`);
         }
       });
       proc.on('error', (error) => {

@@ -30,7 +30,7 @@ function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
       topology: { type: 'string', short: 't' },
       ...(command === 'start'
         ? { process: { type: 'string', short: 'p' }, replica: { type: 'string', short: 'r' } }
-        : {}),
+        : { 'no-dashboard': { type: 'boolean' }, 'dashboard-port': { type: 'string' } }),
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -42,6 +42,8 @@ function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
     replica?: string;
     verbose?: boolean;
     help?: boolean;
+    'no-dashboard'?: boolean;
+    'dashboard-port'?: string;
   };
   // In a container image the topology and the process come from the environment (exec form has no shell).
   const fromEnv = command === 'start' ? process.env : {};
@@ -103,6 +105,17 @@ function parseExport(args: readonly string[]) {
     verbose: values.verbose ?? false,
     help,
   };
+}
+
+function dashboardPortOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(
+      `--dashboard-port must be a port from 0 to 65535 (0 picks a free one), got "${text}"`,
+    );
+  }
+  return port;
 }
 
 function replicaOf(text: string | undefined): number | undefined {
@@ -223,10 +236,15 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     const topology = values.topology!;
     const verbose = values.verbose ?? false;
     if (command === 'dev') {
+      if (values['no-dashboard'] === true && values['dashboard-port'] !== undefined) {
+        throw new UsageError('--dashboard-port and --no-dashboard contradict each other; give one');
+      }
       return await devCommand({
         topology,
         verbose,
         typescriptRegistered: options.typescriptRegistered ?? false,
+        dashboard: values['no-dashboard'] !== true,
+        dashboardPort: dashboardPortOf(values['dashboard-port']),
       });
     }
     const replica = replicaOf(values.replica ?? process.env.BLUEPRINT_REPLICA);

@@ -3,6 +3,7 @@
  * SIGTERM / SIGINT.
  */
 import { type BlueprintApp, createApp } from '../app/create-app.js';
+import { installSpanRecorder, type SpanRecorder } from '../observability/span-recorder.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { ExitCode } from './usage.js';
@@ -29,11 +30,19 @@ export const STOP_MARGIN_MS = 3_000;
 /** Env variable set by `blueprint dev` on its children: stop when the dev process goes away. */
 export const DEV_CHILD_ENV = 'BLUEPRINT_DEV_CHILD';
 
+/**
+ * Env variable set by `blueprint dev` on its children when it serves the dashboard: each child keeps its
+ * recent spans in memory (when no OpenTelemetry SDK is registered) for the dashboard to read.
+ */
+export const DASHBOARD_ENV = 'BLUEPRINT_DASHBOARD';
+
 /** Message a `blueprint start` child sends to `blueprint dev` over IPC once ready. */
 export interface ReadyMessage {
   readonly type: 'blueprint:ready';
   readonly process: string;
   readonly rpcUrl: string | undefined;
+  /** Its admin listener, which the dashboard reads. */
+  readonly adminUrl?: string | undefined;
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -53,8 +62,14 @@ export async function startCommand(options: StartCommandOptions): Promise<number
   try {
     const topology = readRawTopology(options.topology);
     const loaded = await loadApp(topology, { typescriptRegistered: options.typescriptRegistered ?? false });
+    const validated = validateRawTopology(topology, loaded.app);
+    const spans = recordSpans(
+      validated.admin?.dashboard === true,
+      options.process ?? Object.keys(validated.processes)[0] ?? 'app',
+    );
     app = await createApp(loaded.app, {
-      topology: validateRawTopology(topology, loaded.app),
+      topology: validated,
+      ...(spans === undefined ? {} : { spans }),
       ...(options.process === undefined ? {} : { process: options.process }),
       ...(options.replica === undefined ? {} : { replica: options.replica }),
     });
@@ -63,6 +78,15 @@ export async function startCommand(options: StartCommandOptions): Promise<number
     return ExitCode.Failure;
   }
   return run(app, verbose);
+}
+
+/**
+ * Installs the in-memory tracer for the dashboard, under `blueprint dev` or with `admin.dashboard`, when no
+ * OpenTelemetry SDK was registered (an app's own SDK keeps its spans).
+ */
+function recordSpans(dashboardEnabled: boolean, processName: string): SpanRecorder | undefined {
+  if (!dashboardEnabled && process.env[DASHBOARD_ENV] !== '1') return undefined;
+  return installSpanRecorder(processName);
 }
 
 function run(app: BlueprintApp, verbose: boolean): Promise<number> {
@@ -141,7 +165,12 @@ function run(app: BlueprintApp, verbose: boolean): Promise<number> {
           `blueprint: ready process=${name} app=${app.name} services=${services.join(',') || '-'} rpc=${rpcLabel(app)} pid=${process.pid} startup=${Math.round(process.uptime() * 1000)}ms`,
         );
         if (process.send && process.connected) {
-          const message: ReadyMessage = { type: 'blueprint:ready', process: name, rpcUrl: app.rpcUrl };
+          const message: ReadyMessage = {
+            type: 'blueprint:ready',
+            process: name,
+            rpcUrl: app.rpcUrl,
+            adminUrl: app.adminUrl,
+          };
           process.send(message);
         }
         if (stopRequested) void stop();

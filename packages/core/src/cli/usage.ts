@@ -17,7 +17,7 @@ export const HELP_TEXT = `blueprint: run a Blueprint app as its topology places 
 
 Usage:
   blueprint start --topology FILE [--process NAME] [--replica N] [--verbose]
-  blueprint dev --topology FILE [--verbose]
+  blueprint dev --topology FILE [--dashboard-port PORT | --no-dashboard] [--verbose]
   blueprint graph --topology FILE [--format text|mermaid] [--metrics URL ...] [--sample DURATION]
   blueprint export dockerfile|compose|kubernetes --topology FILE --out DIR [--force] [--hpa]
   blueprint --help | --version
@@ -32,6 +32,8 @@ Commands:
           with prefixed, colored logs. A secret the "auth" section reads from an unset
           environment variable is generated for the run. Ctrl-C or SIGTERM stops them all; exits non-zero when
           one of them dies. JSON log lines of the children are printed readably.
+          Serves the dashboard (architecture, traces, events, cache) on 127.0.0.1,
+          port 9400 or a free one when it is taken; the URL is in the ready line.
   graph   Print the services, the process hosting each, and the calls and events between
           them, as text or as a Mermaid flowchart (--format mermaid). With --metrics and
           the /metrics URLs of running processes, calls are annotated with the counts of
@@ -57,6 +59,8 @@ Options:
   -p, --process NAME    The process to run (start only).
   -r, --replica N       Which replica of the process this is, from 0 (start only; default 0, or
                         BLUEPRINT_REPLICA): it listens at that replica's address.
+      --dashboard-port PORT  dev: the dashboard's port on 127.0.0.1 (0 picks a free one).
+      --no-dashboard    dev: serve no dashboard.
   -o, --out DIR         export: the folder to write to (created when missing).
       --force           export: replace files that differ from the export.
       --hpa             export kubernetes: add a HorizontalPodAutoscaler per process.

@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { ReadinessReport } from '../app/health.js';
-import { UnauthenticatedError } from '../errors.js';
+import { parseJsonSafely } from '../codec.js';
+import { UnauthenticatedError, ValidationError } from '../errors.js';
 
 /**
  * Listens on `port` (0 picks a free one) and `host`, and resolves to the server's URL with `scheme`
@@ -95,4 +96,40 @@ export function answerOperatorRoute(
     default:
       return false;
   }
+}
+
+/**
+ * Reads a JSON body of at most `maxBytes`: a larger one rejects with `VALIDATION_FAILED` (the rest is
+ * drained), malformed or unsafe JSON with `CODEC_INVALID`; an empty body reads as `{}`.
+ */
+export function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        refused = true;
+        reject(
+          new ValidationError(`the request body is over ${maxBytes} bytes; send a smaller one`, {
+            details: { maxBytes },
+          }),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (refused) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text.trim() === '' ? {} : parseJsonSafely(text));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    request.on('error', reject);
+  });
 }

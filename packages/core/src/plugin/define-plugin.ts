@@ -14,6 +14,7 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { z } from 'zod';
+import type { DashboardSection } from '../app/dashboard-sections.js';
 import type { HealthCheck, HealthCheckOptions } from '../app/health.js';
 import type { Link } from '../chain/link.js';
 import type { AnyContract } from '../contract.js';
@@ -68,6 +69,12 @@ export interface PluginContext<Config = unknown> {
    * take the process out of rotation unless the topology says `"readiness": { "dependencies": "required" }`.
    */
   addHealthCheck(name: string, check: HealthCheck, options?: HealthCheckOptions): void;
+  /**
+   * Adds a section to the development dashboard, served by the admin listener at
+   * `GET /dashboard/sections/NAME` (its `read()`) and `POST /dashboard/sections/NAME/ACTION` (its
+   * actions), behind the admin token. The events plugin adds `events`, the cache plugin `cache`.
+   */
+  addDashboardSection(name: string, section: DashboardSection): void;
   /** Runs after connections may be opened, before services are created. */
   onStart(hook: LifecycleHook): void;
   /** Runs once the process accepts calls. */

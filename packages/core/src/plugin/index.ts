@@ -2,6 +2,7 @@
  * @blueprint/core/plugin — what a plugin author needs: the plugin seam, links of the call chain,
  * decorator metadata, telemetry, and the schemas that make every option read the same way.
  */
+export type { DashboardSection } from '../app/dashboard-sections.js';
 export type { HealthCheckOptions, HealthRegistry } from '../app/health.js';
 export { checkTopologyAgainstApp } from '../app/placement.js';
 export { resolveTopology, topologyOptionsOf } from '../app/topology-source.js';
@@ -58,6 +59,7 @@ export {
   type MetricOptions,
   type Metrics,
 } from '../observability/metrics.js';
+export { histogramQuantileMs } from '../observability/quantile.js';
 export {
   HistogramTally,
   type TallyHistogramOptions,
