@@ -12,13 +12,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort, waitFor } from '../harness/index.js';
-import { exec, npmEnv, type PackedWorkspace, packWorkspace, repositoryRoot } from '../pack/pack-workspace.js';
+import {
+  exec,
+  npmEnv,
+  type PackedWorkspace,
+  packWorkspace,
+  repositoryRoot,
+  rootManifest,
+} from '../pack/pack-workspace.js';
 import { node24BinDir } from './node24.js';
 import { runScript } from './run-app.js';
 
 const TEMPLATES = ['minimal', 'shop'] as const;
 type TemplateName = (typeof TEMPLATES)[number];
-const BLUEPRINT_PACKAGES = ['@blueprint/cache', '@blueprint/core', '@blueprint/events'];
+const BLUEPRINT_PACKAGES = ['@blueprint/cache', '@blueprint/core', '@blueprint/events', '@blueprint/http'];
 const BIOME = path.join(repositoryRoot, 'node_modules', '.bin', 'biome');
 
 /**
@@ -86,6 +93,9 @@ const TRY_IT: Record<TemplateName, (base: string) => Promise<void>> = {
       status: 404,
       body: { error: { code: 'NOT_FOUND' } },
     });
+    const openapi = await json(`${base}/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(Object.keys(openapi.body.paths)).toEqual(['/users', '/users/{id}', '/users/{userId}/emails']);
   },
   async shop(base) {
     const catalog = await json(`${base}/products`);
@@ -96,6 +106,10 @@ const TRY_IT: Record<TemplateName, (base: string) => Promise<void>> = {
     await waitFor(async () => (await json(`${base}/orders/${order.body.id}`)).body.status === 'paid', {
       timeout: 10_000,
       message: 'the order to be paid',
+    });
+    expect(await json(`${base}/orders/${order.body.id}/payment`)).toMatchObject({
+      status: 200,
+      body: { orderId: order.body.id, status: 'succeeded' },
     });
   },
 };
@@ -173,6 +187,8 @@ describe('npm create @blueprint/app', () => {
       for (const name of BLUEPRINT_PACKAGES) {
         expect(manifest.dependencies[name]).toBe(`file:${packed!.tarballs[name]}`);
       }
+      // The HTTP API runs on Fastify, at the version the repository is tested with.
+      expect(manifest.dependencies.fastify).toBe(rootManifest.devDependencies.fastify);
 
       const tested = await timed(`${template}: npm test`, () =>
         exec('npm', ['test', '--', '--reporter=verbose'], app, { env: appEnv }),

@@ -54,14 +54,15 @@ describe('runCreateApp', () => {
       'biome.json',
       'package.json',
       'src/app.ts',
-      'src/http/json-api.ts',
       'src/mailer/contract.ts',
       'src/mailer/service.ts',
       'src/users/contract.ts',
       'src/users/service.ts',
       'src/web/contract.ts',
+      'src/web/routes.ts',
       'src/web/service.ts',
       'test/app.test.ts',
+      'test/http.ts',
       'test/redis.ts',
       'topology/monolith.json',
       'topology/split.json',
@@ -99,7 +100,7 @@ describe('runCreateApp', () => {
   it('depends on the tarballs of BLUEPRINT_PACKAGES_DIR', async () => {
     const packs = await mkdtemp(path.join(tmpdir(), 'create-app-packs-'));
     scratch.push(packs);
-    for (const name of ['core', 'events', 'cache'])
+    for (const name of ['core', 'events', 'cache', 'http'])
       await writeFile(path.join(packs, `blueprint-${name}-0.1.0.tgz`), '');
     const { code, cwd } = await run(['x', '--no-install'], { env: { BLUEPRINT_PACKAGES_DIR: packs } });
     expect(code).toBe(0);
@@ -109,6 +110,9 @@ describe('runCreateApp', () => {
     );
     expect(manifest.dependencies['@blueprint/cache']).toBe(
       `file:${path.join(packs, 'blueprint-cache-0.1.0.tgz')}`,
+    );
+    expect(manifest.dependencies['@blueprint/http']).toBe(
+      `file:${path.join(packs, 'blueprint-http-0.1.0.tgz')}`,
     );
   });
 

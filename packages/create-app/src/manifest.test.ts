@@ -42,6 +42,8 @@ describe('appManifest', () => {
         '@blueprint/cache': '^0.1.0',
         '@blueprint/core': '^0.1.0',
         '@blueprint/events': '^0.1.0',
+        '@blueprint/http': '^0.1.0',
+        fastify: DEPENDENCY_VERSIONS.fastify,
         tsx: DEPENDENCY_VERSIONS.tsx,
         zod: DEPENDENCY_VERSIONS.zod,
       },
@@ -68,6 +70,7 @@ describe('appManifest', () => {
     expect(DEPENDENCY_VERSIONS.zod).toBe(coreManifest.dependencies.zod);
     expect(DEPENDENCY_VERSIONS.tsx).toBe(coreManifest.dependencies.tsx);
     expect(DEPENDENCY_VERSIONS.ioredis).toBe(rootManifest.devDependencies.ioredis);
+    expect(DEPENDENCY_VERSIONS.fastify).toBe(rootManifest.devDependencies.fastify);
     expect(DEV_DEPENDENCY_VERSIONS.vitest).toBe(rootManifest.devDependencies.vitest);
     expect(DEV_DEPENDENCY_VERSIONS.typescript).toBe(rootManifest.devDependencies.typescript);
     expect(rootManifest.devDependencies['@types/node']).toMatch(/^\^20\./);

@@ -12,6 +12,8 @@ import type { Template } from './templates.js';
  * (a unit test compares them), so a new app runs with what Blueprint is tested with.
  */
 export const DEPENDENCY_VERSIONS = Object.freeze({
+  /** The HTTP server the public API's route table runs on (`@blueprint/http/fastify`). */
+  fastify: '^5.12.8',
   /** Redis client of the split topology's event transport (an optional peer of the Blueprint packages). */
   ioredis: '^5.9.2',
   /** Runs the TypeScript app without a build step (`blueprint start` loads `.ts` through it). */

@@ -16,7 +16,7 @@ export interface Template {
   readonly name: string;
   /** One line for `--help`. */
   readonly description: string;
-  /** The Blueprint packages the app depends on, e.g. `['core', 'events', 'cache']`. */
+  /** The Blueprint packages the app depends on, e.g. `['core', 'events', 'cache', 'http']`. */
   readonly blueprintPackages: readonly string[];
 }
 
@@ -25,12 +25,12 @@ export const TEMPLATES: readonly Template[] = Object.freeze([
   {
     name: 'minimal',
     description: 'users, a mailer and a web API: one contract call, one event, one cached read',
-    blueprintPackages: ['core', 'events', 'cache'],
+    blueprintPackages: ['core', 'events', 'cache', 'http'],
   },
   {
     name: 'shop',
     description: 'products, orders and payments: events both ways, cached reads, a gateway',
-    blueprintPackages: ['core', 'events', 'cache'],
+    blueprintPackages: ['core', 'events', 'cache', 'http'],
   },
 ]);
 

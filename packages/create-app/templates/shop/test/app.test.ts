@@ -1,48 +1,55 @@
 /**
- * The shop's scenario against both topologies: the monolith (one process, events and cache in
- * memory) and the split (products, orders and payments each in their own process, called over HTTP,
- * events over Redis Streams). Both run inside this test process: each `createApp` builds one process
- * of the topology, the split ones on free ports. Nothing in `src/` knows which topology runs it.
+ * The shop's scenario against both topologies, through the HTTP API as a client sees it: the monolith
+ * (one process, events and cache in memory) and the split (products, orders and payments each in their
+ * own process, called over HTTP, events over Redis Streams). Both run inside this test process: each
+ * `createApp` builds one process of the topology, the split ones on free ports. Nothing in `src/`
+ * knows which topology runs it.
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { type BlueprintApp, createApp } from "@blueprint/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app.js";
-import { Orders } from "../src/orders/contract.js";
-import { Payments } from "../src/payments/contract.js";
-import { Products } from "../src/products/contract.js";
+import { freePort, operationsOf, request } from "./http.js";
 import { splitCanRun } from "./redis.js";
 
 const topology = (name: string) =>
 	fileURLToPath(new URL(`../topology/${name}.json`, import.meta.url));
+/** The split topology's processes sign their calls with this secret (`auth` in split.json). */
+const serviceSecret =
+	process.env.SERVICE_SECRET ?? randomBytes(32).toString("base64");
 /**
- * The gateway listens on a free port (`PORT=0`), so tests never clash with a running shop; logs below
- * `warn` are left out (set `LOG_LEVEL=info` to see every call and event).
+ * The environment of the shop's processes; logs below `warn` are left out (set `LOG_LEVEL=info` to see
+ * every request, call and event). The gateway listens on a free port (`PORT`), so tests never clash
+ * with a running shop.
  */
-const env = {
+const envWith = (port: number) => ({
 	...process.env,
-	PORT: "0",
+	PORT: String(port),
 	LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-	// The split topology's processes sign their calls with this secret (`auth` in split.json).
-	SERVICE_SECRET:
-		process.env.SERVICE_SECRET ?? randomBytes(32).toString("base64"),
-};
+	SERVICE_SECRET: serviceSecret,
+});
 
-/** A started topology: the process the test calls from (the gateway's), and how to stop everything. */
+/** A started topology: the base URL of the gateway, and how to stop everything. */
 interface Running {
-	readonly caller: BlueprintApp;
+	readonly base: string;
 	stop(): Promise<void>;
 }
 
 async function startMonolith(): Promise<Running> {
-	const main = await createApp(app, { topology: topology("monolith"), env });
+	const port = await freePort();
+	const main = await createApp(app, {
+		topology: topology("monolith"),
+		env: envWith(port),
+	});
 	await main.start();
-	return { caller: main, stop: () => main.stop() };
+	return { base: `http://127.0.0.1:${port}`, stop: () => main.stop() };
 }
 
 /** Starts each process of the split topology, telling the later ones where the earlier ones listen. */
 async function startSplit(): Promise<Running> {
+	const port = await freePort();
+	const env = envWith(port);
 	const started: BlueprintApp[] = [];
 	const addresses: Record<string, string> = {};
 	try {
@@ -63,7 +70,7 @@ async function startSplit(): Promise<Running> {
 		throw error;
 	}
 	return {
-		caller: started.at(-1) as BlueprintApp,
+		base: `http://127.0.0.1:${port}`,
 		async stop() {
 			for (const one of started.reverse()) await one.stop();
 		},
@@ -82,81 +89,136 @@ describe.each(topologies)("the shop, %s", (_name, start) => {
 	});
 	afterAll(() => running?.stop());
 
+	const send = (method: string, path: string, body?: unknown) =>
+		request(running.base, method, path, body);
 	const stockOf = async (id: string) =>
-		(await running.caller.client(Products).get({ id })).stock;
+		(await send("GET", `/products/${id}`)).body.stock;
 	const statusOf = async (id: string) =>
-		(await running.caller.client(Orders).get({ id })).status;
+		(await send("GET", `/orders/${id}`)).body.status;
 
-	it("lists the catalog and answers NOT_FOUND for an unknown product", async () => {
-		const products = running.caller.client(Products);
-		const catalog = await products.list();
-		expect(catalog.map((product) => product.id)).toContain("p-keyboard");
-		await expect(products.get({ id: "nope" })).rejects.toMatchObject({
-			code: "NOT_FOUND",
+	it("lists the catalog, one product, and answers 404 for an unknown one", async () => {
+		const catalog = await send("GET", "/products");
+		expect(catalog.status).toBe(200);
+		expect(catalog.body.map((product: { id: string }) => product.id)).toContain(
+			"p-keyboard",
+		);
+		expect(await send("GET", "/products/p-mouse")).toMatchObject({
+			status: 200,
+			body: { id: "p-mouse", name: "Wireless mouse", priceCents: 2_900 },
+		});
+		expect(await send("GET", "/products/nope")).toEqual({
+			status: 404,
+			body: {
+				error: {
+					code: "NOT_FOUND",
+					message: "product nope does not exist",
+					details: { id: "nope" },
+				},
+			},
 		});
 	});
 
-	it("places an order that gets paid, and the cached product shows the reservation", async () => {
+	it("places an order (201) that gets paid, and the cached product shows the reservation", async () => {
 		const before = await stockOf("p-keyboard");
-		const order = await running.caller
-			.client(Orders)
-			.place({ productId: "p-keyboard", quantity: 3 });
-		expect(order).toMatchObject({
+		const order = await send("POST", "/orders", {
 			productId: "p-keyboard",
 			quantity: 3,
-			totalCents: 3 * 8_900,
 		});
-		expect(order.createdAt).toBeInstanceOf(Date);
+		expect(order).toMatchObject({
+			status: 201,
+			body: {
+				productId: "p-keyboard",
+				quantity: 3,
+				totalCents: 3 * 8_900,
+				createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			},
+		});
 		expect(await stockOf("p-keyboard")).toBe(before - 3);
 		await vi.waitFor(
-			async () => expect(await statusOf(order.id)).toBe("paid"),
+			async () => expect(await statusOf(order.body.id)).toBe("paid"),
+			{ timeout: 10_000, interval: 50 },
+		);
+		expect(await send("GET", `/orders/${order.body.id}/payment`)).toMatchObject(
 			{
-				timeout: 10_000,
-				interval: 50,
+				status: 200,
+				body: {
+					orderId: order.body.id,
+					status: "succeeded",
+					amountCents: 3 * 8_900,
+				},
 			},
 		);
-		const payment = await running.caller
-			.client(Payments)
-			.forOrder({ orderId: order.id });
-		expect(payment).toMatchObject({
-			status: "succeeded",
-			amountCents: 3 * 8_900,
-		});
 	});
 
 	it("declines an order over the payment limit and puts the stock back", async () => {
 		const before = await stockOf("p-server");
-		const order = await running.caller
-			.client(Orders)
-			.place({ productId: "p-server", quantity: 1 });
+		const order = await send("POST", "/orders", {
+			productId: "p-server",
+			quantity: 1,
+		});
+		expect(order.status).toBe(201);
 		await vi.waitFor(
-			async () => expect(await statusOf(order.id)).toBe("payment_failed"),
-			{
-				timeout: 10_000,
-				interval: 50,
-			},
+			async () => expect(await statusOf(order.body.id)).toBe("payment_failed"),
+			{ timeout: 10_000, interval: 50 },
 		);
 		await vi.waitFor(
 			async () => expect(await stockOf("p-server")).toBe(before),
-			{
-				timeout: 10_000,
-				interval: 50,
-			},
+			{ timeout: 10_000, interval: 50 },
+		);
+		expect(await send("GET", `/orders/${order.body.id}/payment`)).toMatchObject(
+			{ status: 200, body: { status: "failed" } },
 		);
 	});
 
-	it("refuses an order for more than the stock with OUT_OF_STOCK, and invalid input", async () => {
-		const orders = running.caller.client(Orders);
-		await expect(
-			orders.place({ productId: "p-monitor", quantity: 99 }),
-		).rejects.toMatchObject({
-			code: "OUT_OF_STOCK",
-			details: { productId: "p-monitor", requested: 99 },
+	it("refuses an order for more than the stock (409 OUT_OF_STOCK) and invalid input (400)", async () => {
+		expect(
+			await send("POST", "/orders", { productId: "p-monitor", quantity: 99 }),
+		).toMatchObject({
+			status: 409,
+			body: {
+				error: {
+					code: "OUT_OF_STOCK",
+					details: { productId: "p-monitor", requested: 99 },
+				},
+			},
 		});
-		await expect(
-			orders.place({ productId: "p-monitor", quantity: 0 }),
-		).rejects.toMatchObject({
-			code: "VALIDATION_FAILED",
+		expect(
+			await send("POST", "/orders", { productId: "p-monitor", quantity: 0 }),
+		).toMatchObject({
+			status: 400,
+			body: { error: { code: "VALIDATION_FAILED" } },
 		});
+		// The input is a strict object: an unknown field is refused, not ignored.
+		expect(
+			await send("POST", "/orders", {
+				productId: "p-monitor",
+				quantity: 1,
+				discount: 100,
+			}),
+		).toMatchObject({
+			status: 400,
+			body: { error: { code: "VALIDATION_FAILED" } },
+		});
+		expect(await send("GET", "/orders/nope/payment")).toMatchObject({
+			status: 404,
+			body: { error: { code: "NOT_FOUND" } },
+		});
+		expect(await send("DELETE", "/products")).toMatchObject({
+			status: 405,
+			body: { error: { code: "METHOD_NOT_ALLOWED" } },
+		});
+	});
+
+	it("describes its routes at /openapi.json", async () => {
+		const { status, body } = await send("GET", "/openapi.json");
+		expect(status).toBe(200);
+		expect(body.openapi).toMatch(/^3\.1\./);
+		expect(operationsOf(body)).toEqual([
+			"get /products",
+			"get /products/{id}",
+			"post /orders",
+			"get /orders/{id}",
+			"get /orders/{orderId}/payment",
+		]);
 	});
 });

@@ -1,6 +1,6 @@
 /**
  * The mailer contract: it sends a welcome email to every new user (simulated: emails are kept in
- * memory) and tells which emails went to an address.
+ * memory) and tells which emails went to a user.
  */
 import { defineService } from "@blueprint/core";
 import { z } from "zod";
@@ -20,10 +20,11 @@ export const Mailer = defineService(
 	"mailer",
 	{
 		sentTo: {
-			input: z.object({ email: z.email() }),
+			input: z.object({ userId: z.string().min(1).max(100) }),
 			output: z.array(Email),
 			idempotent: true,
-			description: "the emails sent to an address",
+			description:
+				"the emails sent to a user; none until its user.registered arrives",
 		},
 	},
 	{ description: "sends emails (simulated)" },

@@ -13,8 +13,9 @@ export class MailerService implements ImplementationOf<typeof Mailer> {
 	/** Welcome emails by user id: an event delivered twice sends one email. */
 	private readonly welcomes = new Map<string, Email>();
 
-	async sentTo({ email }: InputOf<typeof Mailer, "sentTo">): Promise<Email[]> {
-		return [...this.welcomes.values()].filter((sent) => sent.to === email);
+	async sentTo({ userId }: InputOf<typeof Mailer, "sentTo">): Promise<Email[]> {
+		const welcome = this.welcomes.get(userId);
+		return welcome === undefined ? [] : [welcome];
 	}
 
 	/** Runs once per `user.registered` (again only if it throws: events are retried). */
