@@ -6,7 +6,7 @@ import { type Duration, type HealthCheckResult, requestContext, type Telemetry }
 import type { MessageSigner, SpanHandle } from '@blueprint/core/plugin';
 import { resolveBusOptions, resolveHandlerOptions } from './bus-options.js';
 import type { AnyEvent, PayloadInput } from './define-event.js';
-import { type LocalEnvelope, signEnvelope } from './envelope.js';
+import { type EventEnvelope, type LocalEnvelope, signEnvelope } from './envelope.js';
 import {
   EventsBusClosedError,
   EventsConfigError,
@@ -23,7 +23,12 @@ import {
   type SubscribeOptions,
 } from './handler.js';
 import { type EventsInstruments, eventsInstrumentsOf, type PublishInstruments } from './instruments.js';
-import { activeOutboxScope, type OutboxScope, stopAttached } from './internal/outbox-scope.js';
+import {
+  activeOutboxScope,
+  type OutboxScope,
+  registerStoredDelivery,
+  stopAttached,
+} from './internal/outbox-scope.js';
 import { buildEnvelope, type PublishManyOptions, type PublishOptions } from './publishing.js';
 import type { DeadLetterStore, EventTransport, GroupBinding } from './transport/event-transport.js';
 
@@ -216,6 +221,24 @@ class Bus implements EventBus {
       replay: connected((id: string) => store.replay(id)),
       discard: connected((id: string) => store.discard(id)),
     };
+    registerStoredDelivery(this, (envelopes) => this.deliverStored(envelopes));
+  }
+
+  /** Stores envelopes written earlier (an outbox's rows, of one event), counted as publishes. */
+  private async deliverStored(envelopes: readonly EventEnvelope[]): Promise<void> {
+    await this.connect();
+    const instruments = this.instruments?.publish(envelopes[0]!.name, this.transport);
+    try {
+      await (envelopes.length === 1
+        ? this.transport.publish(envelopes[0]!)
+        : this.transport.publishMany(envelopes));
+    } catch (error) {
+      for (let i = 0; i < envelopes.length; i++) instruments?.failed(error);
+      this.publishFailed += envelopes.length;
+      throw error;
+    }
+    this.published += envelopes.length;
+    if (instruments !== undefined) instruments.results.ok += envelopes.length;
   }
 
   connect(): Promise<void> {

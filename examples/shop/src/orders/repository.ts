@@ -1,6 +1,6 @@
 /**
- * The orders tables: orders, and an outbox so `order.placed` is published at least once for every
- * stored order even when the broker is down at the moment the order is placed.
+ * The orders table. Its outgoing events go through the framework's outbox (`@blueprint/events/outbox`),
+ * whose table lives in the same database, so an order and its `order.placed` commit together.
  */
 import type { ServiceDatabase } from '../shared/database.js';
 import type { Order } from './contract.js';
@@ -12,19 +12,6 @@ interface OrderRow {
   total_cents: number;
   status: Order['status'];
   created_at: number;
-}
-
-/** An event waiting in the outbox. */
-export interface OutboxEntry {
-  /** The event id, kept across publish attempts so consumers can drop duplicates. */
-  readonly id: string;
-  readonly event: string;
-  readonly payload: string;
-  /**
-   * Headers to publish the event with, as JSON: the request's correlation id and trace context, so
-   * the handlers of the event log the same correlation id and join the request's trace.
-   */
-  readonly headers: string | null;
 }
 
 const toOrder = (row: OrderRow): Order => ({
@@ -40,43 +27,30 @@ const toOrder = (row: OrderRow): Order => ({
 export class OrdersRepository {
   constructor(private readonly db: ServiceDatabase) {}
 
-  /** Creates the tables. */
+  /** Creates the table. */
   migrate(): void {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS orders (
         id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantity INTEGER NOT NULL, total_cents INTEGER NOT NULL,
         status TEXT NOT NULL, created_at INTEGER NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS outbox (
-        id TEXT PRIMARY KEY, event TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL,
-        headers TEXT
-      );
     `);
-    const columns = this.db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[];
-    if (!columns.some((column) => column.name === 'headers')) {
-      this.db.exec('ALTER TABLE outbox ADD COLUMN headers TEXT');
-    }
   }
 
-  /** Stores a new order and its outgoing event in one transaction. */
-  insertWithEvent(order: Order, event: OutboxEntry): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO orders (id, product_id, quantity, total_cents, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          order.id,
-          order.productId,
-          order.quantity,
-          order.totalCents,
-          order.status,
-          order.createdAt.getTime(),
-        );
-      this.db
-        .prepare('INSERT INTO outbox (id, event, payload, created_at, headers) VALUES (?, ?, ?, ?, ?)')
-        .run(event.id, event.event, event.payload, Date.now(), event.headers);
-    })();
+  /** Stores a new order; call it in a transaction to commit it with its outbox rows. */
+  insert(order: Order): void {
+    this.db
+      .prepare(
+        'INSERT INTO orders (id, product_id, quantity, total_cents, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        order.id,
+        order.productId,
+        order.quantity,
+        order.totalCents,
+        order.status,
+        order.createdAt.getTime(),
+      );
   }
 
   /** One order, or undefined. */
@@ -91,17 +65,5 @@ export class OrdersRepository {
       this.db.prepare("UPDATE orders SET status = ? WHERE id = ? AND status = 'pending'").run(status, id)
         .changes === 1
     );
-  }
-
-  /** The oldest outbox entries. */
-  pendingEvents(limit = 100): OutboxEntry[] {
-    return this.db
-      .prepare('SELECT id, event, payload, headers FROM outbox ORDER BY created_at LIMIT ?')
-      .all(limit) as OutboxEntry[];
-  }
-
-  /** Removes a published outbox entry. */
-  markPublished(id: string): void {
-    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
   }
 }

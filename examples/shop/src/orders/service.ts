@@ -1,6 +1,7 @@
 /**
- * The orders service: places orders against the products contract, records them with an outbox, and
- * follows their payment through events.
+ * The orders service: places orders against the products contract, stores each with its `order.placed`
+ * in one transaction (the framework's outbox delivers the event), and follows their payment through
+ * events.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,21 +18,14 @@ import {
   type OnStop,
   type Telemetry,
 } from '@blueprint/core';
-import {
-  createEventId,
-  type EventBus,
-  type EventMeta,
-  EventsTokens,
-  OnEvent,
-  type PayloadOf,
-} from '@blueprint/events';
+import { type EventBus, type EventMeta, EventsTokens, OnEvent, type PayloadOf } from '@blueprint/events';
+import { createOutbox, createSqliteOutboxStore, type Outbox } from '@blueprint/events/outbox';
 import { PaymentFailed, PaymentSucceeded } from '../payments/events.js';
 import { Products } from '../products/contract.js';
 import { openDatabaseFor, type ServiceDatabase } from '../shared/database.js';
 import type { Settings } from '../shared/settings.js';
 import type { Order, Orders } from './contract.js';
 import { OrderPlaced } from './events.js';
-import { OutboxRelay } from './outbox-relay.js';
 import { OrdersRepository } from './repository.js';
 
 /** Implements {@link Orders} over its own SQLite database. */
@@ -39,23 +33,30 @@ import { OrdersRepository } from './repository.js';
 export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, OnStop {
   private readonly db: ServiceDatabase;
   private readonly repository: OrdersRepository;
-  private readonly outbox: OutboxRelay;
+  private readonly outbox: Outbox<ServiceDatabase, 'sync'>;
 
   constructor(
     @inject(Products.token) private readonly products: ClientOf<typeof Products>,
-    @inject(EventsTokens.Bus) bus: EventBus,
+    @inject(EventsTokens.Bus) private readonly bus: EventBus,
     @inject(CoreTokens.Settings) settings: Settings,
     @inject(CoreTokens.Health) health: HealthRegistry,
     @inject(CoreTokens.Telemetry) private readonly telemetry: Telemetry,
   ) {
     this.db = openDatabaseFor('orders', settings, health);
     this.repository = new OrdersRepository(this.db);
-    this.outbox = new OutboxRelay(this.repository, bus);
+    const logger = telemetry.logger.child({ component: 'outbox' });
+    this.outbox = createOutbox({
+      bus,
+      store: createSqliteOutboxStore(this.db),
+      events: [OrderPlaced],
+      onError: (error, { kind, row }) =>
+        logger[kind === 'delivery' ? 'warn' : 'error']({ err: error, kind, row }, 'outbox: %s', kind),
+    });
   }
 
-  onStart(): void {
+  async onStart(): Promise<void> {
     this.repository.migrate();
-    this.outbox.start();
+    await this.outbox.start();
   }
 
   async onStop(): Promise<void> {
@@ -89,13 +90,10 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
     const headers = this.telemetry.injectHeaders<Record<string, string>>(
       correlationId === undefined ? {} : { 'x-correlation-id': correlationId },
     );
-    this.repository.insertWithEvent(order, {
-      id: createEventId(),
-      event: OrderPlaced.name,
-      payload: JSON.stringify(payload),
-      headers: Object.keys(headers).length === 0 ? null : JSON.stringify(headers),
-    });
-    await this.outbox.flush().catch(() => undefined);
+    this.db.transaction(() => {
+      this.repository.insert(order);
+      this.outbox.within(this.db, () => this.bus.publish(OrderPlaced, payload, { headers }));
+    })();
     return this.repository.find(id) ?? order;
   }
 

@@ -1,10 +1,11 @@
 /**
  * The seam between the bus and `@blueprint/events/outbox`: while an outbox scope is active (an
  * `outbox.within(tx, fn)` call), the bus hands the envelopes of that outbox's bus to the scope instead
- * of its transport; and the parts attached to a bus (an outbox relay) stop first when the bus stops.
+ * of its transport; the relay delivers the stored envelopes through the bus (counted as its publishes);
+ * and the parts attached to a bus (an outbox relay) stop first when the bus stops.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { LocalEnvelope } from '../envelope.js';
+import type { EventEnvelope, LocalEnvelope } from '../envelope.js';
 
 /** Where the bus writes envelopes published inside `outbox.within(tx, fn)`. */
 export interface OutboxScope {
@@ -45,4 +46,19 @@ export async function stopAttached(bus: object): Promise<void> {
   const parts = attached.get(bus);
   if (parts === undefined) return;
   await Promise.allSettled([...parts].map((stop) => stop()));
+}
+
+/** How a bus delivers envelopes stored earlier (an outbox's rows, all of one event): counted as its publishes. */
+export type StoredDelivery = (envelopes: readonly EventEnvelope[]) => Promise<void>;
+
+const deliveries = new WeakMap<object, StoredDelivery>();
+
+/** Registers how `bus` delivers stored envelopes (the bus does it when it is made). */
+export function registerStoredDelivery(bus: object, deliver: StoredDelivery): void {
+  deliveries.set(bus, deliver);
+}
+
+/** How `bus` delivers stored envelopes, when it registered one. */
+export function storedDeliveryOf(bus: object): StoredDelivery | undefined {
+  return deliveries.get(bus);
 }

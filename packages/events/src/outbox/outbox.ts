@@ -18,7 +18,12 @@ import type { AnyEvent } from '../define-event.js';
 import { decodeEnvelope, type EventEnvelope, encodeEnvelope } from '../envelope.js';
 import { EventsConfigError } from '../errors.js';
 import type { EventBus } from '../event-bus.js';
-import { attachToBus, type OutboxScope, runInOutboxScope } from '../internal/outbox-scope.js';
+import {
+  attachToBus,
+  type OutboxScope,
+  runInOutboxScope,
+  storedDeliveryOf,
+} from '../internal/outbox-scope.js';
 import { TimerSet } from '../internal/timer-set.js';
 import { errorText, type OutboxRow, type OutboxStore, type StoreMode } from './outbox-store.js';
 
@@ -310,12 +315,13 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
       }
     }
     const sent: number[] = [];
+    const transport = this.bus.transport;
+    const deliver =
+      storedDeliveryOf(this.bus) ??
+      ((envelopes: readonly EventEnvelope[]) => transport.publishMany(envelopes));
     try {
       for (const run of runs) {
-        const transport = this.bus.transport;
-        await (run.envelopes.length === 1
-          ? transport.publish(run.envelopes[0]!)
-          : transport.publishMany(run.envelopes));
+        await deliver(run.envelopes);
         for (const row of run.rows) sent.push(row.seq);
       }
     } catch (error) {

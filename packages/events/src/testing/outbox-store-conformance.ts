@@ -241,6 +241,7 @@ export function describeOutboxStoreConformance<Tx>(
         expect(seen[0]!.meta).toMatchObject({ key: 'k', headers: { 'x-correlation-id': 'c-1' } });
         await waitFor(async () => (await store.counts()).pending === 0, { message: 'the outbox to empty' });
         expect(outbox.stats()).toMatchObject({ written: 3, delivered: 3, parked: 0 });
+        expect(bus.stats().published).toBe(3);
       });
 
       it('never delivers what a rolled-back transaction published', async () => {
