@@ -223,6 +223,7 @@ describe('the dashboard of blueprint dev', () => {
     expect(text).toContain('max-attempts');
     expect(text).toContain('poison-1');
     expect(text).toContain('the worker is broken');
+    expect(await page.textContent('[data-published="worker:job.submitted"]')).toContain('1');
     await page.screenshot({ path: path.join(SHOTS, 'events.png'), fullPage: true });
 
     await rm(faultFile);

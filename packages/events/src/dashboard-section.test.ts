@@ -1,3 +1,4 @@
+import { createTelemetry } from '@blueprint/core/plugin';
 import { waitFor } from '@blueprint/core/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -11,7 +12,8 @@ const Ping = defineEvent('ping', z.object({ n: z.number() }));
 describe('the events dashboard section', () => {
   it('lists a dead letter with its payload, reason and attempts; refuses bad ids; replays it to a fixed handler', async () => {
     const transport = createMemoryTransport();
-    const bus = createEventBus({ transport });
+    const telemetry = createTelemetry({ app: 't', process: 'p', logDestination: { write: () => undefined } });
+    const bus = createEventBus({ transport, telemetry });
     let broken = true;
     const handled: number[] = [];
     await bus.subscribe(
@@ -22,7 +24,7 @@ describe('the events dashboard section', () => {
       },
       { group: 'g', maxAttempts: 1 },
     );
-    const section = eventsDashboardSection(bus, transport);
+    const section = eventsDashboardSection(bus, transport, telemetry);
     await bus.publish(Ping, { n: 7 }, { headers: { 'x-correlation-id': 'c-7' } });
     await waitFor(async () => ((await section.read()) as any).deadLetters.length === 1);
     const data = (await section.read()) as any;
@@ -35,6 +37,7 @@ describe('the events dashboard section', () => {
       attempts: 1,
       reason: { kind: 'max-attempts', message: 'handler of group "g" failed 1 time(s); last error: not yet' },
     });
+    expect(data.publishedByEvent).toEqual({ ping: 1 });
     expect(data.subscriptions).toEqual([
       expect.objectContaining({ group: 'g', event: 'ping', deadLettered: 1, handled: 0 }),
     ]);

@@ -2,10 +2,11 @@
  * The `events` section of the development dashboard: this process's subscriptions with their counters,
  * and the dead letters with `replay` and `discard` (the bus API's operations, with its checks).
  */
-import type { DashboardSection } from '@blueprint/core/plugin';
-import { parseOrThrow } from '@blueprint/core/plugin';
+import type { Telemetry } from '@blueprint/core';
+import { type DashboardSection, parseOrThrow } from '@blueprint/core/plugin';
 import { z } from 'zod';
 import type { EventBus } from './event-bus.js';
+import { EVENTS_METRICS } from './instruments.js';
 import type { EventTransport } from './transport/event-transport.js';
 
 /** Dead letters the section lists at most. */
@@ -29,8 +30,28 @@ async function pendingOf(
   }
 }
 
-/** The `events` dashboard section of `bus` over `transport`. */
-export function eventsDashboardSection(bus: EventBus, transport: EventTransport): DashboardSection {
+/** Events this process stored, by event name (`blueprint_events_published_total` with code `OK`). */
+async function publishedByEvent(telemetry: Telemetry | undefined): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (telemetry === undefined || !telemetry.metrics.enabled) return out;
+  const metric = telemetry.metrics.registry.getSingleMetric(EVENTS_METRICS.published);
+  if (metric === undefined) return out;
+  for (const { labels, value } of (await metric.get()).values) {
+    if (labels.code !== 'OK' || typeof labels.event !== 'string') continue;
+    out[labels.event] = (out[labels.event] ?? 0) + value;
+  }
+  return out;
+}
+
+/**
+ * The `events` dashboard section of `bus` over `transport`; with the process's `telemetry`, it counts
+ * what was published per event too.
+ */
+export function eventsDashboardSection(
+  bus: EventBus,
+  transport: EventTransport,
+  telemetry?: Telemetry,
+): DashboardSection {
   const idOf = (input: unknown) => parseOrThrow(actionInput, input, 'dead-letter action', 'input').id;
   return {
     async read() {
@@ -39,6 +60,7 @@ export function eventsDashboardSection(bus: EventBus, transport: EventTransport)
       return {
         published: stats.published,
         publishFailed: stats.publishFailed,
+        publishedByEvent: await publishedByEvent(telemetry),
         subscriptions: await Promise.all(
           stats.subscriptions.map(async (subscription) => ({
             ...subscription,

@@ -117,7 +117,7 @@ async function setupEvents(
   ctx.addHealthCheck('events', () => bus.health(), { kind: 'dependency' });
   if (usesEventsAtStart(ctx, handlers)) {
     ctx.onStart(() => bus.connect());
-    ctx.addDashboardSection('events', eventsDashboardSection(bus, transport));
+    ctx.addDashboardSection('events', eventsDashboardSection(bus, transport, ctx.telemetry));
   }
   ctx.onReady(async () => {
     for (const { contract, instance } of ctx.hostedServices()) {
