@@ -114,6 +114,8 @@ export async function startMonolith(options: MonolithOptions = {}): Promise<
 
 /** A process of the split shop that a test can kill and start again. */
 export interface SplitShop extends ShopUnderTest {
+  /** The processes' data directory (one SQLite file per service). */
+  readonly dataDir: string;
   /** Kills a process with SIGKILL (a crash) and waits for it to exit. */
   kill(name: SplitProcess): Promise<void>;
   /** Starts a killed process again and waits until it answers. */
@@ -245,6 +247,7 @@ export async function startSplit(redisUrl: string, options: SplitOptions = {}): 
 
   const shop: SplitShop = {
     topology: 'split',
+    dataDir,
     baseUrl,
     request: (method, url, body, headers) => request(baseUrl, method, url, body, headers),
     async kill(name) {
