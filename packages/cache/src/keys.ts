@@ -4,13 +4,14 @@
  * arguments: the same for objects whose keys are in another order. Texts up to 1,024 characters are the
  * key as they are — readable in `redis-cli`, and two different arguments never share a key; longer ones
  * are replaced by their SHA-256 digest (a collision would need a SHA-256 collision). Hashing is left to
- * the rare long argument because it costs microseconds per call, where using the text costs a Map lookup.
+ * the rare long argument because it costs microseconds per call. `@Cached` finds the key of an argument
+ * it saw before without writing the text again (`internal/key-memo.ts`); the key is the same.
  */
 import { createHash } from 'node:crypto';
 import { CacheOptionsError } from './errors.js';
 
-/** Argument texts longer than this are replaced by their digest. */
-const MAX_PLAIN_ARGS = 1024;
+/** Argument texts longer than this are replaced by their digest. @internal */
+export const MAX_PLAIN_ARGS = 1024;
 const MAX_DEPTH = 64;
 
 /**
@@ -35,7 +36,11 @@ export function argsKey(args: readonly unknown[]): string {
 
 /** The key part of one value: its stable text, or its digest when longer than 1,024 characters. */
 export function valueKey(value: unknown): string {
-  const text = stableText(value, 0);
+  return textKey(stableText(value, 0));
+}
+
+/** The key part of a stable text: the text itself, or its digest when longer than 1,024 characters. @internal */
+export function textKey(text: string): string {
   return text.length <= MAX_PLAIN_ARGS ? text : `#${createHash('sha256').update(text).digest('base64url')}`;
 }
 

@@ -19,7 +19,7 @@ import {
   INVALIDATE_METADATA,
 } from './decorators.js';
 import { CacheInstruments, type MethodInstruments } from './instruments.js';
-import { argsKey, valueKey } from './keys.js';
+import { KeyMemo } from './internal/key-memo.js';
 import { MISS } from './stores/memory/memory-store.js';
 
 /** Options of {@link cacheLink}. */
@@ -96,7 +96,7 @@ function cachedInvocation(
       ? () => key
       : typeof key === 'function'
         ? (args) => key(...args)
-        : (args) => keys.of(argsKey(args));
+        : (args) => keys.of(args.length === 1 ? args[0] : args);
   const loaderOf =
     instruments === undefined
       ? (args: unknown[]) => () => next(...args)
@@ -119,7 +119,7 @@ function cachedInvocation(
     return (input, context) => {
       let resolved: string;
       try {
-        resolved = keys.of(valueKey(input));
+        resolved = keys.of(input);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -135,29 +135,6 @@ function cachedInvocation(
     }
     return answer(resolved, args);
   };
-}
-
-/** Most argument texts whose full keys a decorated method keeps. */
-const KEY_MEMO_SIZE = 2_000;
-
-/**
- * Full keys (`prefix + argument text`) of recently seen arguments. A key built anew is a fresh string
- * that V8 must flatten and hash on every lookup; a remembered one has its hash cached, which makes an
- * L1 hit on a hot key about 90 ns cheaper. Cleared when full, so it never holds more than 2,000 keys.
- */
-class KeyMemo {
-  private readonly keys = new Map<string, string>();
-  constructor(private readonly prefix: string) {}
-
-  of(text: string): string {
-    let key = this.keys.get(text);
-    if (key === undefined) {
-      if (this.keys.size >= KEY_MEMO_SIZE) this.keys.clear();
-      key = this.prefix + text;
-      this.keys.set(text, key);
-    }
-    return key;
-  }
 }
 
 function invalidatingInvocation(cache: Cache, options: CacheInvalidateOptions, next: Invocation): Invocation {
