@@ -83,11 +83,19 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   response.end(body);
 }
 
-/** True when `request` carries `authorization: Bearer <token>`. */
+/**
+ * True when `request` carries `authorization: Bearer <token>`, or, for a browser on the dashboard,
+ * `authorization: Basic` with the token as the password (any user name).
+ */
 function bearerMatches(request: IncomingMessage, token: Secret): boolean {
   const header = request.headers.authorization;
-  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7));
+  if (typeof header !== 'string') return false;
+  let given: Buffer;
+  if (header.startsWith('Bearer ')) given = Buffer.from(header.slice(7));
+  else if (header.startsWith('Basic ') && (request.url ?? '').startsWith('/dashboard')) {
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    given = Buffer.from(decoded.slice(decoded.indexOf(':') + 1));
+  } else return false;
   const expected = Buffer.from(token.reveal());
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -117,9 +125,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (path.startsWith('/dashboard')) {
       if (!authorized(request)) {
         request.resume();
+        // A browser asks for the token (as the password) and sends it with every request of the page.
+        response.setHeader('www-authenticate', 'Basic realm="Blueprint admin", charset="UTF-8"');
         fail(
           response,
-          new UnauthenticatedError('the dashboard needs the admin token: authorization: Bearer <token>'),
+          new UnauthenticatedError(
+            'the dashboard needs the admin token: authorization: Bearer <token>, or the token as the password',
+          ),
         );
         return;
       }

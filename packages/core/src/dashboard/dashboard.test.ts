@@ -275,3 +275,62 @@ describe('"admin": { "dashboard": true }', () => {
     });
   });
 });
+
+/** A port free now: listen on 0, read it, close. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the dashboard on the admin listeners (blueprint start)', () => {
+  it('serves the page and its API under /dashboard/ behind the admin token, for every process', async () => {
+    const ports = { back: await freePort(), front: await freePort() };
+    const served = {
+      ...topology,
+      admin: { port: ports, token: TOKEN, dashboard: true },
+    };
+    const b = await createApp(app, { topology: served, process: 'back', logDestination: quiet });
+    await b.start();
+    const f = await createApp(app, {
+      topology: served,
+      process: 'front',
+      addresses: { back: b.rpcUrl! },
+      logDestination: quiet,
+    });
+    await f.start();
+    try {
+      const bare = await fetch(`${f.adminUrl}/dashboard/`);
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get('www-authenticate')).toContain('Basic');
+      const wrong = await fetch(`${f.adminUrl}/dashboard/`, {
+        headers: { authorization: `Basic ${Buffer.from('me:not-the-token').toString('base64')}` },
+      });
+      expect(wrong.status).toBe(401);
+      const basic = { authorization: `Basic ${Buffer.from(`me:${TOKEN}`).toString('base64')}` };
+      const page = await fetch(`${f.adminUrl}/dashboard/`, { headers: basic });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Blueprint dashboard</title>');
+      const redirect = await fetch(`${f.adminUrl}/dashboard`, { headers: auth, redirect: 'manual' });
+      expect([redirect.status, redirect.headers.get('location')]).toEqual([308, '/dashboard/']);
+      await f.client(Front).hello({ name: 'start' });
+      const architecture = (await (
+        await fetch(`${f.adminUrl}/dashboard/api/architecture`, { headers: basic })
+      ).json()) as any;
+      expect(architecture.processes.map((p: any) => [p.name, p.replicas[0]?.ready])).toEqual([
+        ['back', true],
+        ['front', true],
+      ]);
+      const edge = architecture.calls.find((c: any) => c.from === 'front');
+      expect(edge.stats.calls).toBeGreaterThan(0);
+      // Basic is for the dashboard's browser only: /metrics still wants the bearer token.
+      expect((await fetch(`${f.adminUrl}/metrics`, { headers: basic })).status).toBe(401);
+    } finally {
+      await f.stop();
+      await b.stop();
+    }
+  });
+});
