@@ -58,10 +58,14 @@ export {
   type ServiceImplementation,
 } from './contract.js';
 export {
+  type CompatibilityParties,
   type ContractDescription,
   describeContract,
+  fingerprintOf,
   incompatibilities,
   type JsonSchema,
+  jsonSchemaOf,
+  schemaIncompatibilities,
 } from './contracts/compatibility.js';
 export {
   AbortedError,

@@ -13,6 +13,7 @@
 import { CodecError } from '@blueprint/core';
 import type { MessageSigner } from '@blueprint/core/plugin';
 import { CODEC_TAG, jsonCodec } from '@blueprint/core/transport';
+import { eventFingerprint } from './compatibility.js';
 import type { AnyEvent } from './define-event.js';
 
 /** Headers carried with an event, e.g. `x-correlation-id` and `traceparent` (lower-case names). */
@@ -26,6 +27,11 @@ export interface EventEnvelope<P = unknown> {
   readonly name: string;
   /** Payload version. */
   readonly version: number;
+  /**
+   * The fingerprint of the publisher's payload schema (16 hex digits): a consumer whose schema for this
+   * version differs judges the event by the compatibility rules. Absent in envelopes of older publishers.
+   */
+  readonly fingerprint?: string | undefined;
   /** When the event was published. */
   readonly occurredAt: Date;
   /** The publisher's key (an entity id, say), if any. Carried to handlers and dead letters. */
@@ -84,6 +90,11 @@ export class LocalEnvelope implements EventEnvelope {
     this[parsedOutput] = parsed;
     this[parsedBy] = event;
   }
+
+  /** The fingerprint of the publishing definition's schema, computed when first read (not per publish). */
+  get fingerprint(): string {
+    return eventFingerprint(this[parsedBy]);
+  }
 }
 
 /** The payload as parsed by `event`'s schema at publish, when `envelope` was published here with it. */
@@ -94,6 +105,7 @@ export function parsedPayload(envelope: EventEnvelope, event: AnyEvent): { value
 }
 
 const PLAIN = /^[A-Za-z0-9._~-]+$/;
+const FINGERPRINT = /^[0-9a-f]{16}$/;
 
 /** How a signed text ends: this member, 43 base64url characters, `"}`. */
 const SIGNATURE_MEMBER = ',"signature":"';
@@ -152,12 +164,21 @@ export function signatureProblem(envelope: EventEnvelope, signer: MessageSigner)
 export function encodeEnvelope(envelope: EventEnvelope): string {
   const signed = signedTexts.get(envelope);
   if (signed !== undefined) return signed;
-  const { id, name, version, occurredAt, key, headers, payload } = envelope;
+  const { id, name, version, fingerprint, occurredAt, key, headers, payload } = envelope;
   const time = occurredAt instanceof Date ? occurredAt.getTime() : Number.NaN;
-  if (!PLAIN.test(id) || !PLAIN.test(name) || !Number.isInteger(version) || Number.isNaN(time)) {
-    return jsonCodec.encode(envelope);
+  if (
+    !PLAIN.test(id) ||
+    !PLAIN.test(name) ||
+    !Number.isInteger(version) ||
+    Number.isNaN(time) ||
+    (fingerprint !== undefined && !FINGERPRINT.test(fingerprint))
+  ) {
+    // A LocalEnvelope's fingerprint is a getter, which the codec does not see.
+    return jsonCodec.encode(envelope instanceof LocalEnvelope ? { ...envelope, fingerprint } : envelope);
   }
-  let text = `{"id":"${id}","name":"${name}","version":${version},"occurredAt":{"${CODEC_TAG}":"date","v":"${occurredAt.toISOString()}"}`;
+  let text = `{"id":"${id}","name":"${name}","version":${version}`;
+  if (fingerprint !== undefined) text += `,"fingerprint":"${fingerprint}"`;
+  text += `,"occurredAt":{"${CODEC_TAG}":"date","v":"${occurredAt.toISOString()}"}`;
   if (key !== undefined) text += `,"key":${JSON.stringify(key)}`;
   text += `,"headers":${headers === NO_HEADERS ? '{}' : jsonCodec.encode(headers)}`;
   return payload === undefined ? `${text}}` : `${text},"payload":${jsonCodec.encode(payload)}}`;
@@ -173,13 +194,16 @@ export function decodeEnvelope(text: string): EventEnvelope {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CodecError('malformed event: expected an envelope object');
   }
-  const { id, name, version, occurredAt, key, headers } = value;
+  const { id, name, version, fingerprint, occurredAt, key, headers } = value;
   if (typeof id !== 'string' || id.length === 0) throw new CodecError('malformed event: "id" is missing');
   if (typeof name !== 'string' || name.length === 0) {
     throw new CodecError(`malformed event ${id}: "name" is missing`);
   }
   if (typeof version !== 'number' || !Number.isInteger(version)) {
     throw new CodecError(`malformed event ${id}: "version" is not a whole number`);
+  }
+  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint))) {
+    throw new CodecError(`malformed event ${id}: "fingerprint" is not 16 hex digits`);
   }
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new CodecError(`malformed event ${id}: "occurredAt" is not a date`);

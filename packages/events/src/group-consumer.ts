@@ -1,12 +1,14 @@
 /**
  * The delivery rules, applied the same way on every transport: check the envelope, the version and the
- * payload, run the handler, then ack, retry after a backoff, or dead-letter.
+ * payload (a payload refused because another version of its schema published it is `CONTRACT_MISMATCH`),
+ * run the handler, then ack, retry after a backoff, or dead-letter.
  */
 import { isBlueprintError, requestContext, runWithRequestContext } from '@blueprint/core';
 import { type BackoffFunction, type MessageSigner, parseOrThrow } from '@blueprint/core/plugin';
 import { jsonCodec } from '@blueprint/core/transport';
+import { payloadMismatch } from './compatibility.js';
 import type { AnyEvent } from './define-event.js';
-import { parsedPayload, signatureProblem } from './envelope.js';
+import { NO_HEADERS, parsedPayload, signatureProblem } from './envelope.js';
 import type { EventHandler, EventMeta } from './handler.js';
 import type { HandlerInstruments } from './instruments.js';
 import type { DeadLetterReason, Delivery, TransportSubscription } from './transport/event-transport.js';
@@ -155,6 +157,11 @@ export class GroupConsumer {
           'payload',
         );
       } catch (error) {
+        const mismatch = payloadMismatch(envelope, event, error, this.group);
+        if (mismatch !== undefined) {
+          this.deadLetter(delivery, mismatch);
+          return;
+        }
         const { message, code, details } = describe(error);
         this.deadLetter(delivery, {
           kind: 'invalid-payload',
@@ -318,6 +325,7 @@ export class GroupConsumer {
 
 /** True when `headers` has at least one header. */
 function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
+  if (headers === NO_HEADERS) return false;
   for (const _ in headers) return true;
   return false;
 }

@@ -6,6 +6,7 @@
  * `.../redis-streams`, `.../nats`: its descriptor and its factory), `@blueprint/events/transport` holds
  * what a transport author needs, and `@blueprint/events/testing` the transport conformance suite.
  */
+export { checkEventCompatibility, eventFingerprint } from './compatibility.js';
 export { type EventsConfig, eventsSectionSchema } from './config.js';
 export {
   type AnyEvent,

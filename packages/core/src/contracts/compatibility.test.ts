@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineService } from '../contract.js';
-import { describeContract, incompatibilities } from './compatibility.js';
+import {
+  describeContract,
+  fingerprintOf,
+  incompatibilities,
+  jsonSchemaOf,
+  schemaIncompatibilities,
+} from './compatibility.js';
 
 const Item = z.object({ id: z.string(), priceCents: z.number().int() });
 const v1 = defineService(
@@ -88,6 +94,12 @@ describe('contract compatibility', () => {
     expect(incompatibilities(describeContract(caller), describeContract(strict))).toEqual([
       'valueOf input.constructor: the other side refuses unknown fields',
     ]);
+    const requiresToString = defineService('products', {
+      valueOf: { input: z.object({ constructor: z.string(), toString: z.string() }), output: z.void() },
+    });
+    expect(incompatibilities(describeContract(caller), describeContract(requiresToString))).toEqual([
+      'valueOf input.toString: the server requires it, the caller does not send it',
+    ]);
     const without = defineService('products', { other: { input: z.void(), output: z.void() } });
     expect(incompatibilities(describeContract(caller), describeContract(without))).toEqual([
       'valueOf: the server has no such method',
@@ -98,5 +110,19 @@ describe('contract compatibility', () => {
     const { reserve: _gone, ...rest } = v1.methods;
     expect(diff(variant(rest), 'get')).toEqual([]);
     expect(diff(variant(rest), 'reserve')).toEqual(['reserve: the server has no such method']);
+  });
+
+  it('compares two schemas on their own, naming the sides as asked', () => {
+    const parties = { reader: 'the consumer', writer: 'the publisher', verb: 'send', verbs: 'sends' };
+    const reader = jsonSchemaOf(z.object({ id: z.string(), total: z.number(), note: z.string().optional() }));
+    const writer = jsonSchemaOf(z.object({ id: z.number(), note: z.string().optional() }));
+    expect(schemaIncompatibilities(reader, writer, 'order.placed payload', parties)).toEqual([
+      'order.placed payload.total: the consumer requires it, the publisher does not send it',
+      'order.placed payload.id: the publisher sends number, the other side takes string',
+    ]);
+    expect(schemaIncompatibilities(writer, writer, 'order.placed payload', parties)).toEqual([]);
+    expect(fingerprintOf(reader)).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprintOf(reader)).toBe(fingerprintOf(JSON.parse(JSON.stringify(reader))));
+    expect(fingerprintOf(reader)).not.toBe(fingerprintOf(writer));
   });
 });

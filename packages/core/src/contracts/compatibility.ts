@@ -10,6 +10,9 @@
  *
  * Compatible changes pass: a new optional input field, a new method, a new output field, a new enum
  * value on input. Anything the rules do not understand (unions, refinements) must be equal.
+ *
+ * The rules compare one reader's schema with one writer's ({@link schemaIncompatibilities}): the events
+ * package applies them to event payloads, the consumer reading what the publisher writes.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -29,7 +32,12 @@ export interface ContractDescription {
 
 const descriptions = new WeakMap<AnyContract, ContractDescription>();
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+/**
+ * The JSON Schema of a zod schema as the rules read it: what a value must look like before parsing
+ * (`io: 'input'`, what travels) or after (`'output'`). Parts JSON Schema cannot say (dates, bigints,
+ * refinements) accept anything; a schema zod cannot convert at all is `{ description: 'not representable' }`.
+ */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
   try {
     const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
     delete out.$schema;
@@ -37,6 +45,11 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   } catch {
     return { description: 'not representable' };
   }
+}
+
+/** The fingerprint of JSON values (schemas): SHA-256 of their canonical JSON, 16 hex digits. */
+export function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(canonical(value)).digest('hex').slice(0, 16);
 }
 
 /** Stable JSON: object keys sorted, so equal schemas print equal. */
@@ -58,11 +71,11 @@ export function describeContract(contract: AnyContract): ContractDescription {
     const definition = contract.methods[method]!;
     // What a caller sends is the input before parsing; what it receives, the output before decoding.
     methods[method] = {
-      input: jsonSchema(definition.input, 'input'),
-      output: jsonSchema(definition.output, 'input'),
+      input: jsonSchemaOf(definition.input, 'input'),
+      output: jsonSchemaOf(definition.output, 'input'),
     };
   }
-  const fingerprint = createHash('sha256').update(canonical(methods)).digest('hex').slice(0, 16);
+  const fingerprint = fingerprintOf(methods);
   const description: ContractDescription = {
     name: contract.name,
     version: contract.version,
@@ -80,13 +93,54 @@ const typesOf = (schema: JsonSchema): string[] | undefined => {
   return undefined;
 };
 
+/** Who reads and who writes the values two schemas compare, as the sentences of the differences name them. */
+export interface CompatibilityParties {
+  /** The side whose schema must accept, e.g. `"the server"` (of an input), `"the consumer"`. */
+  readonly reader: string;
+  /** The side that writes the values, e.g. `"the caller"`, `"the publisher"`. */
+  readonly writer: string;
+  /** What the writer does with a field, as in "does not send it": `"send"`, `"return"`. */
+  readonly verb: string;
+  /** The same verb after a subject: `"sends"`, `"returns"`. */
+  readonly verbs: string;
+}
+
+const INPUT: CompatibilityParties = {
+  reader: 'the server',
+  writer: 'the caller',
+  verb: 'send',
+  verbs: 'sends',
+};
+const OUTPUT: CompatibilityParties = {
+  reader: 'the caller',
+  writer: 'the server',
+  verb: 'return',
+  verbs: 'returns',
+};
+
+/**
+ * The differences that make values written with `writer`'s schema fail `reader`'s, each a sentence naming
+ * the place from `at` (`"order.placed payload.total: ..."`); empty when every value the writer may write,
+ * the reader accepts (within the rules above). Throws on schemas it cannot read (not what zod writes).
+ */
+export function schemaIncompatibilities(
+  reader: JsonSchema,
+  writer: JsonSchema,
+  at: string,
+  parties: CompatibilityParties,
+): string[] {
+  const problems: string[] = [];
+  accepts(reader, writer, at, problems, parties);
+  return problems;
+}
+
 /** True when every value `narrow` accepts, `wide` accepts too (within the rules above). */
 function accepts(
   wide: JsonSchema,
   narrow: JsonSchema,
   at: string,
   problems: string[],
-  flow: 'input' | 'output',
+  flow: CompatibilityParties,
 ): void {
   if (Object.keys(wide).length === 0) return; // anything
   const wideTypes = typesOf(wide);
@@ -99,7 +153,7 @@ function accepts(
   const refused = narrowTypes.filter((t) => !accepted(t));
   if (refused.length > 0) {
     problems.push(
-      `${at}: ${flow === 'input' ? 'the caller sends' : 'the server returns'} ${refused.join(' or ')}, the other side takes ${wideTypes.join(' or ')}`,
+      `${at}: ${flow.writer} ${flow.verbs} ${refused.join(' or ')}, the other side takes ${wideTypes.join(' or ')}`,
     );
     return;
   }
@@ -123,7 +177,7 @@ function objectAccepts(
   narrow: JsonSchema,
   at: string,
   problems: string[],
-  flow: 'input' | 'output',
+  flow: CompatibilityParties,
 ): void {
   const wideProps = (wide.properties ?? {}) as Record<string, JsonSchema>;
   const narrowProps = (narrow.properties ?? {}) as Record<string, JsonSchema>;
@@ -132,9 +186,7 @@ function objectAccepts(
   for (const field of wideRequired) {
     if (!narrowRequired.has(field)) {
       problems.push(
-        flow === 'input'
-          ? `${at}.${field}: the server requires it, the caller ${field in narrowProps ? 'may leave it out' : 'does not send it'}`
-          : `${at}.${field}: the caller requires it, the server ${field in narrowProps ? 'may leave it out' : 'does not return it'}`,
+        `${at}.${field}: ${flow.reader} requires it, ${flow.writer} ${Object.hasOwn(narrowProps, field) ? 'may leave it out' : `does not ${flow.verb} it`}`,
       );
     }
   }
@@ -167,8 +219,8 @@ export function incompatibilities(
       problems.push(`${method}: the server has no such method`);
       continue;
     }
-    accepts(actual.input, expected.input, `${method} input`, problems, 'input');
-    accepts(expected.output, actual.output, `${method} output`, problems, 'output');
+    accepts(actual.input, expected.input, `${method} input`, problems, INPUT);
+    accepts(expected.output, actual.output, `${method} output`, problems, OUTPUT);
   }
   return problems;
 }

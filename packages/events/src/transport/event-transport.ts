@@ -84,6 +84,9 @@ export interface DeadLetterReason {
   /**
    * - `max-attempts`: the handler failed on every attempt;
    * - `invalid-payload`: the payload failed the handler's schema (not retried);
+   * - `contract-mismatch`: the payload failed the handler's schema because it was published with an
+   *   incompatible schema of the same event and version (its fingerprint differs): `code` is
+   *   `CONTRACT_MISMATCH`, `details` name both versions and the differences (not retried);
    * - `unknown-version`: no handler of the group knows the event's version (not retried);
    * - `malformed`: the stored entry could not be decoded (not retried);
    * - `redelivery-limit`: delivered more than `maxAttempts` times without settling (a consumer crashed
@@ -95,6 +98,7 @@ export interface DeadLetterReason {
   readonly kind:
     | 'max-attempts'
     | 'invalid-payload'
+    | 'contract-mismatch'
     | 'unknown-version'
     | 'malformed'
     | 'redelivery-limit'
