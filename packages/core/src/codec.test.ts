@@ -27,6 +27,33 @@ describe('jsonCodec round trips', () => {
     expect(roundTrip(value)).toEqual(value);
   });
 
+  it('gives what decoding the encoded text gives, without sharing a reference with the value', () => {
+    const nested = { id: 'p-1', tags: ['a', 'b'], size: { w: 1, h: -0 }, n: null, ok: true, '1': 'x' };
+    const values: unknown[] = [
+      nested,
+      [nested, [1.5, 'two'], {}],
+      Object.assign(Object.create(null), { a: 1 }),
+      { when: new Date(0), big: 10n, list: [1, undefined], gone: undefined, f: () => 1 },
+      { nan: Number.NaN, inner: { toJSON: () => 'custom' } },
+      new (class Point {
+        x = 1;
+      })(),
+    ];
+    for (const value of values) {
+      const copy = roundTrip(value);
+      expect(copy).toStrictEqual(jsonCodec.decode(jsonCodec.encode(value)));
+      if (typeof value === 'object' && value !== null) expect(copy).not.toBe(value);
+    }
+    const copy = roundTrip(nested);
+    expect(copy.tags).not.toBe(nested.tags);
+    expect(Object.is(copy.size.h, 0)).toBe(true);
+    const polluted = JSON.parse('{"__proto__":{"admin":true}}');
+    expect(codecError(() => roundTrip(polluted)).message).toBe(
+      codecError(() => jsonCodec.decode(jsonCodec.encode(polluted))).message,
+    );
+    expect(() => roundTrip({ [CODEC_TAG]: 'date' })).toThrow(CodecError);
+  });
+
   it('keeps Dates, including invalid ones and Dates inside arrays and maps', () => {
     const value = {
       at: new Date('2024-02-29T12:00:00.123Z'),

@@ -8,7 +8,7 @@
  * - `call`, remote: the output, decoded through its schema (so `Date`s come back as `Date`s).
  * - `serve`: the input, before the implementation runs.
  */
-import { type Codec, jsonCodec } from '../codec.js';
+import { type Codec, jsonCodec, roundTrip } from '../codec.js';
 import type { CallContext } from '../contract.js';
 import { InternalError, isBlueprintError, markRelayed, reviveError, serializeError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
@@ -100,9 +100,9 @@ function localCallSide(target: LinkTarget, options: LocalCallOptions): LinkHandl
     return (next: ContractMethod) =>
       async (input: unknown, context?: CallContext): Promise<unknown> => {
         try {
-          let value = codec.decode(codec.encode(input));
+          let value = roundTrip(input, codec);
           if (validateInput) value = parseOrThrow(definition.input, value, subject, 'input');
-          const output = codec.decode(codec.encode(await next(value, context)));
+          const output = roundTrip(await next(value, context), codec);
           return validateOutput ? parseOutput(output) : output;
         } catch (error) {
           throw toCallerError(error);
