@@ -2,10 +2,10 @@
  * The in-process broker of the `memory` transport: topics (one per event name), consumer groups with
  * a bounded FIFO each, the publishers waiting for room, and the dead letters.
  *
- * Fan-out to groups goes through eventemitter3; each group hands its events to its members (replicas:
- * several transports sharing one broker) round-robin, up to each member's concurrency.
+ * A publish is pushed straight into the FIFO of each group of its topic (in the order the groups were
+ * created); each group hands its events to its members (replicas: several transports sharing one broker)
+ * round-robin, up to each member's concurrency.
  */
-import { EventEmitter } from 'eventemitter3';
 import { decodeEnvelope, type EventEnvelope, encodeEnvelope } from '../../envelope.js';
 import {
   EventsBusClosedError,
@@ -104,7 +104,7 @@ export class Topic {
   wake(): void {
     while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.items.length)) {
       const waiter = this.waiters.shift()!;
-      this.broker.route(this.name, waiter.items);
+      this.broker.route(this, waiter.items);
       waiter.resolve();
     }
     if (this.waiters.length === 0) this.disarm();
@@ -160,11 +160,11 @@ export class MemoryGroup {
     readonly broker: MemoryBroker,
   ) {}
 
-  /** Listener of the topic's emitter. */
-  readonly receive = (item: Item): void => {
+  /** Takes a newly published event (its first attempt). */
+  receive(item: Item): void {
     this.queue.push(typeof item === 'string' ? decodeEnvelope(item) : item, 1);
     this.schedule();
-  };
+  }
 
   push(envelope: EventEnvelope, attempt: number): void {
     this.queue.push(envelope, attempt);
@@ -246,7 +246,6 @@ export class MemoryBroker {
   readonly publishTimeout: number;
   /** See {@link MemoryTransportOptions.serialize}. */
   readonly serialize: boolean;
-  private readonly emitter = new EventEmitter();
   private readonly topics = new Map<string, Topic>();
   private readonly dead = new Map<string, DeadLetter & { readonly groupRef: MemoryGroup }>();
   private unrouted = 0;
@@ -268,12 +267,35 @@ export class MemoryBroker {
     if (group === undefined) {
       group = new MemoryGroup(topic, name, this);
       topic.groups.push(group);
-      this.emitter.on(event, group.receive);
     }
     return group;
   }
 
   /** Stores one event for every group of its name; `undefined` when stored now, else a promise. */
+  publishOne(envelope: EventEnvelope): Promise<void> | undefined {
+    if (this.closed) return Promise.reject(closedError());
+    const topic = this.topics.get(envelope.name);
+    if (topic === undefined || topic.groups.length === 0) {
+      this.unrouted++;
+      return undefined;
+    }
+    let item: Item = envelope;
+    if (this.serialize) {
+      try {
+        item = encodeEnvelope(envelope);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (topic.waiters.length === 0 && topic.hasRoom(1)) {
+      const groups = topic.groups;
+      for (let i = 0; i < groups.length; i++) groups[i]!.receive(item);
+      return undefined;
+    }
+    return topic.waitForRoom([item]);
+  }
+
+  /** Stores events of one name for every group of it; `undefined` when stored now, else a promise. */
   publish(envelopes: readonly EventEnvelope[]): Promise<void> | undefined {
     if (this.closed) return Promise.reject(closedError());
     const topic = this.topics.get(envelopes[0]!.name);
@@ -290,16 +312,15 @@ export class MemoryBroker {
       }
     }
     if (topic.waiters.length === 0 && topic.hasRoom(items.length)) {
-      if (items.length === 1) this.emitter.emit(topic.name, items[0]);
-      else this.route(topic.name, items);
+      this.route(topic, items);
       return undefined;
     }
     return topic.waitForRoom(items);
   }
 
-  /** Emits envelopes to the groups of their name. */
-  route(event: string, items: readonly Item[]): void {
-    for (const item of items) this.emitter.emit(event, item);
+  /** Pushes events into the FIFO of every group of their topic. */
+  route(topic: Topic, items: readonly Item[]): void {
+    for (const item of items) for (const group of topic.groups) group.receive(item);
   }
 
   /** Stores a dead letter (replacing an older one of the same group and event id). */
@@ -389,7 +410,6 @@ export class MemoryBroker {
       topic.rejectAll(closedError());
       for (const group of topic.groups) group.clearTimers();
     }
-    this.emitter.removeAllListeners();
   }
 
   private topic(event: string): Topic {

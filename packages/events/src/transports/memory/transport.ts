@@ -128,7 +128,7 @@ export class MemoryTransport implements EventTransport {
 
   publish(envelope: EventEnvelope): Promise<void> | undefined {
     if (this.closed) return Promise.reject(closedError());
-    return this.broker.publish([envelope]);
+    return this.broker.publishOne(envelope);
   }
 
   async publishMany(envelopes: readonly EventEnvelope[]): Promise<void> {
