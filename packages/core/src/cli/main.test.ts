@@ -47,6 +47,15 @@ describe('runCli', () => {
     expect(stderr).toContain('Run "blueprint --help" for usage.');
   });
 
+  it('checks the dashboard options of dev', async () => {
+    expect(await runCli(['dev', '-t', 't.json', '--dashboard-port', 'high'])).toBe(2);
+    expect(stderr).toContain('--dashboard-port must be a port from 0 to 65535');
+    expect(await runCli(['dev', '-t', 't.json', '--dashboard-port', '70000'])).toBe(2);
+    expect(await runCli(['dev', '-t', 't.json', '--no-dashboard', '--dashboard-port', '0'])).toBe(2);
+    expect(stderr).toContain('--dashboard-port and --no-dashboard contradict each other');
+    expect(await runCli(['start', '-t', 't.json', '--no-dashboard'])).toBe(2);
+  });
+
   it('checks the options of graph', async () => {
     expect(await runCli(['graph'])).toBe(2);
     expect(stderr).toContain('graph needs --topology FILE');
