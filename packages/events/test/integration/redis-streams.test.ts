@@ -177,6 +177,42 @@ describe('redis-streams transport', () => {
     expect(await admin.xlen(`${prefix}:{order.placed}`)).toBe(2_500);
   });
 
+  it('stores publishes made in one tick, in publish order, each resolving once stored', async () => {
+    fresh();
+    const publisher = bus();
+    await publisher.connect();
+    const published = Array.from({ length: 2_500 }, (_, n) =>
+      publisher.publish(n % 2 === 0 ? Order : Refund, { n }),
+    );
+    const ids = await Promise.all(published);
+    expect(new Set(ids).size).toBe(2_500);
+    const read = async (event: string) =>
+      (await admin.xrange(`${prefix}:{${event}}`, '-', '+')).map(([, fields]) => fields[1]!);
+    const orders = await read('order.placed');
+    const refunds = await read('refund.issued');
+    expect(orders).toHaveLength(1_250);
+    expect(refunds).toHaveLength(1_250);
+    expect(orders.map((text) => (JSON.parse(text) as { payload: { n: number } }).payload.n)).toEqual(
+      Array.from({ length: 1_250 }, (_, i) => i * 2),
+    );
+  });
+
+  it('rejects every publish of a tick with a coded error when Redis is gone, and stores none', async () => {
+    fresh();
+    const publisher = bus({ publishTimeout: 500 });
+    await publisher.connect();
+    const transport = publisher.transport as unknown as { command(): Redis };
+    const stored = transport.command();
+    const published = Array.from({ length: 3 }, (_, n) => publisher.publish(Order, { n }));
+    stored.disconnect();
+    const results = await Promise.allSettled(published);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason.code).toMatch(/^EVENTS_/);
+    }
+    expect(await admin.exists(`${prefix}:{order.placed}`)).toBe(0);
+  });
+
   it('lists dead letters of every event, oldest first, and reports health', async () => {
     fresh();
     const consumer = bus();

@@ -4,7 +4,9 @@
  * - Publishing: `XADD` on a command connection with a `commandTimeout`, no retries per request and no
  *   offline queue, so `publish` rejects with a coded error within `publishTimeout` when Redis is down and
  *   never resolves for an event Redis did not store. `publishMany` appends a batch with one script call
- *   (atomic; batches over 1,000 events send several calls in one `MULTI`).
+ *   (atomic; batches over 1,000 events send several calls in one `MULTI`). The `publish` calls of one
+ *   tick are sent together (per stream: one `XADD`, or one script call per 1,000 events); each resolves
+ *   with the reply of the command that carried its event.
  * - Trimming: every `trimInterval`, streams that grew are trimmed to about `maxLen` entries by `MINID`,
  *   never past the oldest pending entry or past what a group has not been given yet (`trim: "capped"`
  *   trims to `maxLen` anyway and counts what it dropped).
@@ -67,6 +69,9 @@ export class RedisStreamsTransport
   readonly settings: RedisConsumerSettings;
   readonly consumerName: string;
   private readonly bindings: GroupBinding[] = [];
+  /** Publishes of this tick not sent yet, per stream key: encoded texts, and resolve/reject pairs. */
+  private batches = new Map<string, { texts: string[]; settles: ((error?: unknown) => void)[] }>();
+  private flushing = false;
   private touched = new Set<string>();
   private trimTimer: NodeJS.Timeout | undefined;
   private trimming = false;
@@ -134,8 +139,59 @@ export class RedisStreamsTransport
       return Promise.reject(error);
     }
     this.touched.add(envelope.name);
-    return cmd.xadd(this.keys.stream(envelope.name), '*', 'e', text).then(noop, this.rejectPublish);
+    return new Promise<void>((resolve, reject) => {
+      const key = this.keys.stream(envelope.name);
+      let batch = this.batches.get(key);
+      if (batch === undefined) {
+        batch = { texts: [], settles: [] };
+        this.batches.set(key, batch);
+      }
+      batch.texts.push(text);
+      batch.settles.push(resolve as () => void, reject);
+      if (!this.flushing) {
+        this.flushing = true;
+        process.nextTick(this.flush);
+      }
+    });
   }
+
+  /**
+   * Sends the publishes of one tick: per stream, one `XADD` for a single event, else one script call per
+   * {@link PUBLISH_CHUNK} events. Each publish settles with the reply of the command that carried it.
+   */
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const batches = this.batches;
+    this.batches = new Map();
+    const cmd = this.connection.usable;
+    for (const [key, { texts, settles }] of batches) {
+      for (let i = 0; i < texts.length; i += PUBLISH_CHUNK) {
+        const chunk = texts.length === 1 ? texts : texts.slice(i, i + PUBLISH_CHUNK);
+        const from = i * 2;
+        const to = from + chunk.length * 2;
+        const sent: Promise<unknown> =
+          cmd === undefined
+            ? Promise.reject(this.connection.notOpen())
+            : chunk.length === 1
+              ? cmd.xadd(key, '*', 'e', chunk[0]!)
+              : cmd.eval(PUBLISH_BATCH_LUA, 1, key, ...chunk);
+        sent.then(
+          () => {
+            for (let j = from; j < to; j += 2) (settles[j] as () => void)();
+          },
+          (error: unknown) => {
+            let coded: unknown;
+            try {
+              coded = cmd === undefined ? error : this.rejectPublish(error);
+            } catch (thrown) {
+              coded = thrown;
+            }
+            for (let j = from; j < to; j += 2) (settles[j + 1] as (error: unknown) => void)(coded);
+          },
+        );
+      }
+    }
+  };
 
   async publishMany(envelopes: readonly EventEnvelope[]): Promise<void> {
     const cmd = this.connection.usable;
@@ -343,5 +399,3 @@ export class RedisStreamsTransport
     }
   }
 }
-
-function noop(): void {}
