@@ -13,7 +13,7 @@ import {
   type CallAuthenticator,
   CREDENTIAL_HEADER,
   type CredentialSecrets,
-  mintCredential,
+  credentialMinter,
   ReplayGuard,
   verifyCredential,
 } from './credentials.js';
@@ -44,18 +44,19 @@ export function authLink(topology: Topology, process: string, ownerOf: (service:
       if (secrets === undefined || auth === undefined) return undefined;
       if (target.entry !== 'call' || target.placement !== 'remote' || target.contract === undefined)
         return undefined;
-      const audience = ownerOf(target.contract.name);
-      const ttl = auth.tokenTtl;
+      const mint = credentialMinter(secrets, process, ownerOf(target.contract.name), auth.tokenTtl);
       return (next) => (input: unknown, context?: CallContext) =>
-        next(input, {
-          ...context,
-          headers: {
-            ...context?.headers,
-            [CREDENTIAL_HEADER]: mintCredential(secrets, process, audience, ttl),
-          },
-        });
+        next(input, withCredential(context, mint()));
     },
   };
+}
+
+/** `context` with `credential` among its headers. */
+function withCredential(context: CallContext | undefined, credential: string): CallContext {
+  if (context === undefined) {
+    return { headers: { 'x-bp-credential': credential } satisfies Record<typeof CREDENTIAL_HEADER, string> };
+  }
+  return { ...context, headers: { ...context.headers, [CREDENTIAL_HEADER]: credential } };
 }
 
 /**
