@@ -185,9 +185,7 @@ export function verifyCredential(
   const signature = credential.slice(split + 1);
   const keys = keysOf(secrets);
   const expected = keys.current.sign(payload);
-  const signed =
-    sameSignature(expected, signature) ||
-    keys.previous?.verify(payload, signature) === true;
+  const signed = sameSignature(expected, signature) || keys.previous?.verify(payload, signature) === true;
   if (!signed) return refuse("the credential is not signed with this topology's secret", 'signature');
   if (audience !== options.audience) {
     return refuse(`the credential is for process "${audience}", not this one`, 'audience');
