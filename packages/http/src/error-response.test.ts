@@ -4,6 +4,7 @@ import {
   NotFoundError,
   RemoteUnavailableError,
   TimeoutError,
+  UnauthenticatedError,
   ValidationError,
 } from '@blueprint/core';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +43,27 @@ describe('errorAnswer', () => {
     });
     const forced = errorAnswer(new ConflictError('row 7 of /srv/db'), { statuses: { CONFLICT: 500 } });
     expect(JSON.stringify(forced)).not.toContain('/srv/db');
+  });
+
+  it('answers a call between services refused for its credential as 502, naming no reason', () => {
+    const refused = errorAnswer(
+      new UnauthenticatedError("the credential is not signed with this topology's secret", {
+        details: { reason: 'signature' },
+      }),
+    );
+    expect(refused).toEqual({
+      status: 502,
+      body: {
+        error: {
+          code: 'UNAUTHENTICATED',
+          message: 'a service this request needs refused the call between services',
+        },
+      },
+      headers: {},
+    });
+    expect(errorAnswer(new UnauthenticatedError('x'), { statuses: { UNAUTHENTICATED: 503 } }).status).toBe(
+      503,
+    );
   });
 
   it('answers a dependency failure with a fixed message and only retryAfterMs of its details', () => {

@@ -6,7 +6,9 @@
  * shows its message or details (they may carry file paths, SQL, host names), only a generic message with
  * the correlation id under which the edge logged the real one; and that a dependency failure
  * (`REMOTE_UNAVAILABLE`, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `RETRY_EXHAUSTED`, `TIMEOUT`) keeps its
- * status and code but answers a fixed message, since its own names internal URLs and breakers.
+ * status and code but answers a fixed message, since its own names internal URLs and breakers. A call
+ * between services refused for its credential (`UNAUTHENTICATED`: service auth, never the public client's
+ * own) is the edge's dependency failing, not the client: it answers 502 with a fixed message.
  */
 import { isBlueprintError } from '@blueprint/core';
 
@@ -50,7 +52,14 @@ const DEPENDENCY_MESSAGES: Readonly<Record<string, string>> = {
   BULKHEAD_REJECTED: 'a service this request needs is busy; retry later',
   RETRY_EXHAUSTED: 'a service this request needs kept failing; retry later',
   TIMEOUT: 'the request did not finish within its deadline',
+  UNAUTHENTICATED: 'a service this request needs refused the call between services',
 };
+
+/**
+ * Statuses of dependency failures whose own status would blame the client: a service refusing the
+ * edge's service credential (401 between services) is a bad gateway to the public client.
+ */
+const DEPENDENCY_STATUSES: Readonly<Record<string, number>> = { UNAUTHENTICATED: 502 };
 
 /** The public message and details of a dependency failure (see {@link DEPENDENCY_MESSAGES}). */
 function dependencyBody(code: string, message: string, details: unknown): ErrorBody {
@@ -90,7 +99,7 @@ export function errorAnswer(error: unknown, mapping: ErrorMapping = {}, correlat
       headers: NO_HEADERS,
     };
   }
-  const own = mapping.statuses?.[error.code] ?? error.status;
+  const own = mapping.statuses?.[error.code] ?? DEPENDENCY_STATUSES[error.code] ?? error.status;
   const status = Number.isInteger(own) && own >= 400 && own <= 599 ? own : 500;
   if (status === 500) {
     return {
