@@ -15,16 +15,15 @@
  */
 import {
   type CompatibilityParties,
-  fingerprintOf,
   isBlueprintError,
   type JsonSchema,
-  jsonSchemaOf,
   schemaIncompatibilities,
   type ValidationIssue,
 } from '@blueprint/core';
 import type { AnyEvent } from './define-event.js';
 import type { EventEnvelope } from './envelope.js';
 import { EventsDefinitionError } from './errors.js';
+import { describeEvent } from './event-fingerprint.js';
 import type { DeadLetterReason } from './transport/event-transport.js';
 
 const PARTIES: CompatibilityParties = {
@@ -33,32 +32,6 @@ const PARTIES: CompatibilityParties = {
   verb: 'send',
   verbs: 'sends',
 };
-
-interface DescribedEvent {
-  readonly schema: JsonSchema;
-  readonly fingerprint: string;
-}
-
-const described = new WeakMap<AnyEvent, DescribedEvent>();
-
-function describeEvent(event: AnyEvent): DescribedEvent {
-  let known = described.get(event);
-  if (known === undefined) {
-    // What travels is the payload as published: the schema's input.
-    const schema = jsonSchemaOf(event.schema, 'input');
-    known = { schema, fingerprint: fingerprintOf(schema) };
-    described.set(event, known);
-  }
-  return known;
-}
-
-/**
- * The fingerprint of an event's payload schema (16 hex digits of the SHA-256 of its JSON Schema), as
- * every envelope published with it carries. Equal schemas give equal fingerprints, whatever the version.
- */
-export function eventFingerprint(event: AnyEvent): string {
-  return describeEvent(event).fingerprint;
-}
 
 /**
  * The differences that make events published with `publisher` fail a consumer handling `consumer` (two

@@ -13,8 +13,8 @@
 import { CodecError } from '@blueprint/core';
 import type { MessageSigner } from '@blueprint/core/plugin';
 import { CODEC_TAG, jsonCodec } from '@blueprint/core/transport';
-import { eventFingerprint } from './compatibility.js';
 import type { AnyEvent } from './define-event.js';
+import { eventFingerprint } from './event-fingerprint.js';
 
 /** Headers carried with an event, e.g. `x-correlation-id` and `traceparent` (lower-case names). */
 export type EventHeaders = Readonly<Record<string, string>>;

@@ -6,7 +6,7 @@
  * `.../redis-streams`, `.../nats`: its descriptor and its factory), `@blueprint/events/transport` holds
  * what a transport author needs, and `@blueprint/events/testing` the transport conformance suite.
  */
-export { checkEventCompatibility, eventFingerprint } from './compatibility.js';
+export { checkEventCompatibility } from './compatibility.js';
 export { type EventsConfig, eventsSectionSchema } from './config.js';
 export {
   type AnyEvent,
@@ -45,6 +45,7 @@ export {
   type PublishDeclarations,
   type Subscription,
 } from './event-bus.js';
+export { eventFingerprint } from './event-fingerprint.js';
 export { createEventId } from './event-id.js';
 export type { SubscriptionStats } from './group-consumer.js';
 export type { EventHandler, EventMeta, HandlerOptions, SubscribeOptions } from './handler.js';
