@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../test/harness/index.js';
-import { checkEventCompatibility, eventFingerprint } from './compatibility.js';
+import { checkEventCompatibility } from './compatibility.js';
 import { defineEvent } from './define-event.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { createEventBus, type EventBus } from './event-bus.js';
+import { eventFingerprint } from './event-fingerprint.js';
 import { createMemoryBroker, createMemoryTransport, type MemoryBroker } from './transports/memory/index.js';
 
 const V1 = defineEvent('order.placed', z.object({ orderId: z.string(), totalCents: z.number().int() }));
