@@ -6,31 +6,37 @@
  * the later tests run on it too.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { type KafkaServerHandle, startKafka, waitFor } from '../../../../test/harness/index.js';
-import { defineEvent } from '../../src/define-event.js';
-import { isEventsError } from '../../src/errors.js';
 import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
 import type { GroupBinding } from '../../src/transport/index.js';
 import { createKafkaTransport, type KafkaTransportOptions } from '../../src/transports/kafka/index.js';
+import {
+  countRuns,
+  expectMidstreamOutcome,
+  expectNoAckedLossAcrossCrash,
+  expectPoisonAndInvalidLetters,
+  Job,
+  killChildren,
+  LooseJob,
+  publishAll,
+  publishThroughFaults,
+  resourceBaseline,
+  sleep,
+  startReplicaChild,
+  suspend,
+  unique,
+} from './support/broker-faults.js';
 
-const Job = defineEvent('fault.job', z.object({ n: z.number().int().min(0) }));
-const LooseJob = defineEvent('fault.job', z.object({ n: z.number() }));
 const childScript = fileURLToPath(new URL('./kafka-fault-child.ts', import.meta.url));
 
 let kafka: KafkaServerHandle;
 let admin: Admin;
 let buses: EventBus[] = [];
 let children: ChildProcess[] = [];
-let counter = 0;
-
-const unique = (what: string) => `f${what}${Date.now().toString(36)}${(counter++).toString(36)}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function newBus(
   transport: KafkaTransportOptions & { prefix: string },
@@ -53,36 +59,6 @@ function newBus(
   return bus;
 }
 
-/** Publishes `count` jobs with ids `<prefix>-<n>`, `inFlight` at a time, retrying a failed publish with the same id. */
-async function publishAll(
-  bus: EventBus,
-  prefix: string,
-  count: number,
-  inFlight: number,
-  onAcked: (id: string, n: number) => void,
-  onRejected: (error: unknown, elapsedMs: number) => void = () => undefined,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const n = next++;
-      const id = `${prefix}-${n}`;
-      for (;;) {
-        const started = Date.now();
-        try {
-          await bus.publish(Job, { n }, { id });
-          onAcked(id, n);
-          break;
-        } catch (error) {
-          onRejected(error, Date.now() - started);
-          await sleep(50);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-}
-
 /** Kills the broker with -9 and starts it again on the same storage and ports. */
 async function crashAndRestart(pauseMs = 0): Promise<void> {
   await kafka.kill();
@@ -102,8 +78,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren(children);
   await Promise.all(buses.map((bus) => bus.stop().catch(() => undefined)));
   buses = [];
   children = [];
@@ -112,8 +87,7 @@ afterEach(async () => {
 describe('kafka transport under faults', () => {
   // First, so no earlier test's sockets are still closing when the baseline is taken.
   it('stop() drains and leaves no timer or socket behind', async () => {
-    const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
-    const before = { timers: count('Timeout'), sockets: count('TCPSocketWrap') };
+    const resources = resourceBaseline();
     const bus = createEventBus({
       transport: createKafkaTransport({ brokers: kafka.bootstrap, prefix: unique('close'), maxWait: 200 }),
     });
@@ -121,12 +95,9 @@ describe('kafka transport under faults', () => {
     await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
     await bus.publish(Job, { n: 1 });
     await waitFor(() => seen.length === 1, { timeout: 15_000, message: 'the event' });
-    expect(count('TCPSocketWrap')).toBeGreaterThan(before.sockets);
+    expect(resources.moreSockets()).toBe(true);
     await bus.stop();
-    await waitFor(() => count('TCPSocketWrap') <= before.sockets && count('Timeout') <= before.timers, {
-      timeout: 5_000,
-      message: 'the sockets and timers to go away',
-    });
+    await resources.settled(5_000);
     await bus.stop();
   });
 
@@ -135,18 +106,12 @@ describe('kafka transport under faults', () => {
     const sessionTimeout = 3_000;
     const groups: GroupBinding[] = [{ event: Job.name, group: 'workers' }];
     await newBus({ prefix }, { groups }).connect();
-    const child = fork(childScript, [kafka.bootstrap, prefix, 'workers', '8', String(sessionTimeout)], {
-      execArgv: ['--conditions=source', '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(child);
-    const takenByChild = new Set<string>();
-    let childReady = false;
-    child.on('message', (message: { type: string; id?: string }) => {
-      if (message.type === 'ready') childReady = true;
-      if (message.type === 'started') takenByChild.add(message.id!);
-    });
-    await waitFor(() => childReady, { timeout: 30_000, message: 'the child replica to subscribe' });
+    const replica = await startReplicaChild(
+      childScript,
+      [kafka.bootstrap, prefix, 'workers', '8', String(sessionTimeout)],
+      children,
+    );
+    const takenByChild = replica.taken;
 
     const survivor = newBus({ prefix, sessionTimeout });
     const handled = new Map<string, number>();
@@ -184,10 +149,7 @@ describe('kafka transport under faults', () => {
       )),
     );
     await waitFor(() => handled.size > handledBefore, { message: 'the survivor to handle new events' });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    const killedAt = Date.now();
-    await exited;
+    const killedAt = await replica.kill();
 
     await waitFor(() => ids.every((id) => handled.has(id)), {
       timeout: sessionTimeout * 3 + 10_000,
@@ -246,25 +208,12 @@ describe('kafka transport under faults', () => {
 
   it('the broker killed -9 and restarted between publish and consume: 0 acknowledged events lost', async () => {
     const prefix = unique('restart');
-    const publisher = newBus({ prefix });
-    await publisher.connect();
-    const acked: string[] = [];
-    await publishAll(publisher, 'p', 3_000, 64, (id) => acked.push(id));
-
-    await crashAndRestart();
-
-    const consumer = newBus({ prefix });
-    const seen = new Set<string>();
-    await consumer.subscribe(Job, (_payload, meta) => void seen.add(meta.id), {
-      group: 'billing',
-      concurrency: 64,
-    });
-    await waitFor(() => acked.every((id) => seen.has(id)), {
-      timeout: 40_000,
-      message: 'every acknowledged event',
-    });
-    expect(acked).toHaveLength(3_000);
-    expect(acked.filter((id) => !seen.has(id))).toEqual([]);
+    await expectNoAckedLossAcrossCrash(
+      newBus({ prefix }),
+      () => crashAndRestart(),
+      () => newBus({ prefix }),
+      40_000,
+    );
   }, 90_000);
 
   it('the broker killed -9 mid-stream: publishes fail coded within a bound, consumers resume, none lost, no handler runs twice (inbox)', async () => {
@@ -272,32 +221,15 @@ describe('kafka transport under faults', () => {
     const publishTimeout = 1_000;
     const groups: GroupBinding[] = [{ event: Job.name, group: 'ledger' }];
     const consumer = newBus({ prefix, publishTimeout }, { groups });
-    const runs = new Map<string, number>();
-    await consumer.subscribe(
-      Job,
-      async (_payload, meta) => {
-        runs.set(meta.id, (runs.get(meta.id) ?? 0) + 1);
-        await sleep(1);
-      },
-      { group: 'ledger', concurrency: 32, inbox: true },
-    );
+    const runs = await countRuns(consumer, 'ledger');
     const publisher = newBus({ prefix, publishTimeout });
     await publisher.connect();
 
-    const acked = new Set<string>();
-    const rejections: { code: string; elapsed: number }[] = [];
-    const publishing = publishAll(
-      publisher,
-      'm',
-      4_000,
-      16,
-      (id) => acked.add(id),
-      (error, elapsed) =>
-        rejections.push({ code: isEventsError(error) ? error.code : String(error), elapsed }),
-    );
+    const publishing = publishThroughFaults(publisher, 4_000);
+    const { acked } = publishing;
     await waitFor(() => acked.size >= 1_500, { timeout: 30_000, message: '1,500 acknowledged publishes' });
     await crashAndRestart(300);
-    await publishing;
+    await publishing.done;
 
     await waitFor(() => [...acked].every((id) => runs.has(id)), {
       timeout: 40_000,
@@ -308,23 +240,8 @@ describe('kafka transport under faults', () => {
         `${(error as Error).message}: ${missing.length} of ${acked.size} not handled (${missing.slice(0, 5).join(', ')}), stats ${JSON.stringify(consumer.stats())}`,
       );
     });
-    const stats = consumer.stats();
-    const sub = stats.subscriptions[0]!;
-    const rerun = [...runs.values()].filter((n) => n > 1).length;
-    console.info(
-      `[kafka mid-stream kill] acked ${acked.size}, handled ${runs.size}, duplicates absorbed by the inbox ${sub.duplicates}, ` +
-        `handler re-runs ${rerun}, publish rejections ${rejections.length} (${[...new Set(rejections.map((r) => r.code))].join(', ')}), ` +
-        `slowest rejection ${Math.max(0, ...rejections.map((r) => r.elapsed))} ms, transport ${JSON.stringify(stats.transport)}`,
-    );
-    expect(acked.size).toBe(4_000);
-    expect([...acked].filter((id) => !runs.has(id))).toEqual([]);
-    // With the inbox, a handler runs again only when its inbox write was lost with the broker.
-    expect(rerun).toBeLessThanOrEqual(stats.transport.inboxWriteFailures!);
-    expect(rejections.length).toBeGreaterThan(0);
-    for (const { code, elapsed } of rejections) {
-      expect(['EVENTS_BROKER_UNAVAILABLE', 'EVENTS_PUBLISH_TIMEOUT']).toContain(code);
-      expect(elapsed).toBeLessThan(publishTimeout + 1_000);
-    }
+    expectMidstreamOutcome('kafka', consumer, { ...publishing, runs, count: 4_000 }, publishTimeout + 1_000);
+    expect(publishing.rejections.length).toBeGreaterThan(0);
   }, 120_000);
 
   it('a poison event is dead-lettered after maxAttempts while the events behind it on its partition go on', async () => {
@@ -352,19 +269,7 @@ describe('kafka transport under faults', () => {
     await waitFor(() => good.length === 20, { timeout: 15_000, message: 'the events behind the poison' });
     expect(good).toEqual(Array.from({ length: 20 }, (_, n) => n + 1));
     expect(poisonCalls).toBeLessThan(3);
-    await waitFor(async () => (await consumer.deadLetters.list()).length === 2, {
-      timeout: 15_000,
-      message: 'two dead letters',
-    });
-    const letters = await consumer.deadLetters.list();
-    expect(letters.find((l) => l.eventId === poison)).toMatchObject({
-      attempts: 3,
-      reason: { kind: 'max-attempts' },
-    });
-    expect(letters.find((l) => l.eventId === invalid)).toMatchObject({
-      attempts: 1,
-      reason: { kind: 'invalid-payload' },
-    });
+    await expectPoisonAndInvalidLetters(consumer, { poison, invalid }, 15_000);
     await waitFor(async () => (await consumer.transport.pending?.(groups[0]!)) === 0, {
       timeout: 10_000,
       message: 'the group to have nothing pending',
@@ -379,11 +284,7 @@ describe('kafka transport under faults', () => {
     await publisher.connect();
     await publisher.publish(Job, { n: 1 });
 
-    process.kill(kafka.pid, 'SIGSTOP');
-    await waitFor(
-      () => readFileSync(`/proc/${kafka.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') === true,
-      { message: 'the broker to be stopped by SIGSTOP' },
-    );
+    const resume = await suspend(kafka.pid, 'the broker');
     try {
       const started = Date.now();
       const hung = await publisher.publish(Job, { n: 2 }).catch((e: unknown) => e);
@@ -395,7 +296,7 @@ describe('kafka transport under faults', () => {
       expect(refused).toMatchObject({ code: 'EVENTS_BROKER_UNAVAILABLE', details: { maybeStored: false } });
       expect(Date.now() - refusedAt).toBeLessThan(100);
     } finally {
-      process.kill(kafka.pid, 'SIGCONT');
+      resume();
     }
 
     await kafka.kill();

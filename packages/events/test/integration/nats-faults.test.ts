@@ -4,22 +4,33 @@
  * the inbox absorbing duplicates, max deliveries, and `close()` leaving nothing behind.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect, createInbox, type NatsConnection, nanos } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { type ServerHandle, startNats, waitFor } from '../../../../test/harness/index.js';
 import { defineEvent } from '../../src/define-event.js';
-import { isEventsError } from '../../src/errors.js';
 import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
 import type { GroupBinding } from '../../src/transport/index.js';
 import { createNatsTransport, type NatsTransportOptions } from '../../src/transports/nats/index.js';
 import { NatsNames } from '../../src/transports/nats/names.js';
+import {
+  countRuns,
+  expectMidstreamOutcome,
+  expectNoAckedLossAcrossCrash,
+  expectPoisonAndInvalidLetters,
+  Job,
+  killChildren,
+  LooseJob,
+  publishThroughFaults,
+  resourceBaseline,
+  sleep,
+  startReplicaChild,
+  suspend,
+  unique,
+} from './support/broker-faults.js';
 
-const Job = defineEvent('fault.job', z.object({ n: z.number().int().min(0) }));
-const LooseJob = defineEvent('fault.job', z.object({ n: z.number() }));
 const childScript = fileURLToPath(new URL('./nats-fault-child.ts', import.meta.url));
 const sharedUrl = inject('natsUrl');
 
@@ -27,10 +38,6 @@ let admin: NatsConnection;
 let buses: EventBus[] = [];
 let servers: ServerHandle[] = [];
 let children: ChildProcess[] = [];
-let counter = 0;
-
-const unique = (what: string) => `f${what}${Date.now().toString(36)}${(counter++).toString(36)}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function newBus(
   transport: NatsTransportOptions & { stream: string },
@@ -45,36 +52,6 @@ function newBus(
   return bus;
 }
 
-/** Publishes `count` jobs with ids `<prefix>-<n>`, `inFlight` at a time, retrying a failed publish with the same id. */
-async function publishAll(
-  bus: EventBus,
-  prefix: string,
-  count: number,
-  inFlight: number,
-  onAcked: (id: string, n: number) => void,
-  onRejected: (error: unknown, elapsedMs: number) => void = () => undefined,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const n = next++;
-      const id = `${prefix}-${n}`;
-      for (;;) {
-        const started = Date.now();
-        try {
-          await bus.publish(Job, { n }, { id });
-          onAcked(id, n);
-          break;
-        } catch (error) {
-          onRejected(error, Date.now() - started);
-          await sleep(50);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-}
-
 beforeAll(async () => {
   admin = await connect({ servers: sharedUrl });
 });
@@ -84,8 +61,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren(children);
   await Promise.all(buses.map((bus) => bus.stop().catch(() => undefined)));
   await Promise.all(servers.map((server) => server.stop()));
   buses = [];
@@ -96,8 +72,7 @@ afterEach(async () => {
 describe('nats transport under faults', () => {
   // First, so no earlier test's sockets are still closing when the baseline is taken.
   it('close() drains and leaves no timer or socket behind', async () => {
-    const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
-    const before = { timers: count('Timeout'), sockets: count('TCPSocketWrap') };
+    const resources = resourceBaseline();
     const stream = unique('close');
     const bus = createEventBus({
       transport: createNatsTransport({ url: sharedUrl, stream, ackWait: 1_000 }),
@@ -106,30 +81,21 @@ describe('nats transport under faults', () => {
     await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
     await bus.publish(Job, { n: 1 });
     await waitFor(() => seen.length === 1);
-    expect(count('TCPSocketWrap')).toBeGreaterThan(before.sockets);
+    expect(resources.moreSockets()).toBe(true);
     await bus.stop();
-    await waitFor(() => count('TCPSocketWrap') <= before.sockets && count('Timeout') <= before.timers, {
-      timeout: 2_000,
-      message: 'the socket and timers to go away',
-    });
+    await resources.settled(2_000);
     await bus.stop();
   });
 
   it('a replica killed with -9 mid-batch: the other replica handles every event within ackWait, none lost', async () => {
     const stream = unique('kill');
     const ackWait = 2_000;
-    const child = fork(childScript, [sharedUrl, stream, 'workers', '8', String(ackWait)], {
-      execArgv: ['--conditions=source', '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(child);
-    const takenByChild = new Set<string>();
-    let childReady = false;
-    child.on('message', (message: { type: string; id?: string }) => {
-      if (message.type === 'ready') childReady = true;
-      if (message.type === 'started') takenByChild.add(message.id!);
-    });
-    await waitFor(() => childReady, { timeout: 30_000, message: 'the child replica to subscribe' });
+    const replica = await startReplicaChild(
+      childScript,
+      [sharedUrl, stream, 'workers', '8', String(ackWait)],
+      children,
+    );
+    const takenByChild = replica.taken;
 
     const survivor = newBus({ stream, ackWait });
     const handled = new Map<string, { attempt: number; at: number }>();
@@ -147,10 +113,7 @@ describe('nats transport under faults', () => {
       Array.from({ length: 60 }, (_, n) => ({ n })),
     );
     await waitFor(() => takenByChild.size >= 4, { timeout: 10_000, message: 'the child to take a batch' });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    const killedAt = Date.now();
-    await exited;
+    const killedAt = await replica.kill();
 
     await waitFor(() => ids.every((id) => handled.has(id)), {
       timeout: ackWait * 4 + 5_000,
@@ -171,26 +134,15 @@ describe('nats transport under faults', () => {
     servers.push(server);
     const stream = unique('restart');
     const groups: GroupBinding[] = [{ event: Job.name, group: 'billing' }];
-    const publisher = newBus({ url: server.url, stream }, { groups });
-    await publisher.connect();
-    const acked: string[] = [];
-    await publishAll(publisher, 'p', 3_000, 64, (id) => acked.push(id));
-
-    await server.kill();
-    await server.restart();
-
-    const consumer = newBus({ url: server.url, stream });
-    const seen = new Set<string>();
-    await consumer.subscribe(Job, (_payload, meta) => void seen.add(meta.id), {
-      group: 'billing',
-      concurrency: 64,
-    });
-    await waitFor(() => acked.every((id) => seen.has(id)), {
-      timeout: 30_000,
-      message: 'every acknowledged event',
-    });
-    expect(acked).toHaveLength(3_000);
-    expect(acked.filter((id) => !seen.has(id))).toEqual([]);
+    await expectNoAckedLossAcrossCrash(
+      newBus({ url: server.url, stream }, { groups }),
+      async () => {
+        await server.kill();
+        await server.restart();
+      },
+      () => newBus({ url: server.url, stream }),
+      30_000,
+    );
   });
 
   it('nats-server killed -9 mid-stream: consumers resume, publishes fail fast and coded, duplicates are counted and absorbed by the inbox', async () => {
@@ -199,59 +151,27 @@ describe('nats transport under faults', () => {
     const stream = unique('midstream');
     const groups: GroupBinding[] = [{ event: Job.name, group: 'ledger' }];
     const consumer = newBus({ url: server.url, stream, publishTimeout: 1_000 }, { groups });
-    const runs = new Map<string, number>();
-    await consumer.subscribe(
-      Job,
-      async (_payload, meta) => {
-        runs.set(meta.id, (runs.get(meta.id) ?? 0) + 1);
-        await sleep(1);
-      },
-      { group: 'ledger', concurrency: 32, inbox: true },
-    );
+    const runs = await countRuns(consumer, 'ledger');
     const publisher = newBus({ url: server.url, stream, publishTimeout: 1_000 });
     await publisher.connect();
 
-    const acked = new Set<string>();
-    const rejections: { code: string; elapsed: number }[] = [];
+    const publishing = publishThroughFaults(publisher, 4_000);
+    const { acked } = publishing;
     let killed = false;
-    const publishing = publishAll(
-      publisher,
-      'm',
-      4_000,
-      16,
-      (id) => acked.add(id),
-      (error, elapsed) =>
-        rejections.push({ code: isEventsError(error) ? error.code : String(error), elapsed }),
-    );
     await waitFor(() => acked.size >= 1_500, { timeout: 20_000, message: '1,500 acknowledged publishes' });
     await server.kill();
     killed = true;
     await sleep(300);
     await server.restart();
-    await publishing;
+    await publishing.done;
     expect(killed).toBe(true);
 
     await waitFor(() => [...acked].every((id) => runs.has(id)), {
       timeout: 30_000,
       message: 'every acknowledged event handled',
     });
-    const stats = consumer.stats();
-    const sub = stats.subscriptions[0]!;
-    const rerun = [...runs.values()].filter((n) => n > 1).length;
-    console.info(
-      `[nats mid-stream kill] acked ${acked.size}, handled ${runs.size}, duplicates absorbed by the inbox ${sub.duplicates}, ` +
-        `handler re-runs ${rerun}, publish rejections ${rejections.length} (${[...new Set(rejections.map((r) => r.code))].join(', ')}), ` +
-        `slowest rejection ${Math.max(0, ...rejections.map((r) => r.elapsed))} ms, transport ${JSON.stringify(stats.transport)}`,
-    );
-    expect(acked.size).toBe(4_000);
-    expect([...acked].filter((id) => !runs.has(id))).toEqual([]);
-    // A handler runs again only when its inbox write was lost with the server (the event was never acked).
-    expect(rerun).toBeLessThanOrEqual(stats.transport.inboxWriteFailures!);
-    for (const { code, elapsed } of rejections) {
-      expect(['EVENTS_BROKER_UNAVAILABLE', 'EVENTS_PUBLISH_TIMEOUT']).toContain(code);
-      expect(elapsed).toBeLessThan(1_000 + 1_000);
-    }
-    expect(stats.transport.reconnects).toBeGreaterThanOrEqual(1);
+    expectMidstreamOutcome('nats', consumer, { ...publishing, runs, count: 4_000 }, 1_000 + 1_000);
+    expect(consumer.stats().transport.reconnects).toBeGreaterThanOrEqual(1);
   });
 
   it('absorbs a republished event with the inbox once the duplicate window has passed, and counts it', async () => {
@@ -297,18 +217,7 @@ describe('nats transport under faults', () => {
     const invalid = await publisher.publish(LooseJob, { n: -1 });
     for (let n = 1; n <= 20; n++) await publisher.publish(Job, { n });
     await waitFor(() => good.length === 20, { message: 'the events behind the poison' });
-    await waitFor(async () => (await consumer.deadLetters.list()).length === 2, {
-      message: 'two dead letters',
-    });
-    const letters = await consumer.deadLetters.list();
-    expect(letters.find((l) => l.eventId === poison)).toMatchObject({
-      attempts: 3,
-      reason: { kind: 'max-attempts' },
-    });
-    expect(letters.find((l) => l.eventId === invalid)).toMatchObject({
-      attempts: 1,
-      reason: { kind: 'invalid-payload' },
-    });
+    await expectPoisonAndInvalidLetters(consumer, { poison, invalid });
     const jsm = await admin.jetstreamManager();
     await waitFor(
       async () => {
@@ -353,21 +262,14 @@ describe('nats transport under faults', () => {
     await publisher.connect();
     await publisher.publish(Job, { n: 1 });
 
-    process.kill(server.pid, 'SIGSTOP');
-    // The signal is asynchronous: wait until the kernel reports the server stopped ("T" in /proc).
-    await waitFor(
-      () => readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') === true,
-      {
-        message: 'nats-server to be stopped by SIGSTOP',
-      },
-    );
+    const resume = await suspend(server.pid, 'nats-server');
     try {
       const started = Date.now();
       const hung = await publisher.publish(Job, { n: 2 }).catch((e: unknown) => e);
       expect(hung).toMatchObject({ code: 'EVENTS_PUBLISH_TIMEOUT', details: { maybeStored: true } });
       expect(Date.now() - started).toBeLessThan(500 + 700);
     } finally {
-      process.kill(server.pid, 'SIGCONT');
+      resume();
     }
 
     await server.kill();
