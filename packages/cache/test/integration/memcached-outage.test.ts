@@ -2,36 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { type Cache, createCache, isCacheError } from '@blueprint/cache';
 import { type MemcachedStore, memcachedStore } from '@blueprint/cache/stores/memcached';
 import { waitFor } from '@blueprint/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFaultProxy, startMemcached } from '../../../../test/harness/index.js';
+import {
+  COMMAND_TIMEOUT,
+  callsThroughSilence,
+  cleanups,
+  expectCommandTimeoutWaits,
+  SLACK,
+  summarize,
+  timed,
+} from './support/outage.js';
 
-const COMMAND_TIMEOUT = 50;
-/** Generous headroom over the command timeout: the machine is shared with other test runs. */
-const SLACK = 200;
 const CALLERS = 100;
 const TWO_SERVER_TIMEOUT = 250;
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function summarize(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
-  return {
-    calls: sorted.length,
-    meanMs: +mean.toFixed(3),
-    p50Ms: +sorted[Math.floor(sorted.length / 2)]!.toFixed(3),
-    maxMs: +sorted.at(-1)!.toFixed(3),
-  };
-}
-
-async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await call();
-  return { value, ms: performance.now() - started };
-}
 
 function outageCache(servers: string[], openFor = '300ms', commandTimeout = COMMAND_TIMEOUT) {
   const errors: unknown[] = [];
@@ -124,25 +108,10 @@ describe('cache when memcached fails', () => {
     const loader = async () => 'loaded';
 
     await proxy.setMode('blackhole');
-    const waiting: number[] = [];
-    while (store.breakerState === 'closed') {
-      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
-      expect(value).toBe('loaded');
-      waiting.push(ms);
-      expect(waiting.length).toBeLessThanOrEqual(3);
-    }
-    const open: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
-      expect(value).toBe('loaded');
-      open.push(ms);
-    }
+    const { waiting, open } = await callsThroughSilence(store, cache, loader);
     console.log('[memcached outage] silent, per call within the command timeout:', summarize(waiting));
     console.log('[memcached outage] silent, per call once the breaker is open:', summarize(open));
-    for (const ms of waiting) {
-      expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
-      expect(ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
-    }
+    expectCommandTimeoutWaits(waiting);
     expect(summarize(open).p50Ms).toBeLessThan(5);
     expect(
       errors.some((error) => (error as { details?: { reason?: string } }).details?.reason === 'timeout'),

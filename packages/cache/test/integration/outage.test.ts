@@ -3,28 +3,17 @@ import { type Cache, createCache } from '@blueprint/cache';
 import { type RedisStore, redisStore } from '@blueprint/cache/stores/redis';
 import { type TieredStore, tieredStore } from '@blueprint/cache/stores/tiered';
 import { waitFor } from '@blueprint/core/testing';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { startFaultProxy, startRedis } from '../../../../test/harness/index.js';
-
-const COMMAND_TIMEOUT = 50;
-/** Generous headroom over the command timeout: the machine is shared with other test runs. */
-const SLACK = 200;
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function summarize(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
-  return {
-    calls: sorted.length,
-    meanMs: +mean.toFixed(3),
-    p50Ms: +sorted[Math.floor(sorted.length / 2)]!.toFixed(3),
-    maxMs: +sorted.at(-1)!.toFixed(3),
-  };
-}
+import {
+  COMMAND_TIMEOUT,
+  callsThroughSilence,
+  cleanups,
+  expectCommandTimeoutWaits,
+  SLACK,
+  summarize,
+  timed,
+} from './support/outage.js';
 
 /** Stores `k` and reads it back, retrying: a 50 ms command timeout can trip on a loaded machine. */
 async function warm(cache: Cache): Promise<void> {
@@ -35,12 +24,6 @@ async function warm(cache: Cache): Promise<void> {
     },
     { timeout: 10_000, interval: 50, message: 'the cache to store and read k' },
   );
-}
-
-async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await call();
-  return { value, ms: performance.now() - started };
 }
 
 describe('cache when Redis fails', () => {
@@ -98,28 +81,13 @@ describe('cache when Redis fails', () => {
     await warm(cache);
 
     await proxy.setMode('blackhole');
-    const waiting: number[] = [];
-    while (store.breakerState === 'closed') {
-      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
-      expect(value).toBe('loaded');
-      waiting.push(ms);
-      expect(waiting.length).toBeLessThanOrEqual(3);
-    }
-    const open: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
-      expect(value).toBe('loaded');
-      open.push(ms);
-    }
+    const { waiting, open } = await callsThroughSilence(store, cache, loader);
     const whileWaiting = summarize(waiting);
     const whileOpen = summarize(open);
     console.log('[cache outage] Redis silent, per call within the command timeout:', whileWaiting);
     console.log('[cache outage] Redis silent, per call once the breaker is open:', whileOpen);
     expect(waiting.length).toBeGreaterThanOrEqual(1);
-    for (const ms of waiting) {
-      expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
-      expect(ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
-    }
+    expectCommandTimeoutWaits(waiting);
     expect(whileOpen.p50Ms).toBeLessThan(1);
 
     await proxy.setMode('pass');
