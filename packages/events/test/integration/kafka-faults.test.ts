@@ -19,12 +19,12 @@ import {
   expectMidstreamOutcome,
   expectNoAckedLossAcrossCrash,
   expectPoisonAndInvalidLetters,
+  expectStopLeavesNothing,
   Job,
   killChildren,
-  LooseJob,
+  poisonScenario,
   publishAll,
   publishThroughFaults,
-  resourceBaseline,
   sleep,
   startReplicaChild,
   suspend,
@@ -87,18 +87,17 @@ afterEach(async () => {
 describe('kafka transport under faults', () => {
   // First, so no earlier test's sockets are still closing when the baseline is taken.
   it('stop() drains and leaves no timer or socket behind', async () => {
-    const resources = resourceBaseline();
-    const bus = createEventBus({
-      transport: createKafkaTransport({ brokers: kafka.bootstrap, prefix: unique('close'), maxWait: 200 }),
-    });
-    const seen: number[] = [];
-    await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
-    await bus.publish(Job, { n: 1 });
-    await waitFor(() => seen.length === 1, { timeout: 15_000, message: 'the event' });
-    expect(resources.moreSockets()).toBe(true);
-    await bus.stop();
-    await resources.settled(5_000);
-    await bus.stop();
+    await expectStopLeavesNothing(
+      () =>
+        createEventBus({
+          transport: createKafkaTransport({
+            brokers: kafka.bootstrap,
+            prefix: unique('close'),
+            maxWait: 200,
+          }),
+        }),
+      { eventMs: 15_000, settleMs: 5_000 },
+    );
   });
 
   it('a replica killed with -9 mid-batch: its partitions move to the other replica, which handles every event', async () => {
@@ -248,33 +247,21 @@ describe('kafka transport under faults', () => {
     const prefix = unique('poison');
     const groups: GroupBinding[] = [{ event: Job.name, group: 'worker' }];
     const consumer = newBus({ prefix }, { groups });
-    const good: number[] = [];
-    let poisonCalls = 0;
-    await consumer.subscribe(
-      Job,
-      (payload) => {
-        if (payload.n === 0) {
-          poisonCalls++;
-          throw new Error('poison');
-        }
-        good.push(payload.n);
-      },
-      { group: 'worker', concurrency: 1, maxAttempts: 3, backoff: [300] },
-    );
-    const publisher = newBus({ prefix });
     // One key: one partition, handled in order; the poison is first.
-    const poison = await publisher.publish(Job, { n: 0 }, { key: 'account-7' });
-    const invalid = await publisher.publish(LooseJob, { n: -1 }, { key: 'account-7' });
-    for (let n = 1; n <= 20; n++) await publisher.publish(Job, { n }, { key: 'account-7' });
+    const { good, poison, invalid, poisonCalls } = await poisonScenario(consumer, newBus({ prefix }), {
+      group: 'worker',
+      backoffMs: 300,
+      key: 'account-7',
+    });
     await waitFor(() => good.length === 20, { timeout: 15_000, message: 'the events behind the poison' });
     expect(good).toEqual(Array.from({ length: 20 }, (_, n) => n + 1));
-    expect(poisonCalls).toBeLessThan(3);
+    expect(poisonCalls()).toBeLessThan(3);
     await expectPoisonAndInvalidLetters(consumer, { poison, invalid }, 15_000);
     await waitFor(async () => (await consumer.transport.pending?.(groups[0]!)) === 0, {
       timeout: 10_000,
       message: 'the group to have nothing pending',
     });
-    expect(poisonCalls).toBe(3);
+    expect(poisonCalls()).toBe(3);
   });
 
   it('publish rejects within publishTimeout, coded, when the broker is hung or down', async () => {

@@ -20,11 +20,11 @@ import {
   expectMidstreamOutcome,
   expectNoAckedLossAcrossCrash,
   expectPoisonAndInvalidLetters,
+  expectStopLeavesNothing,
   Job,
   killChildren,
-  LooseJob,
+  poisonScenario,
   publishThroughFaults,
-  resourceBaseline,
   sleep,
   startReplicaChild,
   suspend,
@@ -72,19 +72,11 @@ afterEach(async () => {
 describe('nats transport under faults', () => {
   // First, so no earlier test's sockets are still closing when the baseline is taken.
   it('close() drains and leaves no timer or socket behind', async () => {
-    const resources = resourceBaseline();
     const stream = unique('close');
-    const bus = createEventBus({
-      transport: createNatsTransport({ url: sharedUrl, stream, ackWait: 1_000 }),
-    });
-    const seen: number[] = [];
-    await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
-    await bus.publish(Job, { n: 1 });
-    await waitFor(() => seen.length === 1);
-    expect(resources.moreSockets()).toBe(true);
-    await bus.stop();
-    await resources.settled(2_000);
-    await bus.stop();
+    await expectStopLeavesNothing(
+      () => createEventBus({ transport: createNatsTransport({ url: sharedUrl, stream, ackWait: 1_000 }) }),
+      { settleMs: 2_000 },
+    );
   });
 
   it('a replica killed with -9 mid-batch: the other replica handles every event within ackWait, none lost', async () => {
@@ -199,23 +191,10 @@ describe('nats transport under faults', () => {
   it('terms a poison event after maxAttempts and an invalid payload at once, without blocking the others', async () => {
     const stream = unique('poison');
     const consumer = newBus({ stream });
-    const good: number[] = [];
-    let poisonCalls = 0;
-    await consumer.subscribe(
-      Job,
-      (payload) => {
-        if (payload.n === 0) {
-          poisonCalls++;
-          throw new Error('poison');
-        }
-        good.push(payload.n);
-      },
-      { group: 'worker', concurrency: 1, maxAttempts: 3, backoff: [50] },
-    );
-    const publisher = newBus({ stream });
-    const poison = await publisher.publish(Job, { n: 0 });
-    const invalid = await publisher.publish(LooseJob, { n: -1 });
-    for (let n = 1; n <= 20; n++) await publisher.publish(Job, { n });
+    const { good, poison, invalid, poisonCalls } = await poisonScenario(consumer, newBus({ stream }), {
+      group: 'worker',
+      backoffMs: 50,
+    });
     await waitFor(() => good.length === 20, { message: 'the events behind the poison' });
     await expectPoisonAndInvalidLetters(consumer, { poison, invalid });
     const jsm = await admin.jetstreamManager();
@@ -227,7 +206,7 @@ describe('nats transport under faults', () => {
       { message: 'the consumer to have nothing pending' },
     );
     await sleep(1_200);
-    expect(poisonCalls).toBe(3);
+    expect(poisonCalls()).toBe(3);
     expect((await jsm.streams.info(stream)).state.messages).toBe(0);
   });
 

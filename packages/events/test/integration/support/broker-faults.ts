@@ -235,3 +235,62 @@ export async function expectNoAckedLossAcrossCrash(
   expect(acked).toHaveLength(3_000);
   expect(acked.filter((id) => !seen.has(id))).toEqual([]);
 }
+
+/**
+ * Subscribes `group` (one at a time, 3 attempts, `backoffMs` between) with a handler that throws on the
+ * poison job `n: 0` and records every other `n`; then publishes the poison, an invalid payload and the
+ * jobs 1 to 20 in that order (`key`, when given, puts them on one partition).
+ */
+export async function poisonScenario(
+  consumer: EventBus,
+  publisher: EventBus,
+  options: { group: string; backoffMs: number; key?: string },
+) {
+  const good: number[] = [];
+  const state = { poisonCalls: 0 };
+  await consumer.subscribe(
+    Job,
+    (payload) => {
+      if (payload.n === 0) {
+        state.poisonCalls++;
+        throw new Error('poison');
+      }
+      good.push(payload.n);
+    },
+    { group: options.group, concurrency: 1, maxAttempts: 3, backoff: [options.backoffMs] },
+  );
+  const key = options.key === undefined ? {} : { key: options.key };
+  const poison = await publisher.publish(Job, { n: 0 }, key);
+  const invalid = await publisher.publish(LooseJob, { n: -1 }, key);
+  for (let n = 1; n <= 20; n++) await publisher.publish(Job, { n }, key);
+  return {
+    good,
+    poison,
+    invalid,
+    /** How many times the handler ran on the poison job. */
+    poisonCalls: () => state.poisonCalls,
+  };
+}
+
+/**
+ * `stop()` leaves nothing behind: with a bus from `create` (made after the baseline is taken), one
+ * event handled, then no socket or timer beyond the baseline within `settleMs`; a second `stop()` is harmless.
+ */
+export async function expectStopLeavesNothing(
+  create: () => EventBus,
+  timeouts: { eventMs?: number; settleMs: number },
+): Promise<void> {
+  const resources = resourceBaseline();
+  const bus = create();
+  const seen: number[] = [];
+  await bus.subscribe(Job, (payload) => void seen.push(payload.n), { group: 'a', inbox: true });
+  await bus.publish(Job, { n: 1 });
+  await waitFor(() => seen.length === 1, {
+    ...(timeouts.eventMs === undefined ? {} : { timeout: timeouts.eventMs }),
+    message: 'the event',
+  });
+  expect(resources.moreSockets()).toBe(true);
+  await bus.stop();
+  await resources.settled(timeouts.settleMs);
+  await bus.stop();
+}
