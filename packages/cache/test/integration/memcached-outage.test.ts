@@ -9,6 +9,7 @@ import {
   callsThroughSilence,
   cleanups,
   expectCommandTimeoutWaits,
+  expectRecoveryAfterSilence,
   SLACK,
   summarize,
   timed,
@@ -117,16 +118,7 @@ describe('cache when memcached fails', () => {
       errors.some((error) => (error as { details?: { reason?: string } }).details?.reason === 'timeout'),
     ).toBe(true);
 
-    await proxy.setMode('pass');
-    await waitFor(
-      async () => {
-        await cache.getOrSet('probe', loader, { ttl: '1m' });
-        return store.breakerState === 'closed';
-      },
-      { timeout: 10_000, interval: 50, message: 'the breaker to close once memcached answers' },
-    );
-    await cache.set('after', 'stored', { ttl: '1m' });
-    expect(await cache.get('after')).toBe('stored');
+    await expectRecoveryAfterSilence(proxy, store, cache, { key: 'probe', loader, server: 'memcached' });
   });
 
   it('with two servers, one killed: its keys miss and reload, the other server’s keys still hit', async () => {

@@ -10,6 +10,7 @@ import {
   callsThroughSilence,
   cleanups,
   expectCommandTimeoutWaits,
+  expectRecoveryAfterSilence,
   SLACK,
   summarize,
   timed,
@@ -90,16 +91,7 @@ describe('cache when Redis fails', () => {
     expectCommandTimeoutWaits(waiting);
     expect(whileOpen.p50Ms).toBeLessThan(1);
 
-    await proxy.setMode('pass');
-    await waitFor(
-      async () => {
-        await cache.getOrSet('k', loader, { ttl: '1m' });
-        return store.breakerState === 'closed';
-      },
-      { timeout: 10_000, interval: 50, message: 'the breaker to close once Redis answers' },
-    );
-    await cache.set('after', 'stored', { ttl: '1m' });
-    expect(await cache.get('after')).toBe('stored');
+    await expectRecoveryAfterSilence(proxy, store, cache, { key: 'k', loader, server: 'Redis' });
   });
 
   it('a tiered store serves L1 through a silent Redis and drops L1 once the channel is back', async () => {

@@ -5,6 +5,7 @@
  */
 
 import type { Cache } from '@blueprint/cache';
+import { waitFor } from '@blueprint/core/testing';
 import { afterEach, expect } from 'vitest';
 
 /** The command timeout the outage tests give the store. */
@@ -68,4 +69,26 @@ export function expectCommandTimeoutWaits(waiting: readonly number[]): void {
     expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
     expect(ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
   }
+}
+
+/**
+ * Lets the server answer again (`proxy` back to `pass`), waits until calls through `probeKey` close the
+ * breaker, and checks a value stored afterwards reads back.
+ */
+export async function expectRecoveryAfterSilence(
+  proxy: { setMode(mode: 'pass'): Promise<unknown> },
+  store: { readonly breakerState: string },
+  cache: Cache,
+  probe: { key: string; loader: () => Promise<string>; server: string },
+): Promise<void> {
+  await proxy.setMode('pass');
+  await waitFor(
+    async () => {
+      await cache.getOrSet(probe.key, probe.loader, { ttl: '1m' });
+      return store.breakerState === 'closed';
+    },
+    { timeout: 10_000, interval: 50, message: `the breaker to close once ${probe.server} answers` },
+  );
+  await cache.set('after', 'stored', { ttl: '1m' });
+  expect(await cache.get('after')).toBe('stored');
 }
