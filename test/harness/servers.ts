@@ -13,12 +13,12 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { getFreePort, LOOPBACK } from './ports.js';
 
-/** Loopback address every harness server binds to. */
-export const LOOPBACK = '127.0.0.1';
+export { getFreePort, LOOPBACK };
 
 const READY_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 25;
@@ -139,27 +139,6 @@ export interface ServerSpec {
 export interface LaunchedServer extends MemcachedHandle {
   /** Last lines the server printed (for error messages). */
   readonly lastOutput: string;
-}
-
-/**
- * Returns a TCP port that is free on `host` right now (listen on port 0, read it, close).
- *
- * @example
- * const port = await getFreePort();
- */
-export function getFreePort(host: string = LOOPBACK): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error(`could not read the port of a listener on ${host}`));
-      });
-    });
-  });
 }
 
 /**
