@@ -2,33 +2,21 @@
  * The conformance suite on the `kafka` transport, against a private Kafka broker (KRaft) started for
  * this file, and how the transport treats topics (created, or required with `createTopics: false`).
  */
-import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type KafkaServerHandle, startKafka, waitFor } from '../../../../test/harness/index.js';
+import { waitFor } from '../../../../test/harness/index.js';
 import { defineEvent } from '../../src/define-event.js';
 import { createEventBus } from '../../src/event-bus.js';
 import { describeEventTransportConformance } from '../../src/testing/index.js';
 import { createKafkaTransport } from '../../src/transports/kafka/index.js';
+import { usePrivateKafka } from './support/kafka-broker.js';
 
-let kafka: KafkaServerHandle;
-let admin: Admin;
-
-beforeAll(async () => {
-  kafka = await startKafka();
-  admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await kafka?.stop();
-});
+const broker = usePrivateKafka();
 
 describeEventTransportConformance('kafka', {
   createTransport: (namespace) =>
     createKafkaTransport({
-      brokers: kafka.bootstrap,
+      brokers: broker.server.bootstrap,
       prefix: namespace,
       partitions: 2,
       sessionTimeout: 3_000,
@@ -37,8 +25,8 @@ describeEventTransportConformance('kafka', {
       publishTimeout: 3_000,
     }),
   async cleanup(namespace) {
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${namespace}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    const topics = (await broker.admin.listTopics()).filter((topic) => topic.startsWith(`${namespace}.`));
+    if (topics.length > 0) await broker.admin.deleteTopics({ topics }).catch(() => undefined);
   },
   timeout: 10_000,
 });
@@ -50,14 +38,16 @@ describe('kafka transport topics', () => {
   it('creates missing topics with the partitions the options ask for', async () => {
     const prefix = `created${Date.now().toString(36)}`;
     const bus = createEventBus({
-      transport: createKafkaTransport({ brokers: kafka.bootstrap, prefix, partitions: 5 }),
+      transport: createKafkaTransport({ brokers: broker.server.bootstrap, prefix, partitions: 5 }),
       groups,
     });
     try {
       await bus.connect();
       await bus.publish(Ping, { n: 1 });
       const names = [`${prefix}.events.topics.ping`, `${prefix}.retry.reader.topics.ping`];
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...names, `${prefix}.dead-letters`] });
+      const { topics } = await broker.admin.fetchTopicMetadata({
+        topics: [...names, `${prefix}.dead-letters`],
+      });
       const partitions = Object.fromEntries(topics.map((topic) => [topic.name, topic.partitions.length]));
       expect(partitions).toEqual({ [names[0]!]: 5, [names[1]!]: 5, [`${prefix}.dead-letters`]: 1 });
     } finally {
@@ -69,7 +59,7 @@ describe('kafka transport topics', () => {
     const prefix = `required${Date.now().toString(36)}`;
     const strict = () =>
       createEventBus({
-        transport: createKafkaTransport({ brokers: kafka.bootstrap, prefix, createTopics: false }),
+        transport: createKafkaTransport({ brokers: broker.server.bootstrap, prefix, createTopics: false }),
         groups,
       });
     const refused = strict();
@@ -79,9 +69,9 @@ describe('kafka transport topics', () => {
       code: 'EVENTS_CONFIG_INVALID',
       message: expect.stringContaining(`"${prefix}.dead-letters" does not exist and createTopics is false`),
     });
-    expect((await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
+    expect((await broker.admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`))).toEqual([]);
 
-    await admin.createTopics({
+    await broker.admin.createTopics({
       topics: [
         { topic: `${prefix}.dead-letters`, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
         { topic: `${prefix}.events.topics.ping`, numPartitions: 2 },
@@ -90,7 +80,8 @@ describe('kafka transport topics', () => {
       waitForLeaders: false,
     });
     await waitFor(
-      async () => (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`)).length === 3,
+      async () =>
+        (await broker.admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`)).length === 3,
       { timeout: 10_000, message: 'the three topics to be listed' },
     );
     const bus = strict();

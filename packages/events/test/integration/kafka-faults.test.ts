@@ -8,9 +8,8 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type KafkaServerHandle, startKafka, waitFor } from '../../../../test/harness/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../../test/harness/index.js';
 import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
 import type { GroupBinding } from '../../src/transport/index.js';
 import { createKafkaTransport, type KafkaTransportOptions } from '../../src/transports/kafka/index.js';
@@ -30,11 +29,11 @@ import {
   suspend,
   unique,
 } from './support/broker-faults.js';
+import { usePrivateKafka } from './support/kafka-broker.js';
 
 const childScript = fileURLToPath(new URL('./kafka-fault-child.ts', import.meta.url));
 
-let kafka: KafkaServerHandle;
-let admin: Admin;
+const broker = usePrivateKafka();
 let buses: EventBus[] = [];
 let children: ChildProcess[] = [];
 
@@ -44,7 +43,7 @@ function newBus(
 ): EventBus {
   const bus = createEventBus({
     transport: createKafkaTransport({
-      brokers: kafka.bootstrap,
+      brokers: broker.server.bootstrap,
       partitions: 4,
       sessionTimeout: 3_000,
       heartbeatInterval: 300,
@@ -61,21 +60,10 @@ function newBus(
 
 /** Kills the broker with -9 and starts it again on the same storage and ports. */
 async function crashAndRestart(pauseMs = 0): Promise<void> {
-  await kafka.kill();
+  await broker.server.kill();
   if (pauseMs > 0) await sleep(pauseMs);
-  await kafka.restart();
+  await broker.server.restart();
 }
-
-beforeAll(async () => {
-  kafka = await startKafka();
-  admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await kafka?.stop();
-});
 
 afterEach(async () => {
   killChildren(children);
@@ -91,7 +79,7 @@ describe('kafka transport under faults', () => {
       () =>
         createEventBus({
           transport: createKafkaTransport({
-            brokers: kafka.bootstrap,
+            brokers: broker.server.bootstrap,
             prefix: unique('close'),
             maxWait: 200,
           }),
@@ -107,7 +95,7 @@ describe('kafka transport under faults', () => {
     await newBus({ prefix }, { groups }).connect();
     const replica = await startReplicaChild(
       childScript,
-      [kafka.bootstrap, prefix, 'workers', '8', String(sessionTimeout)],
+      [broker.server.bootstrap, prefix, 'workers', '8', String(sessionTimeout)],
       children,
     );
     const takenByChild = replica.taken;
@@ -271,7 +259,7 @@ describe('kafka transport under faults', () => {
     await publisher.connect();
     await publisher.publish(Job, { n: 1 });
 
-    const resume = await suspend(kafka.pid, 'the broker');
+    const resume = await suspend(broker.server.pid, 'the broker');
     try {
       const started = Date.now();
       const hung = await publisher.publish(Job, { n: 2 }).catch((e: unknown) => e);
@@ -286,7 +274,7 @@ describe('kafka transport under faults', () => {
       resume();
     }
 
-    await kafka.kill();
+    await broker.server.kill();
     for (let n = 4; n < 7; n++) {
       const started = Date.now();
       const down = await publisher.publish(Job, { n }).catch((e: unknown) => e);
@@ -296,7 +284,7 @@ describe('kafka transport under faults', () => {
       expect(Date.now() - started).toBeLessThan(publishTimeout + 700);
     }
 
-    await kafka.restart();
+    await broker.server.restart();
     await waitFor(
       () =>
         publisher.publish(Job, { n: 8 }).then(
