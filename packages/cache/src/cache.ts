@@ -75,6 +75,18 @@ const noop = () => undefined;
  * Concurrent calls for one key share one store read and one loader run (the first caller's options
  * apply to all of them).
  */
+/** How often one tag was invalidated through {@link Cache.invalidateTags} in this process. */
+export interface TagInvalidations {
+  readonly tag: string;
+  /** Calls of `invalidateTags` (and `@CacheInvalidate`) that named the tag. */
+  readonly invalidations: number;
+  /** When the last one ran (ms since the epoch). */
+  readonly lastAt: number;
+}
+
+/** Most tags whose invalidations a cache counts; past it, the tag invalidated longest ago is forgotten. */
+const COUNTED_TAGS = 500;
+
 export class Cache {
   /** The store. */
   readonly store: CacheStore;
@@ -91,6 +103,7 @@ export class Cache {
     loaderErrors: 0,
     errors: 0,
   };
+  private readonly tagCounts = new Map<string, { invalidations: number; lastAt: number }>();
 
   constructor(options: CacheOptions = {}) {
     this.store = options.store ?? new MemoryStore();
@@ -112,6 +125,15 @@ export class Cache {
   /** A snapshot of the counters. */
   stats(): CacheStats {
     return { ...this.counters };
+  }
+
+  /**
+   * The tags invalidated in this process since it started, the most recent first (at most 500: the tag
+   * invalidated longest ago is forgotten first). The count is of invalidations, not of entries: a store
+   * that invalidates by generation (memcached) removes entries without listing them.
+   */
+  tagInvalidations(): TagInvalidations[] {
+    return [...this.tagCounts].reverse().map(([tag, counted]) => ({ tag, ...counted }));
   }
 
   /** Readiness of the store's server, when it has one. */
@@ -200,11 +222,23 @@ export class Cache {
   /** Removes every entry tagged with one of `tags`. */
   async invalidateTags(tags: string | readonly string[]): Promise<void> {
     const list = typeof tags === 'string' ? [tags] : tags;
+    this.countInvalidations(list);
     this.invalidateAll();
     try {
       await this.store.invalidateTags(list);
     } catch (error) {
       this.absorb(error, 'invalidateTags');
+    }
+  }
+
+  private countInvalidations(tags: readonly string[]): void {
+    const now = Date.now();
+    for (const tag of tags) {
+      const counted = this.tagCounts.get(tag);
+      // Re-inserted, so the map's order is the order of the last invalidations.
+      this.tagCounts.delete(tag);
+      this.tagCounts.set(tag, { invalidations: (counted?.invalidations ?? 0) + 1, lastAt: now });
+      if (this.tagCounts.size > COUNTED_TAGS) this.tagCounts.delete(this.tagCounts.keys().next().value!);
     }
   }
 

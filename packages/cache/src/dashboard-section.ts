@@ -1,7 +1,7 @@
 /**
  * The `cache` section of the development dashboard: per decorated method, how its calls were answered
  * (hits, misses, stale values, the hit ratio) and how long its loader took (p50 and p99), since the
- * process started; and the store's totals.
+ * process started; the store's totals; and the tags invalidated, with how often.
  */
 import type { Telemetry } from '@blueprint/core';
 import { type DashboardSection, histogramQuantileMs } from '@blueprint/core/plugin';
@@ -64,6 +64,7 @@ export function cacheDashboardSection(
       return {
         store: storeType,
         totals: cache.stats(),
+        tags: cache.tagInvalidations(),
         methods: [...methods.values()].map(({ buckets, ...counts }) => {
           const calls = counts.hit + counts.miss + counts.stale;
           return {

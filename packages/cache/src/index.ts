@@ -13,6 +13,7 @@ export {
   type CacheOptions,
   type CacheStats,
   createCache,
+  type TagInvalidations,
 } from './cache.js';
 export {
   BUILT_IN_CACHE_STORES,
