@@ -190,7 +190,7 @@ for (const concurrency of [1, 64]) {
         probes: { client: cpuMicros, server: () => servers[2]!.cpuMicros() },
       },
     },
-    { concurrency, durationMs: 1_600, rounds: 6, warmupMs: 300 },
+    { concurrency, durationMs: 1_600, rounds: 5, warmupMs: 300 },
   );
   const base = r.off!;
   const metricsLogs = r.on!;
