@@ -19,10 +19,10 @@ import {
   type Telemetry,
 } from '@blueprint/core';
 import { type EventBus, type EventMeta, EventsTokens, OnEvent, type PayloadOf } from '@blueprint/events';
+import { createOutbox, createSqliteOutboxStore, type Outbox } from '@blueprint/events/outbox';
 import { PaymentFailed, PaymentSucceeded } from '../payments/events.js';
 import { Products } from '../products/contract.js';
 import { openDatabaseFor, type ServiceDatabase } from '../shared/database.js';
-import { type ServiceOutbox, serviceOutbox } from '../shared/outbox.js';
 import type { Settings } from '../shared/settings.js';
 import type { Order, Orders } from './contract.js';
 import { OrderPlaced } from './events.js';
@@ -33,8 +33,7 @@ import { OrdersRepository } from './repository.js';
 export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, OnStop {
   private readonly db: ServiceDatabase;
   private readonly repository: OrdersRepository;
-  private readonly outbox: ServiceOutbox['outbox'];
-  private readonly inbox: ServiceOutbox['inbox'];
+  private readonly outbox: Outbox<ServiceDatabase, 'sync'>;
 
   constructor(
     @inject(Products.token) private readonly products: ClientOf<typeof Products>,
@@ -45,7 +44,14 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
   ) {
     this.db = openDatabaseFor('orders', settings, health);
     this.repository = new OrdersRepository(this.db);
-    ({ outbox: this.outbox, inbox: this.inbox } = serviceOutbox(this.db, bus, telemetry, [OrderPlaced]));
+    const logger = telemetry.logger.child({ component: 'outbox' });
+    this.outbox = createOutbox({
+      bus,
+      store: createSqliteOutboxStore(this.db),
+      events: [OrderPlaced],
+      onError: (error, { kind, row }) =>
+        logger[kind === 'delivery' ? 'warn' : 'error']({ err: error, kind, row }, 'outbox: %s', kind),
+    });
   }
 
   async onStart(): Promise<void> {
@@ -98,34 +104,25 @@ export class OrdersService implements ImplementationOf<typeof Orders>, OnStart, 
   }
 
   /**
-   * A paid order moves to `paid`. The inbox claim of the event id and the status change commit in one
-   * transaction, so a redelivered event changes nothing. An order that was already settled keeps its
-   * status: a late `payment.succeeded` never turns a declined order (whose stock went back) into a paid one.
+   * A paid order moves to `paid`. An order that was already settled keeps its status: a late or
+   * repeated `payment.succeeded` never turns a declined order (whose stock went back) into a paid one.
    */
-  @OnEvent(PaymentSucceeded)
-  async onPaymentSucceeded(payment: PayloadOf<typeof PaymentSucceeded>, meta: EventMeta): Promise<void> {
-    this.db.transaction(() => {
-      if (!this.inbox.claim(this.db, meta)) return;
-      this.requireOrder(payment.orderId);
-      this.repository.settle(payment.orderId, 'paid');
-    })();
+  @OnEvent(PaymentSucceeded, { inbox: true })
+  async onPaymentSucceeded(payment: PayloadOf<typeof PaymentSucceeded>): Promise<void> {
+    this.requireOrder(payment.orderId);
+    this.repository.settle(payment.orderId, 'paid');
   }
 
   /**
-   * A declined order moves to `payment_failed` (inbox claim and status change in one transaction) and
-   * its stock goes back. The release is a call to products after the commit, so it runs whenever the
-   * order is `payment_failed`, also for a delivery whose id is claimed already: that completes a release
-   * an earlier attempt did not finish, and releasing twice changes nothing (reservations are keyed by
-   * order id). An order that is already `paid` keeps its stock sold.
+   * A declined order moves to `payment_failed` and its stock goes back. The stock is released only when
+   * this event settled the order, or settled it on an earlier attempt whose release failed (releasing
+   * twice is harmless); an order that is already `paid` keeps its stock sold.
    */
-  @OnEvent(PaymentFailed)
+  @OnEvent(PaymentFailed, { inbox: true })
   async onPaymentFailed(payment: PayloadOf<typeof PaymentFailed>, meta: EventMeta): Promise<void> {
-    this.db.transaction(() => {
-      if (!this.inbox.claim(this.db, meta)) return;
-      this.requireOrder(payment.orderId);
-      this.repository.settle(payment.orderId, 'payment_failed');
-    })();
-    if (this.repository.find(payment.orderId)?.status !== 'payment_failed') return;
+    this.requireOrder(payment.orderId);
+    const settled = this.repository.settle(payment.orderId, 'payment_failed');
+    if (!settled && this.repository.find(payment.orderId)?.status !== 'payment_failed') return;
     await this.products.release({ orderId: payment.orderId }, { headers: meta.headers });
   }
 

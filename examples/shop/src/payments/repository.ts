@@ -1,8 +1,5 @@
 /**
- * The payments table. Redelivered events are absorbed by the inbox (`inbox.claim` in the handler's
- * transaction); the table's `UNIQUE (order_id)` is kept as a rule of the data model — an order has at
- * most one payment — so a second `order.placed` for one order under another event id is refused, not
- * charged again.
+ * The payments table: one row per order, so an order is charged once however often its event arrives.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServiceDatabase } from '../shared/database.js';
@@ -41,25 +38,24 @@ export class PaymentsRepository {
   }
 
   /**
-   * Charges an order (simulated): decides and stores the outcome. Call it in the handler's transaction,
-   * after its inbox claim. A second payment for one order throws (`UNIQUE (order_id)`).
+   * Charges an order once (simulated): the first call decides and stores the outcome, later calls
+   * return the stored one. `charged` tells whether this call made the charge.
    */
-  charge(orderId: string, amountCents: number): Payment {
+  chargeOnce(orderId: string, amountCents: number): { payment: Payment; charged: boolean } {
     const declined = amountCents > PAYMENT_LIMIT_CENTS;
-    const payment: Payment = {
-      id: randomUUID(),
-      orderId,
-      amountCents,
-      status: declined ? 'failed' : 'succeeded',
-      reason: declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
-      createdAt: new Date(),
-    };
-    this.db
+    const inserted = this.db
       .prepare(
-        'INSERT INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(payment.id, orderId, amountCents, payment.status, payment.reason, payment.createdAt.getTime());
-    return payment;
+      .run(
+        randomUUID(),
+        orderId,
+        amountCents,
+        declined ? 'failed' : 'succeeded',
+        declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
+        Date.now(),
+      );
+    return { payment: this.forOrder(orderId)!, charged: inserted.changes === 1 };
   }
 
   /** The payment of an order, or undefined. */
