@@ -253,7 +253,11 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
 
   /** A write committed (or is about to): deliver soon, unless the relay is backing off. */
   private wake(): void {
-    if (this.started && this.counters.failing === 0) this.timers.after(0, () => void this.flush());
+    if (!this.started || this.counters.failing !== 0) return;
+    // A round in progress may have claimed before this write committed, and its end clears the timers:
+    // ask it for one more round instead of scheduling a timer it would cancel.
+    if (this.running !== undefined) this.again = true;
+    else this.timers.after(0, () => void this.flush());
   }
 
   /** Delivers rows until none is due or a delivery fails; then waits the interval or the backoff. */

@@ -1,6 +1,11 @@
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { defineEvent } from '../define-event.js';
+import { createEventBus } from '../event-bus.js';
 import { describeOutboxStoreConformance } from '../testing/outbox-store-conformance.js';
+import { createMemoryTransport } from '../transports/memory/index.js';
+import { createOutbox } from './outbox.js';
 import { createSqliteOutboxStore, type SqliteDatabase } from './sqlite.js';
 
 let db: SqliteDatabase | undefined;
@@ -45,5 +50,58 @@ describe('createSqliteOutboxStore', () => {
     ).toThrow(/another database handle/);
     one.close();
     two.close();
+  });
+});
+
+describe('outbox relay on sqlite', () => {
+  it('delivers a write committed while a round is ending, without waiting for the next poll', async () => {
+    // Only the relay's timers are faked: a write must not depend on a timer that the round's end clears.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const turns = async (until: () => boolean) => {
+      for (let i = 0; i < 1_000 && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const Tick = defineEvent('relay.tick', z.object({ n: z.number() }));
+    const memory = createMemoryTransport();
+    let gate: (() => void) | undefined;
+    // The first delivery waits until the test opens the gate; later ones go straight through.
+    const transport = new Proxy(memory, {
+      get(target, property) {
+        if (property === 'publishMany' || property === 'publish') {
+          const forward = Reflect.get(target, property, target).bind(target);
+          return async (value: never) => {
+            if (gate === undefined) await new Promise<void>((resolve) => (gate = resolve));
+            return forward(value);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const bus = createEventBus({ transport, drainTimeout: 1_000 });
+    const db = new Database(':memory:');
+    const outbox = createOutbox({ bus, store: createSqliteOutboxStore(db), events: [Tick], interval: '1h' });
+    const seen: number[] = [];
+    try {
+      await bus.subscribe(Tick, ({ n }) => void seen.push(n), { group: 'g' });
+      await outbox.start();
+      await outbox.flush(); // the first round, with nothing to send, ends: the relay waits for writes
+      db.transaction(() => {
+        outbox.within(db, () => void bus.publish(Tick, { n: 1 }));
+      })();
+      vi.advanceTimersByTime(0);
+      await turns(() => gate !== undefined);
+      expect(gate).toBeDefined();
+      // Committed after the running round claimed: that round ends without it.
+      db.transaction(() => {
+        outbox.within(db, () => void bus.publish(Tick, { n: 2 }));
+      })();
+      gate!();
+      await turns(() => seen.length === 2);
+      expect(seen).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+      await bus.stop();
+      db.close();
+    }
   });
 });
