@@ -35,6 +35,12 @@ class OrdersService {
   }
 }
 
+/** Both services of the shop: every check below builds this app against a different topology. */
+const shopApp = defineApp({
+  name: 'shop',
+  services: [service(Stock, StockService), service(Orders, OrdersService)],
+});
+
 async function failure(promise: Promise<unknown>) {
   return promise.then(
     () => expect.unreachable('expected createApp to refuse'),
@@ -61,12 +67,8 @@ describe('errors at the earliest point', () => {
   });
 
   it('names a called process that has no address, instead of starting it unreachable', async () => {
-    const app = defineApp({
-      name: 'shop',
-      services: [service(Stock, StockService), service(Orders, OrdersService)],
-    });
     const error = await failure(
-      createApp(app, {
+      createApp(shopApp, {
         topology: {
           app: './app.js',
           rpc: { type: 'http' },
@@ -86,11 +88,7 @@ describe('errors at the earliest point', () => {
   });
 
   it('accepts the missing address when createApp is given one for that process', async () => {
-    const app = defineApp({
-      name: 'shop',
-      services: [service(Stock, StockService), service(Orders, OrdersService)],
-    });
-    const built = await createApp(app, {
+    const built = await createApp(shopApp, {
       topology: {
         app: './app.js',
         rpc: { type: 'http' },
@@ -104,18 +102,14 @@ describe('errors at the earliest point', () => {
   });
 
   it('suggests the service or process a misspelt name was meant to be', async () => {
-    const app = defineApp({
-      name: 'shop',
-      services: [service(Stock, StockService), service(Orders, OrdersService)],
-    });
     const misspelt = await failure(
-      createApp(app, {
+      createApp(shopApp, {
         topology: { app: './app.js', processes: { main: { services: ['stock', 'ordres'] } } },
       }),
     );
     expect(misspelt.message).toContain('unknown service "ordres"; did you mean "orders"?');
     const process = await failure(
-      createApp(app, {
+      createApp(shopApp, {
         topology: { app: './app.js', processes: { main: { services: ['stock', 'orders'] } } },
         process: 'mian',
       }),
@@ -156,12 +150,8 @@ describe('errors at the earliest point', () => {
   });
 
   it('refuses a split topology without an auth section, naming the key and the opt-out', async () => {
-    const app = defineApp({
-      name: 'shop',
-      services: [service(Stock, StockService), service(Orders, OrdersService)],
-    });
     const error = await failure(
-      createApp(app, {
+      createApp(shopApp, {
         topology: {
           app: './app.js',
           rpc: { type: 'http' },
@@ -178,11 +168,7 @@ describe('errors at the earliest point', () => {
   });
 
   it('refuses to serve calls on a public interface with "auth": "none"', async () => {
-    const app = defineApp({
-      name: 'shop',
-      services: [service(Stock, StockService), service(Orders, OrdersService)],
-    });
-    const back = await createApp(app, {
+    const back = await createApp(shopApp, {
       topology: {
         app: './app.js',
         rpc: { type: 'http' },
