@@ -3,7 +3,7 @@
  * {@link runCli} resolves to.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDuration } from '../units.js';
 import { devCommand } from './dev-command.js';
 import { EXPORT_TARGETS, type ExportTarget, exportCommand } from './export-command.js';
@@ -21,20 +21,33 @@ const COMMANDS = new Set(['start', 'dev', 'graph', 'export']);
 
 class UsageError extends Error {}
 
-function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
-  const { values, positionals } = parseArgs({
+/** The option table `parseArgs` takes. */
+type OptionTable = NonNullable<ParseArgsConfig['options']>;
+
+/** The options every command takes. */
+const COMMON_OPTIONS = {
+  topology: { type: 'string', short: 't' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionTable;
+
+/** Parses a command's arguments strictly: its own `options` and {@link COMMON_OPTIONS}; positionals allowed. */
+function parseCommandArgs<T extends OptionTable>(args: readonly string[], options: T) {
+  return parseArgs({
     args: [...args],
     allowPositionals: true,
     strict: true,
-    options: {
-      topology: { type: 'string', short: 't' },
-      ...(command === 'start'
-        ? { process: { type: 'string', short: 'p' }, replica: { type: 'string', short: 'r' } }
-        : { 'no-dashboard': { type: 'boolean' }, 'dashboard-port': { type: 'string' } }),
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...COMMON_OPTIONS, ...options },
   });
+}
+
+function parseCommand(command: 'start' | 'dev', args: readonly string[]) {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    command === 'start'
+      ? { process: { type: 'string', short: 'p' }, replica: { type: 'string', short: 'r' } }
+      : { 'no-dashboard': { type: 'boolean' }, 'dashboard-port': { type: 'string' } },
+  );
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const parsed = values as {
     topology?: string;
@@ -64,18 +77,10 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function parseExport(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      topology: { type: 'string', short: 't' },
-      out: { type: 'string', short: 'o' },
-      force: { type: 'boolean' },
-      hpa: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    out: { type: 'string', short: 'o' },
+    force: { type: 'boolean' },
+    hpa: { type: 'boolean' },
   });
   const help = values.help ?? false;
   const [target, extra] = positionals;
@@ -125,18 +130,10 @@ function replicaOf(text: string | undefined): number | undefined {
 }
 
 function parseGraph(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      topology: { type: 'string', short: 't' },
-      format: { type: 'string', short: 'f' },
-      metrics: { type: 'string', short: 'm', multiple: true },
-      sample: { type: 'string' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: 'string', short: 'f' },
+    metrics: { type: 'string', short: 'm', multiple: true },
+    sample: { type: 'string' },
   });
   // `--metrics URL URL ...`: further URLs arrive as positionals.
   const urls = [...(values.metrics ?? [])];
