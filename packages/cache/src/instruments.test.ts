@@ -9,16 +9,10 @@ import {
   service,
 } from '@blueprint/core';
 import { applyMethodLinks, createTelemetry } from '@blueprint/core/plugin';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { startInMemoryTracing } from '../../../test/harness/in-memory-tracing.js';
 import { createCache } from './cache.js';
 import { Cached } from './decorators.js';
 import { cacheLink } from './link.js';
@@ -134,11 +128,7 @@ describe('cache metrics outside an app', () => {
 
 describe('cache load spans', () => {
   it('wraps the loader (not a hit) in a `cache load` span, a child of the active span', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    trace.setGlobalTracerProvider(provider);
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const tracing = startInMemoryTracing();
     try {
       const telemetry = createTelemetry({ app: 'shop', process: 'main', logDestination: { write() {} } });
       let loads = 0;
@@ -159,7 +149,7 @@ describe('cache load spans', () => {
       request.end();
 
       expect(loads).toBe(1);
-      const spans = exporter.getFinishedSpans();
+      const spans = tracing.spans();
       const load = spans.filter((s) => s.name === 'cache load Catalog.find');
       expect(load).toHaveLength(1);
       const parent = spans.find((s) => s.name === 'GET /products/:id')!;
@@ -167,10 +157,7 @@ describe('cache load spans', () => {
       expect(load[0]!.spanContext().traceId).toBe(parent.spanContext().traceId);
       expect(load[0]!.attributes['code.function.name']).toBe('Catalog.find');
     } finally {
-      trace.disable();
-      context.disable();
-      propagation.disable();
-      await provider.shutdown();
+      await tracing.stop();
     }
   });
 });

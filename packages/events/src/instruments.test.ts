@@ -1,15 +1,8 @@
 import { defineApp, defineService, NotFoundError, service, type Telemetry } from '@blueprint/core';
 import { createTelemetry } from '@blueprint/core/plugin';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { startInMemoryTracing } from '../../../test/harness/in-memory-tracing.js';
 import { defineEvent } from './define-event.js';
 import { createEventBus } from './event-bus.js';
 import { OnEvent } from './on-event.js';
@@ -128,11 +121,7 @@ describe('bus metrics and logs', () => {
 
 describe('bus spans', () => {
   it('carries the trace from the publisher to the handler through the envelope headers', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    trace.setGlobalTracerProvider(provider);
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const tracing = startInMemoryTracing();
     try {
       const { bus, telemetry } = observedBus();
       const seen: Record<string, string>[] = [];
@@ -151,11 +140,9 @@ describe('bus spans', () => {
       request.end();
       // An event published later from an outbox, outside any span, with the headers stored with it.
       await bus.publish(OrderPlaced, { orderId: 'o2' }, { headers: seen[0] ?? {} });
-      await vi.waitFor(() =>
-        expect(exporter.getFinishedSpans().filter((s) => s.name === 'charge card')).toHaveLength(2),
-      );
+      await vi.waitFor(() => expect(tracing.spans().filter((s) => s.name === 'charge card')).toHaveLength(2));
 
-      const spans = exporter.getFinishedSpans();
+      const spans = tracing.spans();
       const byName = (name: string) => spans.filter((s) => s.name === name);
       const root = byName('POST /orders')[0]!;
       const [publish, republish] = byName('order.placed publish');
@@ -189,10 +176,7 @@ describe('bus spans', () => {
       expect(reprocess!.parentSpanContext?.spanId).toBe(republish!.spanContext().spanId);
       await bus.stop();
     } finally {
-      trace.disable();
-      context.disable();
-      propagation.disable();
-      await provider.shutdown();
+      await tracing.stop();
     }
   });
 });

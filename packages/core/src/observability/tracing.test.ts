@@ -1,9 +1,6 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type InMemoryTracing,
-  startInMemoryTracing,
-} from '../../test/integration/observability/in-memory-tracing.js';
+import { type InMemoryTracing, startInMemoryTracing } from '../../../../test/harness/in-memory-tracing.js';
 import { NotFoundError } from '../errors.js';
 import { createTracing, tracerRegistered } from './tracing.js';
 

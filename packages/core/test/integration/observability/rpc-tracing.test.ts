@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type InMemoryTracing, startInMemoryTracing } from './in-memory-tracing.js';
+import { type InMemoryTracing, startInMemoryTracing } from '../../../../../test/harness/in-memory-tracing.js';
 import { Orders, type Pair, startPair } from './obs-app.js';
 
 let sdk: InMemoryTracing;
