@@ -255,8 +255,8 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
   private wake(): void {
     if (!this.started || this.counters.failing !== 0) return;
     // A round in progress may have claimed before this write committed, and its end clears the timers:
-    // ask it for one more round instead of scheduling a timer it would cancel.
-    if (this.running !== undefined) this.again = true;
+    // join it now (flush asks a running round for one more) instead of scheduling a timer it would cancel.
+    if (this.running !== undefined) void this.flush();
     else this.timers.after(0, () => void this.flush());
   }
 
