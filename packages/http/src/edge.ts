@@ -14,7 +14,13 @@ import {
   type Telemetry,
   TimeoutError,
 } from '@blueprint/core';
-import { parseByteSize, parseDuration, parseOrThrow } from '@blueprint/core/plugin';
+import {
+  DeadlineEntry,
+  DeadlineQueue,
+  parseByteSize,
+  parseDuration,
+  parseOrThrow,
+} from '@blueprint/core/plugin';
 import type { z } from 'zod';
 import { DEFAULT_BODY_LIMIT } from './body.js';
 import { CORRELATION_HEADER, correlationIdFrom } from './correlation.js';
@@ -177,34 +183,52 @@ function bindRoute(route: CompiledRoute, source: ClientSource): EdgeRoute {
   return { ...route, schema, call: (input) => client[method]!(input) };
 }
 
-/** Runs `call` until it settles, the deadline passes or the exchange is aborted, whichever is first. */
+/** The deadline of a running call: aborts its exchange with `TIMEOUT` when it passes. */
+class CallDeadline extends DeadlineEntry {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly subject: string,
+    private readonly ms: number,
+    deadline: number,
+  ) {
+    super();
+    this.deadline = deadline;
+  }
+
+  expire(): void {
+    const ms = this.ms;
+    this.exchange.abort(
+      new TimeoutError(`${this.subject} timed out after ${ms} ms`, { details: { timeoutMs: ms } }),
+    );
+  }
+}
+
+/**
+ * Runs `call` until it settles, the deadline passes or the exchange is aborted, whichever is first. The
+ * deadlines of an edge's calls share one timer (`deadlines`): a call that ends in time arms none.
+ */
 function withinDeadline(
+  deadlines: DeadlineQueue,
   exchange: Exchange,
   deadline: number | undefined,
   subject: string,
   call: () => Promise<unknown>,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline !== undefined) {
-      const ms = Math.max(0, deadline - Date.now());
-      timer = setTimeout(
-        () =>
-          exchange.abort(
-            new TimeoutError(`${subject} timed out after ${ms} ms`, { details: { timeoutMs: ms } }),
-          ),
-        ms,
-      );
-    }
+    const timer =
+      deadline === undefined
+        ? undefined
+        : new CallDeadline(exchange, subject, Math.max(0, deadline - Date.now()), deadline);
+    if (timer !== undefined) deadlines.add(timer);
     exchange.running(reject);
     call().then(
       (value) => {
-        clearTimeout(timer);
+        if (timer !== undefined) deadlines.remove(timer);
         exchange.done();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        if (timer !== undefined) deadlines.remove(timer);
         exchange.done();
         reject(error);
       },
@@ -277,6 +301,7 @@ export function createEdge(routes: Routes, options: EdgeOptions): Edge {
   const observer: HttpObserver = createObserver(telemetry, options.quietRoutes);
   const mapping = options.errors ?? {};
   const timeouts = timeoutsOf(options.timeout);
+  const deadlines = new DeadlineQueue();
 
   const deadlineOf = (headers: RequestHeaders, cap: number | undefined): number | undefined => {
     let ms = timeouts.fallback;
@@ -328,7 +353,7 @@ export function createEdge(routes: Routes, options: EdgeOptions): Edge {
           },
         };
         const { span } = exchange.observation;
-        const result = await withinDeadline(exchange, deadline, route.subject, () =>
+        const result = await withinDeadline(deadlines, exchange, deadline, route.subject, () =>
           runWithRequestContext(context, () => span.run(() => route.call(input))),
         );
         const status = route.options.status ?? (result === undefined ? 204 : 200);

@@ -2,8 +2,8 @@
  * `timeout`: bounds one run of a function in time, through an `AbortSignal` the work can honour.
  */
 import { type Duration, TimeoutError } from '@blueprint/core';
+import { DeadlineEntry, DeadlineQueue } from '@blueprint/core/plugin';
 import { abortError, isThenable, PEEK_SIGNAL, type PeekableContext, peekSignal } from './internal/context.js';
-import { DeadlineEntry, DeadlineQueue } from './internal/deadline-queue.js';
 import { durationOf, parsePolicyOptions } from './internal/option-schemas.js';
 import type { Policy, PolicyContext, PolicyTask } from './policy.js';
 
