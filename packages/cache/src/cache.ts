@@ -10,7 +10,13 @@ import type { CacheOutcome, OutcomeRecorder } from './instruments.js';
 import { cloneValue } from './internal/clone.js';
 import { type CachePolicy, type CacheSetOptions, type GetOrSetOptions, toPolicy } from './policy.js';
 import { MemoryStore, MISS } from './stores/memory/memory-store.js';
-import { type CacheEntry, type CacheStore, isPromiseLike, type LockLease } from './transport/store.js';
+import {
+  type CacheEntry,
+  type CacheStore,
+  type EntryReader,
+  isPromiseLike,
+  type LockLease,
+} from './transport/store.js';
 
 /** What the cache was doing when a store failed, as `onError` reports it. */
 export type CacheOperation = 'get' | 'set' | 'delete' | 'invalidateTags' | 'clear' | 'lock';
@@ -53,12 +59,37 @@ interface Ticket {
   storeFailed: boolean;
 }
 
-interface Flight extends Ticket {
+/**
+ * One read of a key from the store, shared by the calls that arrive while it runs. It is also what the
+ * store hands its answer to ({@link EntryReader}): on a hit the caller's value comes straight out of
+ * `found`, in the step that receives the store's reply.
+ */
+class Flight implements Ticket, EntryReader<unknown> {
+  invalidated = false;
+  storeFailed = false;
   /** How the flight was answered; joiners count the same. */
-  kind: Outcome;
-  promise: Promise<unknown>;
-  /** Where the leader's outcome is recorded (a decorated method's metrics). */
-  recorder: OutcomeRecorder | undefined;
+  kind: Outcome = 'miss';
+  promise: Promise<unknown> = NOT_STARTED;
+
+  constructor(
+    private readonly cache: Cache,
+    readonly key: string,
+    readonly loader: () => unknown,
+    readonly policy: CachePolicy,
+    readonly tagsOf: (() => readonly string[]) | undefined,
+    /** Where the leader's outcome is recorded (a decorated method's metrics). */
+    readonly recorder: OutcomeRecorder | undefined,
+    /** Checks a value read from the store (see {@link Cache.miss}). */
+    readonly accepts: ((value: unknown) => boolean) | undefined,
+  ) {}
+
+  found(entry: CacheEntry | undefined): unknown {
+    return this.cache.readAnswered(this, entry);
+  }
+
+  failed(error: unknown): unknown {
+    return this.cache.readFailed(this, error);
+  }
 }
 
 interface Load extends Ticket {
@@ -66,6 +97,18 @@ interface Load extends Ticket {
 }
 
 const TIMED_OUT = Symbol('timed out');
+/** A flight's promise until its read starts. */
+const NOT_STARTED: Promise<unknown> = new Promise(() => undefined);
+
+/**
+ * The key of one permanent entry in the map of flights. V8 shrinks a Map's table (a runtime call and a
+ * new table) whenever a delete leaves it empty, which a hit does when it is the only read in flight; with
+ * this entry the map never empties. It is no cache key (keys are strings), so no read finds it.
+ */
+const KEEP = Symbol('keeps the flights map from emptying');
+/** The policy of the flight under {@link KEEP}, which never loads. */
+const IDLE_POLICY: CachePolicy = { ttl: 1, staleFor: 0, refreshTimeout: 0, lock: false };
+
 const noop = () => undefined;
 
 /**
@@ -92,7 +135,10 @@ export class Cache {
   readonly store: CacheStore;
   private readonly local: MemoryStore | undefined;
   private readonly onError: CacheOptions['onError'];
-  private readonly flights = new Map<string, Flight>();
+  /** Reads in progress by key, and {@link KEEP} (see there). */
+  private readonly flights = new Map<string | typeof KEEP, Flight>([
+    [KEEP, new Flight(this, '', noop, IDLE_POLICY, undefined, undefined, undefined)],
+  ]);
   private readonly loads = new Map<string, Load>();
   private lastPolicy: (GetOrSetOptions & { options: GetOrSetOptions; policy: CachePolicy }) | undefined;
   private readonly counters = {
@@ -295,42 +341,49 @@ export class Cache {
   ): Promise<unknown> {
     const flying = this.flights.get(key);
     if (flying !== undefined) return flying.promise.then((value) => this.joined(flying, value, recorder));
-    const flight: Flight = {
-      invalidated: false,
-      storeFailed: false,
-      kind: 'miss',
-      promise: undefined as never,
-      recorder,
-    };
+    const flight = new Flight(this, key, loader, policy, tagsOf, recorder, accepts);
     this.flights.set(key, flight);
-    let read: Promise<CacheEntry | undefined>;
+    const store = this.store;
     try {
-      const found = this.store.get(key);
-      read = isPromiseLike(found) ? found : Promise.resolve(found);
+      if (store.read !== undefined) flight.promise = store.read(key, flight);
+      else {
+        const found = store.get(key);
+        flight.promise = isPromiseLike(found)
+          ? found.then(
+              (entry) => flight.found(entry),
+              (error: unknown) => flight.failed(error),
+            )
+          : Promise.resolve(found).then((entry) => flight.found(entry));
+      }
     } catch (error) {
-      read = Promise.reject(error);
+      flight.promise = Promise.reject(error).then(undefined, (failure: unknown) => flight.failed(failure));
     }
-    // One step after the store's answer on a hit: the caller's value comes straight out of this callback.
-    flight.promise = read.then(
-      (found) => {
-        const entry =
-          found === undefined || accepts === undefined || accepts(found.value)
-            ? found
-            : this.refuse(key, found);
-        if (entry !== undefined && entry.freshUntil > Date.now()) {
-          this.land(key, flight, 'hit');
-          return entry.value;
-        }
-        return this.afterRead(key, loader, policy, tagsOf, flight, entry);
-      },
-      (error: unknown) => {
-        if (isCacheError(error, 'CACHE_ENTRY_CORRUPT')) this.discard(key);
-        else flight.storeFailed = true;
-        this.absorb(error, 'get', key);
-        return this.afterRead(key, loader, policy, tagsOf, flight, undefined);
-      },
-    );
     return flight.promise;
+  }
+
+  /**
+   * The store's answer to a flight's read: on a fresh hit, the value (the store decoded it for this
+   * caller); otherwise the load, or the stale value. @internal
+   */
+  readAnswered(flight: Flight, found: CacheEntry | undefined): unknown {
+    const key = flight.key;
+    const accepts = flight.accepts;
+    const entry =
+      found === undefined || accepts === undefined || accepts(found.value) ? found : this.refuse(key, found);
+    if (entry !== undefined && entry.freshUntil > Date.now()) {
+      this.land(key, flight, 'hit');
+      return entry.value;
+    }
+    return this.afterRead(key, flight.loader, flight.policy, flight.tagsOf, flight, entry);
+  }
+
+  /** A flight's read failed: counted, reported, and the call falls through to the loader. @internal */
+  readFailed(flight: Flight, error: unknown): unknown {
+    const key = flight.key;
+    if (isCacheError(error, 'CACHE_ENTRY_CORRUPT')) this.discard(key);
+    else flight.storeFailed = true;
+    this.absorb(error, 'get', key);
+    return this.afterRead(key, flight.loader, flight.policy, flight.tagsOf, flight, undefined);
   }
 
   /** Reports and deletes an entry whose value its reader refuses; the read becomes a miss. */

@@ -41,4 +41,20 @@ describe('CommandTimeouts', () => {
     deadlines.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('done() takes answered commands off the queue at once, and refuses a command that already timed out', () => {
+    const deadlines = new CommandTimeouts(50);
+    const expired: string[] = [];
+    const first = deadlines.add({ reject: () => expired.push('first') });
+    const second = deadlines.add({ reject: () => expired.push('second') });
+    expect(deadlines.done(second)).toBe(true);
+    expect(deadlines.done(first)).toBe(true);
+    expect(deadlines.done(first)).toBe(false);
+    const late = deadlines.add({ reject: () => expired.push('late') });
+    vi.advanceTimersByTime(60);
+    expect(expired).toEqual(['late']);
+    expect(deadlines.done(late)).toBe(false);
+    vi.advanceTimersByTime(10);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

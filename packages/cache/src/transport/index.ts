@@ -14,6 +14,7 @@ export {
 export {
   type CacheEntry,
   type CacheStore,
+  type EntryReader,
   isPromiseLike,
   type LockLease,
   type MaybePromise,

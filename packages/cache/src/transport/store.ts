@@ -11,6 +11,14 @@ import type { HealthCheckResult } from '@blueprint/core';
 /** A value or a promise of it: stores that can answer synchronously (memory, an L1 hit) do. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** What {@link CacheStore.read} hands its answer to. */
+export interface EntryReader<R> {
+  /** Called with the entry under the key (possibly stale), or `undefined` when absent or expired. */
+  found(entry: CacheEntry | undefined): R | Promise<R>;
+  /** Called with why the read failed: `CACHE_STORE_UNAVAILABLE`, `CACHE_ENTRY_CORRUPT`, ... */
+  failed(error: unknown): R | Promise<R>;
+}
+
 /** An entry as a store returns it. */
 export interface CacheEntry {
   /** The value: a copy the caller owns. */
@@ -43,6 +51,13 @@ export interface CacheStore {
   connect(): Promise<void>;
   /** Returns the entry under `key` (possibly stale), or `undefined` when absent or past `expiresAt`. */
   get(key: string): MaybePromise<CacheEntry | undefined>;
+  /**
+   * Optional: reads `key` like {@link get} and resolves with what `reader.found` (or, when the read fails,
+   * `reader.failed`) returns, called in the step that receives the server's reply (never before `read`
+   * returned). The `Cache` uses it when present, so a hit reaches its caller without one more promise
+   * after the store's.
+   */
+  read?<R>(key: string, reader: EntryReader<R>): Promise<R>;
   /** Stores a copy of `value` under `key`; rejects with `CACHE_VALUE_INVALID` when the codec refuses it. */
   set(key: string, value: unknown, options: StoreSetOptions): Promise<void>;
   /** Removes the entries under `keys`; absent keys are ignored. */

@@ -26,7 +26,13 @@ import {
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts } from '../../internal/command-timeouts.js';
 import { encodeCacheValue } from '../../transport/driver.js';
-import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../../transport/store.js';
+import type {
+  CacheEntry,
+  CacheStore,
+  EntryReader,
+  LockLease,
+  StoreSetOptions,
+} from '../../transport/store.js';
 import type { TieredRawEntry } from '../tiered/l2.js';
 import { createClient, isStatusError, isTooLargeError, loadMemjs, type MemjsClient } from './client.js';
 import {
@@ -185,13 +191,47 @@ export class MemcachedStore implements CacheStore {
 
   get(key: string): Promise<CacheEntry | undefined> {
     const name = this.entryKey(key);
-    return this.command<Buffer | null>(name, (client, done) => client.get(name, done)).then((bytes) => {
-      const raw = this.readEntry(key, name, bytes);
-      if (raw === undefined) return undefined;
-      if (raw instanceof Promise)
-        return raw.then((held) => (held === undefined ? undefined : this.toEntry(key, held)));
-      return this.toEntry(key, raw);
-    });
+    // The entry is read in the step of the reply, so a hit costs one promise, not one per stage.
+    return this.commandOn(
+      this.nodeOf(name),
+      (client, done) => client.get(name, done),
+      (bytes: Buffer | null) => this.entryIn(key, name, bytes),
+    );
+  }
+
+  read<R>(key: string, reader: EntryReader<R>): Promise<R> {
+    const name = this.entryKey(key);
+    return this.commandOn(
+      this.nodeOf(name),
+      (client, done) => client.get(name, done),
+      (bytes: Buffer | null) => {
+        let entry: CacheEntry | undefined | Promise<CacheEntry | undefined>;
+        try {
+          entry = this.entryIn(key, name, bytes);
+        } catch (error) {
+          return reader.failed(error);
+        }
+        if (!(entry instanceof Promise)) return reader.found(entry);
+        return entry.then(
+          (held) => reader.found(held),
+          (error: unknown) => reader.failed(error),
+        );
+      },
+      (error) => reader.failed(error),
+    );
+  }
+
+  /** The decoded entry in an item's bytes (see {@link readEntry}). */
+  private entryIn(
+    key: string,
+    name: string,
+    bytes: Buffer | null,
+  ): CacheEntry | undefined | Promise<CacheEntry | undefined> {
+    const raw = this.readEntry(key, name, bytes);
+    if (raw === undefined) return undefined;
+    if (raw instanceof Promise)
+      return raw.then((held) => (held === undefined ? undefined : this.toEntry(key, held)));
+    return this.toEntry(key, raw);
   }
 
   /** Reads an entry without decoding its value, with its tags (the tiered store's L2 read). @internal */
@@ -469,41 +509,49 @@ export class MemcachedStore implements CacheStore {
   /**
    * Runs one command on `node` through its breaker and the command timeout. A failure to reach the
    * server (or no answer in time) counts against its breaker; an error status from the server does not.
+   * The promise resolves with `answer(result)` (the result itself without `answer`), computed in the
+   * step of the reply; a failure rejects it, or, with `failed`, resolves it with `failed(error)`.
    */
-  private commandOn<T>(
+  private commandOn<T, R = T>(
     node: Node,
     run: (client: MemjsClient, done: (error: Error | null, result: T) => void) => void,
-  ): Promise<T> {
+    answer?: (result: T) => R | Promise<R>,
+    failed?: (error: unknown) => R | Promise<R>,
+  ): Promise<R> {
     const client = node.client;
     if (client === undefined || !this.connected) {
-      return Promise.reject(this.unavailable(node, 'offline', new Error('the store is not connected')));
+      return refusal(this.unavailable(node, 'offline', new Error('the store is not connected')), failed);
     }
-    if (!node.breaker.allow()) return Promise.reject(this.refused(node));
-    return new Promise<T>((resolve, reject) => {
+    if (!node.breaker.allow()) return refusal(this.refused(node), failed);
+    return new Promise<R>((resolve, reject) => {
+      const fail = (error: Error) => {
+        if (failed === undefined) reject(error);
+        else settle(resolve, reject, failed, error);
+      };
       const pending = this.commandTimeouts.add({
         reject: (error) => {
           node.breaker.failure();
           node.lastError = error.message;
-          reject(this.unavailable(node, 'timeout', error));
+          fail(this.unavailable(node, 'timeout', error));
         },
       });
       run(client, (error, result) => {
-        if (pending.target === undefined) return;
-        pending.target = undefined;
+        if (!this.commandTimeouts.done(pending)) return;
         if (error === null) {
           node.breaker.success();
-          resolve(result);
+          if (answer === undefined) resolve(result as unknown as R);
+          else settle(resolve, reject, answer, result);
           return;
         }
         const failure = error instanceof Error ? error : new Error(String(error));
         if (isStatusError(failure)) {
           node.breaker.success();
-          reject(this.unavailable(node, 'error', failure));
+          fail(this.unavailable(node, 'error', failure));
           return;
         }
         node.breaker.failure();
         node.lastError = failure.message;
-        reject(this.unavailable(node, 'offline', failure));
+        fail(this.unavailable(node, 'offline', failure));
       });
     });
   }
@@ -522,6 +570,26 @@ export class MemcachedStore implements CacheStore {
       `memcached cache store unavailable (${reason}) at ${node.address}: ${what}; calls fall through to the loader until it answers again`,
       { cause, details: { store: this.type, server: node.address, reason } },
     );
+  }
+}
+
+/** A command refused before it was sent: a rejection, or `failed(error)` one step later. */
+function refusal<R>(error: Error, failed: ((error: unknown) => R | Promise<R>) | undefined): Promise<R> {
+  const rejected = Promise.reject(error);
+  return failed === undefined ? rejected : rejected.then(undefined, failed);
+}
+
+/** Resolves with `compute(input)`, or rejects with what it throws (a memjs callback must not throw). */
+function settle<I, R>(
+  resolve: (value: R | Promise<R>) => void,
+  reject: (error: unknown) => void,
+  compute: (input: I) => R | Promise<R>,
+  input: I,
+): void {
+  try {
+    resolve(compute(input));
+  } catch (error) {
+    reject(error);
   }
 }
 

@@ -33,7 +33,13 @@ import {
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts } from '../../internal/command-timeouts.js';
 import { encodeCacheValue } from '../../transport/driver.js';
-import type { CacheEntry, CacheStore, LockLease, StoreSetOptions } from '../../transport/store.js';
+import type {
+  CacheEntry,
+  CacheStore,
+  EntryReader,
+  LockLease,
+  StoreSetOptions,
+} from '../../transport/store.js';
 import { DEFAULT_PREFIX, parseRedisOptions, type RedisStoreOptions, redisStoreSchema } from './options.js';
 
 /** An entry as stored in Redis, before decoding. @internal */
@@ -174,11 +180,30 @@ export class RedisStore implements CacheStore {
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
-    return this.getText(key, (text) => {
-      if (text === null) return undefined;
-      const raw = this.parse(key, text);
-      return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
-    });
+    return this.getText(key, (text) => this.entryOf(key, text));
+  }
+
+  read<R>(key: string, reader: EntryReader<R>): Promise<R> {
+    return this.getText(
+      key,
+      (text) => {
+        let entry: CacheEntry | undefined;
+        try {
+          entry = this.entryOf(key, text);
+        } catch (error) {
+          return reader.failed(error);
+        }
+        return reader.found(entry);
+      },
+      (error) => reader.failed(error),
+    );
+  }
+
+  /** The entry in the text of a `GET` reply; `CACHE_ENTRY_CORRUPT` when it is not one of this store's. */
+  private entryOf(key: string, text: string | null): CacheEntry | undefined {
+    if (text === null) return undefined;
+    const raw = this.parse(key, text);
+    return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
   }
 
   /** Reads an entry without decoding its value. @internal */
@@ -343,27 +368,35 @@ export class RedisStore implements CacheStore {
 
   /**
    * `GET` of an entry, the hot path: the same checks as {@link command}, with the ioredis command's own
-   * promise (its timeout rejects the command) instead of a second promise around it.
+   * promise (its timeout rejects the command) instead of a second promise around it. It resolves with
+   * `read(text)`; a failure (mapped to `CACHE_STORE_UNAVAILABLE`) rejects it, or, with `failed`,
+   * resolves it with `failed(error)`.
    */
-  private getText<T>(key: string, read: (text: string | null) => T): Promise<T> {
+  private getText<T>(
+    key: string,
+    read: (text: string | null) => T | Promise<T>,
+    failed?: (error: unknown) => T | Promise<T>,
+  ): Promise<T> {
     const client = this.connection;
     const CommandClass = this.CommandClass;
     if (client === undefined || CommandClass === undefined) {
-      return this.command((c) => c.get(this.entryKey(key))).then(read);
+      return this.command((c) => c.get(this.entryKey(key))).then(read, failed);
     }
-    if (!this.breaker.allow()) return this.refuse();
+    if (!this.breaker.allow()) return this.refuse().then(undefined, failed);
     const command = new CommandClass('get', [this.entryKey(key)], { replyEncoding: 'utf8' });
     const pending = this.commandTimeouts.add(command);
     client.sendCommand(command);
     return (command.promise as Promise<string | null>).then(
       (text) => {
-        pending.target = undefined;
+        this.commandTimeouts.done(pending);
         this.breaker.success();
         return read(text);
       },
       (error: unknown) => {
-        pending.target = undefined;
-        throw this.failed(error);
+        this.commandTimeouts.done(pending);
+        const failure = this.failed(error);
+        if (failed === undefined) throw failure;
+        return failed(failure);
       },
     );
   }
@@ -386,14 +419,12 @@ export class RedisStore implements CacheStore {
       });
       run(client).then(
         (result) => {
-          if (pending.target === undefined) return;
-          pending.target = undefined;
+          if (!this.commandTimeouts.done(pending)) return;
           this.breaker.success();
           resolve(result);
         },
         (error: unknown) => {
-          if (pending.target === undefined) return;
-          pending.target = undefined;
+          if (!this.commandTimeouts.done(pending)) return;
           reject(this.failed(error));
         },
       );
