@@ -47,3 +47,21 @@ export function parseTransportOptions<Schema extends z.ZodObject>(
     { subject, error: EventsConfigError },
   );
 }
+
+/**
+ * The factory a transport exports for use in code (`createNatsTransport(options)`): options parsed with
+ * its descriptor's schema, then a new `Transport`. Nothing connects until the bus connects. Throws
+ * `EVENTS_CONFIG_INVALID` naming each bad option, with `name` in the message.
+ *
+ * @example
+ * export const createNatsTransport = transportFactory(natsTransportDriver, NatsTransport, 'createNatsTransport');
+ */
+export function transportFactory<Schema extends z.ZodObject, Context extends EventTransportContext>(
+  driver: EventTransportDriver<string, Schema, Context>,
+  Transport: new (options: z.output<Schema>, context: Context) => EventTransport,
+  name: string,
+): (options?: TransportOptionsOf<Schema>, context?: Context) => EventTransport {
+  const subject = `${name}(options)`;
+  return (options = {} as TransportOptionsOf<Schema>, context = {} as Context) =>
+    new Transport(parseTransportOptions(driver, options, subject), context);
+}

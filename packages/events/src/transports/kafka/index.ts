@@ -8,9 +8,9 @@
  * "events": { "type": "kafka", "brokers": "${KAFKA_BROKERS:-127.0.0.1:9092}", "partitions": 6 }
  */
 import { defineDriver } from '@blueprint/core/transport';
-import { parseTransportOptions } from '../../transport/driver.js';
+import { transportFactory } from '../../transport/driver.js';
 import type { EventTransport } from '../../transport/event-transport.js';
-import { type KafkaTransportContext, type KafkaTransportOptions, kafkaTransportSchema } from './options.js';
+import { type KafkaTransportContext, kafkaTransportSchema } from './options.js';
 import { KafkaTransport } from './transport.js';
 
 export { type KafkaTransportContext, type KafkaTransportOptions, kafkaTransportSchema } from './options.js';
@@ -32,12 +32,8 @@ export const kafkaTransportDriver = defineDriver({
  *   transport: createKafkaTransport({ brokers: ['127.0.0.1:9092'], prefix: 'bp.shop' }),
  * });
  */
-export function createKafkaTransport(
-  options: KafkaTransportOptions = {},
-  context: KafkaTransportContext = {},
-): EventTransport {
-  return new KafkaTransport(
-    parseTransportOptions(kafkaTransportDriver, options, 'createKafkaTransport(options)'),
-    context,
-  );
-}
+export const createKafkaTransport = transportFactory(
+  kafkaTransportDriver,
+  KafkaTransport,
+  'createKafkaTransport',
+);

@@ -8,9 +8,9 @@
  * "events": { "type": "nats", "url": "${NATS_URL:-nats://127.0.0.1:4222}", "ackWait": "30s" }
  */
 import { defineDriver } from '@blueprint/core/transport';
-import { parseTransportOptions } from '../../transport/driver.js';
+import { transportFactory } from '../../transport/driver.js';
 import type { EventTransport } from '../../transport/event-transport.js';
-import { type NatsTransportContext, type NatsTransportOptions, natsTransportSchema } from './options.js';
+import { type NatsTransportContext, natsTransportSchema } from './options.js';
 import { NatsTransport } from './transport.js';
 
 export { type NatsTransportContext, type NatsTransportOptions, natsTransportSchema } from './options.js';
@@ -32,12 +32,8 @@ export const natsTransportDriver = defineDriver({
  *   transport: createNatsTransport({ url: 'nats://127.0.0.1:4222', stream: 'bp_shop', ackWait: '30s' }),
  * });
  */
-export function createNatsTransport(
-  options: NatsTransportOptions = {},
-  context: NatsTransportContext = {},
-): EventTransport {
-  return new NatsTransport(
-    parseTransportOptions(natsTransportDriver, options, 'createNatsTransport(options)'),
-    context,
-  );
-}
+export const createNatsTransport = transportFactory(
+  natsTransportDriver,
+  NatsTransport,
+  'createNatsTransport',
+);

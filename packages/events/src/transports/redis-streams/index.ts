@@ -7,13 +7,9 @@
  * "events": { "type": "redis-streams", "url": "${EVENTS_REDIS_URL:-redis://127.0.0.1:6379}" }
  */
 import { defineDriver } from '@blueprint/core/transport';
-import { parseTransportOptions } from '../../transport/driver.js';
+import { transportFactory } from '../../transport/driver.js';
 import type { EventTransport } from '../../transport/event-transport.js';
-import {
-  type RedisStreamsTransportContext,
-  type RedisStreamsTransportOptions,
-  redisStreamsTransportSchema,
-} from './options.js';
+import { type RedisStreamsTransportContext, redisStreamsTransportSchema } from './options.js';
 import { RedisStreamsTransport } from './transport.js';
 
 export {
@@ -39,12 +35,8 @@ export const redisStreamsTransportDriver = defineDriver({
  *   transport: createRedisStreamsTransport({ url: 'redis://127.0.0.1:6379', prefix: 'bp:shop', visibilityTimeout: '30s' }),
  * });
  */
-export function createRedisStreamsTransport(
-  options: RedisStreamsTransportOptions = {},
-  context: RedisStreamsTransportContext = {},
-): EventTransport {
-  return new RedisStreamsTransport(
-    parseTransportOptions(redisStreamsTransportDriver, options, 'createRedisStreamsTransport(options)'),
-    context,
-  );
-}
+export const createRedisStreamsTransport = transportFactory(
+  redisStreamsTransportDriver,
+  RedisStreamsTransport,
+  'createRedisStreamsTransport',
+);
