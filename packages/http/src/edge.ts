@@ -204,37 +204,58 @@ class CallDeadline extends DeadlineEntry {
 }
 
 /**
- * Runs `call` until it settles, the deadline passes or the exchange is aborted, whichever is first. The
- * deadlines of an edge's calls share one timer (`deadlines`): a call that ends in time arms none.
+ * Runs `call` until it settles, the deadline passes or the exchange is aborted, whichever is first, and
+ * resolves with `answer(value)`, or `fail(error)` for a failure (or when `answer` throws); never rejects.
+ * The deadlines of an edge's calls share one timer (`deadlines`): a call that ends in time arms none.
  */
-function withinDeadline(
+function answerWithin(
   deadlines: DeadlineQueue,
   exchange: Exchange,
   deadline: number | undefined,
   subject: string,
   call: () => Promise<unknown>,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
+  answer: (value: unknown) => Answer,
+  fail: (error: unknown) => Answer,
+): Promise<Answer> {
+  return new Promise((resolve) => {
     const timer =
       deadline === undefined
         ? undefined
         : new CallDeadline(exchange, subject, Math.max(0, deadline - Date.now()), deadline);
     if (timer !== undefined) deadlines.add(timer);
-    exchange.running(reject);
-    call().then(
-      (value) => {
-        if (timer !== undefined) deadlines.remove(timer);
-        exchange.done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (timer !== undefined) deadlines.remove(timer);
-        exchange.done();
-        reject(error);
-      },
+    let settled = false;
+    // The first of the call's end, its deadline and the client leaving answers; what comes after is dropped.
+    const settle = (error: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) deadlines.remove(timer);
+      exchange.done();
+      if (error !== NO_ERROR) resolve(fail(error));
+      else {
+        try {
+          resolve(answer(value));
+        } catch (failure) {
+          resolve(fail(failure));
+        }
+      }
+    };
+    exchange.running(settle);
+    let pending: Promise<unknown>;
+    try {
+      pending = call();
+    } catch (error) {
+      settle(error);
+      return;
+    }
+    pending.then(
+      (value) => settle(NO_ERROR, value),
+      (error: unknown) => settle(error),
     );
   });
 }
+
+/** What {@link answerWithin}'s `settle` is given for a call that did not fail. */
+const NO_ERROR = Symbol('no error');
 
 /** The edge of a route table: adapters call `begin`, then `run` or `fail`, then `end`. */
 export interface Edge {
@@ -340,28 +361,37 @@ export function createEdge(routes: Routes, options: EdgeOptions): Edge {
       const correlationId = correlationIdFrom(headers[CORRELATION_HEADER]);
       return new Exchange(observer.begin(method, route, path, correlationId, headers), headers);
     },
-    async run(exchange, route, parts, cap) {
+    run(exchange, route, parts, cap) {
+      let input: unknown;
+      let deadline: number | undefined;
       try {
-        const input = buildInput(route.input, route.withBody, parts);
+        input = buildInput(route.input, route.withBody, parts);
         parseOrThrow(route.schema, input, route.subject, 'input');
-        const deadline = deadlineOf(exchange.headers, cap);
-        const context = {
-          deadline,
-          headers: propagated(exchange),
-          get signal() {
-            return exchange.signal;
-          },
-        };
-        const { span } = exchange.observation;
-        const result = await withinDeadline(deadlines, exchange, deadline, route.subject, () =>
-          runWithRequestContext(context, () => span.run(() => route.call(input))),
-        );
-        const status = route.options.status ?? (result === undefined ? 204 : 200);
-        const body = result === undefined ? undefined : stringify(result);
-        return { status, headers: headersFor(exchange.correlationId), body };
+        deadline = deadlineOf(exchange.headers, cap);
       } catch (error) {
-        return edge.fail(exchange, error);
+        return Promise.resolve(edge.fail(exchange, error));
       }
+      const context = {
+        deadline,
+        headers: propagated(exchange),
+        get signal() {
+          return exchange.signal;
+        },
+      };
+      const { span } = exchange.observation;
+      return answerWithin(
+        deadlines,
+        exchange,
+        deadline,
+        route.subject,
+        () => runWithRequestContext(context, () => span.run(() => route.call(input))),
+        (result) => ({
+          status: route.options.status ?? (result === undefined ? 204 : 200),
+          headers: headersFor(exchange.correlationId),
+          body: result === undefined ? undefined : stringify(result),
+        }),
+        (error) => edge.fail(exchange, error),
+      );
     },
     fail(exchange, error) {
       const answer = errorAnswer(error, mapping, exchange.correlationId);

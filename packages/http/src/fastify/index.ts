@@ -89,19 +89,24 @@ function sendRouted(reply: FastifyReply, answer: Answer): FastifyReply {
 }
 
 function routeHandler(edge: Edge, route: EdgeRoute) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  // Not async: the answer is sent from the edge's promise, with no promise of Fastify's around it.
+  return (request: FastifyRequest, reply: FastifyReply): void => {
     const exchange = exchangeOf(edge, request);
     const response = reply.raw;
     // 'close' fires once per response: `on` spares the wrapper `once` makes per request.
     response.on('close', () => {
       if (!response.writableFinished) exchange.abort();
     });
-    const answer = await edge.run(exchange, route, {
-      params: request.params as Record<string, string>,
-      query: request.query as QueryValues,
-      body: request.body,
-    });
-    return sendRouted(reply, answer);
+    edge
+      .run(exchange, route, {
+        params: request.params as Record<string, string>,
+        query: request.query as QueryValues,
+        body: request.body,
+      })
+      .then(
+        (answer) => sendRouted(reply, answer),
+        (error: unknown) => reply.send(error),
+      );
   };
 }
 
