@@ -44,7 +44,7 @@ export function localCallOptions(topology: Topology): LocalCallOptions {
 export function coreLinks(sources: CoreLinkSources): Link[] {
   const local = localCallOptions(sources.topology);
   return [
-    contextLink(local),
+    contextLink(),
     validationLink(local),
     limitsLink(local),
     observabilityLink(sources.telemetry, sources.observers, {

@@ -1,11 +1,12 @@
 /**
- * The limits link (the `context` stage): a local call honours the caller's `signal`, `timeout` and
- * `deadline` as a remote transport does, and the callee runs in a request context that carries them, so
- * the calls it makes carry them on. The call ends with `ABORTED` (or the signal's coded reason) or
+ * The limits link (the `context` stage): a local call goes out with the request's deadline, headers and
+ * signal where the caller passes none (what the context link does for remote calls), honours the caller's
+ * `signal`, `timeout` and `deadline` as a remote transport does, and the callee runs in a request context
+ * that carries them, so the calls it makes carry them on. The call ends with `ABORTED` (or the signal's coded reason) or
  * `TIMEOUT`, and the implementation receives a signal that aborts with the same error.
  */
 
-import { requestContext, runWithRequestContext } from '../context/request-context.js';
+import { requestContext, runWithRequestContext, withRequestContext } from '../context/request-context.js';
 import type { CallContext } from '../contract.js';
 import { type BlueprintError, TimeoutError } from '../errors.js';
 import { abortError } from '../timing.js';
@@ -22,9 +23,10 @@ export function limitsLink(local: LocalCallOptions): Link {
       if (plain || target.entry !== 'call' || target.placement !== 'local') return undefined;
       if (target.contract === undefined || target.definition === undefined) return undefined;
       const subject = `${target.contract.name}.${target.method}`;
-      return (next) => (input: unknown, context?: CallContext) => {
-        // Nothing new for the callee: the request context it runs in already says it all.
-        if (context === undefined || context === requestContext()) return next(input, context);
+      return (next) => (input: unknown, explicit?: CallContext) => {
+        // Nothing new for the callee: the request context it runs in (if any) already says it all.
+        if (explicit === undefined) return next(input, requestContext());
+        const context = withRequestContext(explicit)!;
         if (context.signal !== undefined || context.timeout !== undefined || context.deadline !== undefined) {
           return callWithLimits(next, input, context, subject);
         }
