@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BlueprintError, hasErrorCode } from '../errors.js';
-import { mintCredential, ReplayGuard, verifyCredential } from './credentials.js';
+import { mintCredential, verifyCredential } from './credentials.js';
+import { ReplayGuard } from './replay-guard.js';
 
 const secrets = { current: 'a-secret-of-at-least-thirty-two-characters!' };
 const now = 1_750_000_000_000;
@@ -86,5 +87,50 @@ describe('service credentials', () => {
     expect(replays.remember('c', now + 100, now)).toBe(false);
     expect(replays.remember('c', now + 5_000, now + 2_000)).toBe(true);
     expect(replays.size).toBe(1);
+  });
+});
+
+describe('the shape of a credential', () => {
+  /** The format, as a regular expression: what the verifier's one-pass check must accept, exactly. */
+  const FORMAT =
+    /^bp1\.([a-z][a-z0-9-]{0,62})\.([a-z][a-z0-9-]{0,62})\.(\d{1,12})\.([A-Za-z0-9_-]{16,32})\.[A-Za-z0-9_-]{43}$/;
+  const reasonOf = (token: string) => {
+    try {
+      verifyCredential(token, secrets, options());
+      return 'accepted';
+    } catch (error) {
+      return ((error as BlueprintError).details as { reason: string }).reason;
+    }
+  };
+
+  it('refuses as malformed exactly the texts the format does not match', () => {
+    const token = mintCredential(secrets, 'gateway', 'orders', 10_000, now);
+    const variants = new Set<string>([token]);
+    for (let i = 0; i <= token.length; i++) {
+      for (const char of ['', '.', 'a', 'Z', '9', '-', '_', ' ', 'é', '..']) {
+        variants.add(token.slice(0, i) + char + token.slice(i + 1));
+        variants.add(token.slice(0, i) + char + token.slice(i));
+      }
+    }
+    const long = 'a'.repeat(63);
+    for (const name of ['a', long, `${long}a`, '9a', 'a-', '-a', 'A']) {
+      variants.add(token.replace('.gateway.', `.${name}.`));
+      variants.add(token.replace('.orders.', `.${name}.`));
+    }
+    const [head, expires, nonce, signature] = [
+      'bp1.gateway.orders',
+      ...token.split('.').slice(3),
+    ] as string[];
+    for (const digits of ['', '1', '9'.repeat(12), '9'.repeat(13)]) {
+      variants.add(`${head}.${digits}.${nonce}.${signature}`);
+    }
+    for (const length of [15, 16, 32, 33]) {
+      variants.add(`${head}.${expires}.${'n'.repeat(length)}.${signature}`);
+    }
+    for (const variant of variants) {
+      const malformed = variant === '' || variant.length > 256 || !FORMAT.test(variant);
+      expect([variant, reasonOf(variant) === 'malformed']).toEqual([variant, malformed]);
+    }
+    expect(reasonOf(token)).toBe('accepted');
   });
 });

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { UnauthenticatedError } from '../errors.js';
 import { HmacKey, sameSignature } from './hmac.js';
+import type { ReplayGuard } from './replay-guard.js';
 
 /** The header that carries a call's credential. It is never propagated to further calls. */
 export const CREDENTIAL_HEADER = 'x-bp-credential';
@@ -29,7 +30,7 @@ export type CallAuthenticator = (credential: string | undefined) => CallerIdenti
 const VERSION = 'bp1';
 /** A whole credential: caller, audience, expiry, nonce and signature, each checked in one pass. */
 const CREDENTIAL =
-  /^bp1\.([a-z][a-z0-9-]{0,62})\.([a-z][a-z0-9-]{0,62})\.(\d{1,12})\.([A-Za-z0-9_-]{16,32})\.[A-Za-z0-9_-]{43}$/;
+  /^bp1\.[a-z][a-z0-9-]{0,62}\.[a-z][a-z0-9-]{0,62}\.\d{1,12}\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{43}$/;
 /** Length of the signature and of the dot before it. */
 const SIGNED_SUFFIX = 44;
 /** Longest credential accepted, in characters: anything longer is refused unread. */
@@ -71,17 +72,21 @@ function keysOf(secrets: CredentialSecrets): Keys {
   return keys;
 }
 
-/** Random nonces, drawn from a pool refilled 1,024 at a time (one `randomBytes` call per refill). */
+/**
+ * Random nonces of 12 bytes (16 base64url characters), drawn from a pool refilled 1,024 at a time: one
+ * `randomBytes` call and one base64url encoding per refill (12 bytes encode to 16 characters exactly, so
+ * each nonce is a slice of the encoded pool).
+ */
 class NoncePool {
-  private pool = Buffer.alloc(0);
+  private pool = '';
   private offset = 0;
   next(): string {
-    if (this.offset + 12 > this.pool.length) {
-      this.pool = randomBytes(12 * 1024);
+    if (this.offset === this.pool.length) {
+      this.pool = randomBytes(12 * 1024).toString('base64url');
       this.offset = 0;
     }
-    const nonce = this.pool.toString('base64url', this.offset, this.offset + 12);
-    this.offset += 12;
+    const nonce = this.pool.slice(this.offset, this.offset + 16);
+    this.offset += 16;
     return nonce;
   }
 }
@@ -175,72 +180,35 @@ export function verifyCredential(
       'malformed',
     );
   }
-  const parts = CREDENTIAL.exec(credential);
-  if (parts === null) return refuse('the credential is malformed', 'malformed');
-  const [, caller, audience, expires, nonce] = parts;
+  // The parts are read in place (no captures): the shape is checked, so each dot is where it belongs.
+  if (!CREDENTIAL.test(credential)) return refuse('the credential is malformed', 'malformed');
+  const callerEnd = credential.indexOf('.', VERSION.length + 1);
+  const audienceEnd = credential.indexOf('.', callerEnd + 1);
+  const expiresEnd = credential.indexOf('.', audienceEnd + 1);
   const now = options.now ?? Date.now();
-  const expiresAt = Number(expires) * 1000;
   const split = credential.length - SIGNED_SUFFIX;
   const payload = credential.slice(0, split);
-  const signature = credential.slice(split + 1);
   const keys = keysOf(secrets);
-  const expected = keys.current.sign(payload);
-  const signed = sameSignature(expected, signature) || keys.previous?.verify(payload, signature) === true;
+  const signed =
+    sameSignature(keys.current.sign(payload), credential, split + 1) ||
+    keys.previous?.verify(payload, credential.slice(split + 1)) === true;
   if (!signed) return refuse("the credential is not signed with this topology's secret", 'signature');
-  if (audience !== options.audience) {
-    return refuse(`the credential is for process "${audience}", not this one`, 'audience');
+  const { audience } = options;
+  if (audienceEnd - callerEnd - 1 !== audience.length || !credential.startsWith(audience, callerEnd + 1)) {
+    const named = credential.slice(callerEnd + 1, audienceEnd);
+    return refuse(`the credential is for process "${named}", not this one`, 'audience');
   }
+  let expires = 0;
+  for (let at = audienceEnd + 1; at < expiresEnd; at++)
+    expires = expires * 10 + credential.charCodeAt(at) - 48;
+  const expiresAt = expires * 1000;
   if (expiresAt + options.clockSkewMs < now) return refuse('the credential has expired', 'expired');
   if (expiresAt > now + options.maxTtlMs + options.clockSkewMs + 1000) {
     return refuse('the credential claims a longer validity than this process accepts', 'validity');
   }
-  if (!options.replays.remember(nonce!, expiresAt + options.clockSkewMs, now)) {
+  const until = expiresAt + options.clockSkewMs;
+  if (!options.replays.rememberIn(credential, expiresEnd + 1, split, until, now)) {
     return refuse('the credential was used before: every call needs a fresh one', 'replayed');
   }
-  return { caller: caller!, expiresAt };
-}
-
-/**
- * The nonces of credentials seen and not yet expired. Only credentials whose signature verified are
- * remembered, so only holders of the secret can add to it; it is bounded all the same.
- */
-export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-  private nextSweep = 0;
-
-  /** @param maxEntries most nonces kept; past it, a credential is refused until older ones expire */
-  constructor(private readonly maxEntries = 1_000_000) {}
-
-  /** Remembers `nonce` until `until` (epoch ms); false when it was seen and has not expired yet. */
-  remember(nonce: string, until: number, now: number): boolean {
-    if (now >= this.nextSweep) this.sweep(now);
-    const previous = this.seen.get(nonce);
-    if (previous !== undefined && previous >= now) return false;
-    if (this.seen.size >= this.maxEntries) {
-      this.sweep(now, true);
-      if (this.seen.size >= this.maxEntries) return false;
-    }
-    this.seen.set(nonce, until);
-    return true;
-  }
-
-  /** Number of nonces kept. */
-  get size(): number {
-    return this.seen.size;
-  }
-
-  /**
-   * Forgets expired nonces. They were added in about the order they expire (every process gives its
-   * credentials the same validity), so the sweep stops at the first one still valid: its cost is the
-   * number of nonces it forgets, not the number kept. A nonce that expires earlier than one added
-   * before it is kept until that one expires — a little memory, never a wrong answer (`remember`
-   * compares expiries itself). When the guard is full, every entry is checked.
-   */
-  private sweep(now: number, everything = false): void {
-    this.nextSweep = now + 1_000;
-    for (const [nonce, until] of this.seen) {
-      if (until < now) this.seen.delete(nonce);
-      else if (!everything) break;
-    }
-  }
+  return { caller: credential.slice(VERSION.length + 1, callerEnd), expiresAt };
 }

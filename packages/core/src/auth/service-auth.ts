@@ -14,9 +14,9 @@ import {
   CREDENTIAL_HEADER,
   type CredentialSecrets,
   credentialMinter,
-  ReplayGuard,
   verifyCredential,
 } from './credentials.js';
+import { ReplayGuard } from './replay-guard.js';
 
 export { type CallAuthenticator, type CallerIdentity, CREDENTIAL_HEADER } from './credentials.js';
 
