@@ -107,6 +107,9 @@ export function describeCacheStoreConformance(name: string, options: CacheStoreC
       const second = (await store.get('copy'))?.value as typeof written;
       expect(second).toEqual({ list: [1, 2], inner: { n: 1 } });
       expect(second).not.toBe(first);
+      second.list.push(5);
+      second.inner.n = 7;
+      expect((await store.get('copy'))?.value).toEqual({ list: [1, 2], inner: { n: 1 } });
     });
 
     it('a later set replaces the value', async () => {

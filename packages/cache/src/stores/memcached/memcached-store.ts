@@ -24,7 +24,8 @@ import {
   CacheValueTooLargeError,
 } from '../../errors.js';
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
-import { CommandTimeouts } from '../../internal/command-timeouts.js';
+import { CommandTimeouts, type Pending } from '../../internal/command-timeouts.js';
+import { DecodedValues } from '../../internal/decoded-values.js';
 import { encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
@@ -103,6 +104,8 @@ export class MemcachedStore implements CacheStore {
   private readonly ring: HashRing;
   private readonly nodes: readonly Node[];
   private readonly commandTimeouts: CommandTimeouts;
+  /** Values decoded on earlier reads, so an unchanged entry is not decoded again. */
+  private readonly decoded = new DecodedValues();
   private readonly lockTtl: number | undefined;
   private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
   private connecting: Promise<void> | undefined;
@@ -243,7 +246,7 @@ export class MemcachedStore implements CacheStore {
   }
 
   private toEntry(key: string, raw: TieredRawEntry): CacheEntry {
-    return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
+    return { value: this.decoded.decode(key, raw.encoded, this), freshUntil: raw.freshUntil };
   }
 
   /**
@@ -420,6 +423,7 @@ export class MemcachedStore implements CacheStore {
     this.connected = false;
     this.connecting = undefined;
     this.commandTimeouts.stop();
+    this.decoded.clear();
     for (const node of this.nodes) {
       node.client?.close();
       node.client = undefined;
@@ -528,15 +532,13 @@ export class MemcachedStore implements CacheStore {
         if (failed === undefined) reject(error);
         else settle(resolve, reject, failed, error);
       };
-      const pending = this.commandTimeouts.add({
-        reject: (error) => {
-          node.breaker.failure();
-          node.lastError = error.message;
-          fail(this.unavailable(node, 'timeout', error));
-        },
-      });
+      // Tracked once the request is on its way (this runs while the server answers); `undefined` until
+      // then, which only a callback memjs calls at once (before sending anything) sees.
+      let pending: Pending | undefined;
+      let answered = false;
       run(client, (error, result) => {
-        if (!this.commandTimeouts.done(pending)) return;
+        if (pending === undefined) answered = true;
+        else if (!this.commandTimeouts.done(pending)) return;
         if (error === null) {
           node.breaker.success();
           if (answer === undefined) resolve(result as unknown as R);
@@ -552,6 +554,14 @@ export class MemcachedStore implements CacheStore {
         node.breaker.failure();
         node.lastError = failure.message;
         fail(this.unavailable(node, 'offline', failure));
+      });
+      if (answered) return;
+      pending = this.commandTimeouts.add({
+        reject: (error) => {
+          node.breaker.failure();
+          node.lastError = error.message;
+          fail(this.unavailable(node, 'timeout', error));
+        },
       });
     });
   }

@@ -32,6 +32,7 @@ import {
 } from '../../errors.js';
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts } from '../../internal/command-timeouts.js';
+import { DecodedValues } from '../../internal/decoded-values.js';
 import { encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
@@ -95,6 +96,8 @@ export class RedisStore implements CacheStore {
   private readonly lockTtl: number | undefined;
   private readonly breaker: Breaker;
   private readonly commandTimeouts: CommandTimeouts;
+  /** Values decoded on earlier reads, so an unchanged entry is not decoded again. */
+  private readonly decoded = new DecodedValues();
   private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
   private connection: Redis | undefined;
   private CommandClass: typeof Command | undefined;
@@ -203,7 +206,7 @@ export class RedisStore implements CacheStore {
   private entryOf(key: string, text: string | null): CacheEntry | undefined {
     if (text === null) return undefined;
     const raw = this.parse(key, text);
-    return { value: this.decode(key, raw.encoded), freshUntil: raw.freshUntil };
+    return { value: this.decoded.decode(key, raw.encoded, this), freshUntil: raw.freshUntil };
   }
 
   /** Reads an entry without decoding its value. @internal */
@@ -355,6 +358,7 @@ export class RedisStore implements CacheStore {
     this.connection = undefined;
     this.connecting = undefined;
     this.commandTimeouts.stop();
+    this.decoded.clear();
     if (client !== undefined && this.given === undefined) await closeClient(client);
   }
 
@@ -384,8 +388,9 @@ export class RedisStore implements CacheStore {
     }
     if (!this.breaker.allow()) return this.refuse().then(undefined, failed);
     const command = new CommandClass('get', [this.entryKey(key)], { replyEncoding: 'utf8' });
-    const pending = this.commandTimeouts.add(command);
     client.sendCommand(command);
+    // Tracked once the request is on its way: this runs while Redis answers, not before it can.
+    const pending = this.commandTimeouts.add(command);
     return (command.promise as Promise<string | null>).then(
       (text) => {
         this.commandTimeouts.done(pending);
