@@ -2,8 +2,8 @@
  * The limits link (the `context` stage): a local call goes out with the request's deadline, headers and
  * signal where the caller passes none (what the context link does for remote calls), honours the caller's
  * `signal`, `timeout` and `deadline` as a remote transport does, and the callee runs in a request context
- * that carries them, so the calls it makes carry them on. The call ends with `ABORTED` (or the signal's coded reason) or
- * `TIMEOUT`, and the implementation receives a signal that aborts with the same error.
+ * that carries them, so the calls it makes carry them on. The call ends with `ABORTED` (or the signal's
+ * coded reason) or `TIMEOUT`, and the implementation receives a signal that aborts with the same error.
  */
 
 import { requestContext, runWithRequestContext, withRequestContext } from '../context/request-context.js';

@@ -115,7 +115,7 @@ let undici: typeof Undici | undefined;
 
 /**
  * undici, loaded by the first http client a process makes: a process that calls no other process over
- * http (a monolith, a service that only serves) never loads it, and starts about 50 ms sooner.
+ * http (a monolith, a service that only serves) never loads it (about 30 ms of CPU less at start-up).
  */
 function undiciModule(): typeof Undici {
   undici ??= require('undici') as typeof Undici;
