@@ -3,7 +3,7 @@
  * `defineDriver({ type, schema, create })`, whose zod schema is the single source of its options.
  */
 import { parseOptions } from '@blueprint/core/plugin';
-import type { DriverDescriptor } from '@blueprint/core/transport';
+import { type DriverDescriptor, defineDriver } from '@blueprint/core/transport';
 import type { z } from 'zod';
 import { EventsConfigError } from '../errors.js';
 import type { EventTransport } from './event-transport.js';
@@ -49,19 +49,42 @@ export function parseTransportOptions<Schema extends z.ZodObject>(
 }
 
 /**
- * The factory a transport exports for use in code (`createNatsTransport(options)`): options parsed with
- * its descriptor's schema, then a new `Transport`. Nothing connects until the bus connects. Throws
- * `EVENTS_CONFIG_INVALID` naming each bad option, with `name` in the message.
+ * The descriptor of a transport whose class takes its parsed options and the context: `create` builds a
+ * new `Transport` (the context defaults to `{}`).
  *
  * @example
- * export const createNatsTransport = transportFactory(natsTransportDriver, NatsTransport, 'createNatsTransport');
+ * export const natsTransportDriver = transportDriver('nats', natsTransportSchema, NatsTransport);
+ */
+export function transportDriver<
+  Type extends string,
+  Schema extends z.ZodObject,
+  Context extends EventTransportContext,
+>(
+  type: Type,
+  schema: Schema,
+  Transport: new (options: z.output<Schema>, context: Context) => EventTransport,
+): EventTransportDriver<Type, Schema, Context> {
+  return defineDriver({
+    type,
+    schema,
+    create: (options: z.output<Schema>, context = {} as Context): EventTransport =>
+      new Transport(options, context),
+  });
+}
+
+/**
+ * The factory a transport exports for use in code (`createNatsTransport(options)`): options parsed with
+ * its descriptor's schema, then the descriptor's `create`. Nothing connects until the bus connects.
+ * Throws `EVENTS_CONFIG_INVALID` naming each bad option, with `name` in the message.
+ *
+ * @example
+ * export const createNatsTransport = transportFactory(natsTransportDriver, 'createNatsTransport');
  */
 export function transportFactory<Schema extends z.ZodObject, Context extends EventTransportContext>(
   driver: EventTransportDriver<string, Schema, Context>,
-  Transport: new (options: z.output<Schema>, context: Context) => EventTransport,
   name: string,
 ): (options?: TransportOptionsOf<Schema>, context?: Context) => EventTransport {
   const subject = `${name}(options)`;
   return (options = {} as TransportOptionsOf<Schema>, context = {} as Context) =>
-    new Transport(parseTransportOptions(driver, options, subject), context);
+    driver.create(parseTransportOptions(driver, options, subject), context) as EventTransport;
 }

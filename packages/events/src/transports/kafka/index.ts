@@ -7,21 +7,14 @@
  * @example
  * "events": { "type": "kafka", "brokers": "${KAFKA_BROKERS:-127.0.0.1:9092}", "partitions": 6 }
  */
-import { defineDriver } from '@blueprint/core/transport';
-import { transportFactory } from '../../transport/driver.js';
-import type { EventTransport } from '../../transport/event-transport.js';
-import { type KafkaTransportContext, kafkaTransportSchema } from './options.js';
+import { transportDriver, transportFactory } from '../../transport/driver.js';
+import { kafkaTransportSchema } from './options.js';
 import { KafkaTransport } from './transport.js';
 
 export { type KafkaTransportContext, type KafkaTransportOptions, kafkaTransportSchema } from './options.js';
 
 /** The `kafka` transport's descriptor. In an app, topics and groups are prefixed `"bp.<app name>"`. */
-export const kafkaTransportDriver = defineDriver({
-  type: 'kafka',
-  schema: kafkaTransportSchema,
-  create: (options, context: KafkaTransportContext = {}): EventTransport =>
-    new KafkaTransport(options, context),
-});
+export const kafkaTransportDriver = transportDriver('kafka', kafkaTransportSchema, KafkaTransport);
 
 /**
  * Creates the `kafka` transport. Nothing connects until the bus connects. Throws `EVENTS_CONFIG_INVALID`
@@ -32,8 +25,4 @@ export const kafkaTransportDriver = defineDriver({
  *   transport: createKafkaTransport({ brokers: ['127.0.0.1:9092'], prefix: 'bp.shop' }),
  * });
  */
-export const createKafkaTransport = transportFactory(
-  kafkaTransportDriver,
-  KafkaTransport,
-  'createKafkaTransport',
-);
+export const createKafkaTransport = transportFactory(kafkaTransportDriver, 'createKafkaTransport');

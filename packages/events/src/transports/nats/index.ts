@@ -7,21 +7,14 @@
  * @example
  * "events": { "type": "nats", "url": "${NATS_URL:-nats://127.0.0.1:4222}", "ackWait": "30s" }
  */
-import { defineDriver } from '@blueprint/core/transport';
-import { transportFactory } from '../../transport/driver.js';
-import type { EventTransport } from '../../transport/event-transport.js';
-import { type NatsTransportContext, natsTransportSchema } from './options.js';
+import { transportDriver, transportFactory } from '../../transport/driver.js';
+import { natsTransportSchema } from './options.js';
 import { NatsTransport } from './transport.js';
 
 export { type NatsTransportContext, type NatsTransportOptions, natsTransportSchema } from './options.js';
 
 /** The `nats` transport's descriptor. In an app the stream defaults to `"bp_<app name>"`. */
-export const natsTransportDriver = defineDriver({
-  type: 'nats',
-  schema: natsTransportSchema,
-  create: (options, context: NatsTransportContext = {}): EventTransport =>
-    new NatsTransport(options, context),
-});
+export const natsTransportDriver = transportDriver('nats', natsTransportSchema, NatsTransport);
 
 /**
  * Creates the `nats` transport (NATS JetStream). Nothing connects until the bus connects. Throws
@@ -32,8 +25,4 @@ export const natsTransportDriver = defineDriver({
  *   transport: createNatsTransport({ url: 'nats://127.0.0.1:4222', stream: 'bp_shop', ackWait: '30s' }),
  * });
  */
-export const createNatsTransport = transportFactory(
-  natsTransportDriver,
-  NatsTransport,
-  'createNatsTransport',
-);
+export const createNatsTransport = transportFactory(natsTransportDriver, 'createNatsTransport');

@@ -6,10 +6,8 @@
  * @example
  * "events": { "type": "redis-streams", "url": "${EVENTS_REDIS_URL:-redis://127.0.0.1:6379}" }
  */
-import { defineDriver } from '@blueprint/core/transport';
-import { transportFactory } from '../../transport/driver.js';
-import type { EventTransport } from '../../transport/event-transport.js';
-import { type RedisStreamsTransportContext, redisStreamsTransportSchema } from './options.js';
+import { transportDriver, transportFactory } from '../../transport/driver.js';
+import { redisStreamsTransportSchema } from './options.js';
 import { RedisStreamsTransport } from './transport.js';
 
 export {
@@ -19,12 +17,11 @@ export {
 } from './options.js';
 
 /** The `redis-streams` transport's descriptor. In an app the key prefix defaults to `"bp:<app name>"`. */
-export const redisStreamsTransportDriver = defineDriver({
-  type: 'redis-streams',
-  schema: redisStreamsTransportSchema,
-  create: (options, context: RedisStreamsTransportContext = {}): EventTransport =>
-    new RedisStreamsTransport(options, context),
-});
+export const redisStreamsTransportDriver = transportDriver(
+  'redis-streams',
+  redisStreamsTransportSchema,
+  RedisStreamsTransport,
+);
 
 /**
  * Creates the `redis-streams` transport. Nothing connects until the bus connects. Throws
@@ -37,6 +34,5 @@ export const redisStreamsTransportDriver = defineDriver({
  */
 export const createRedisStreamsTransport = transportFactory(
   redisStreamsTransportDriver,
-  RedisStreamsTransport,
   'createRedisStreamsTransport',
 );
