@@ -5,9 +5,9 @@
  * type ({@link StoreOptions}), their defaults and checks ({@link parseStoreOptions}).
  */
 import { type MessageSigner, parseOptions } from '@blueprint/core/plugin';
-import { type AnyDriver, type DriverDescriptor, jsonCodec } from '@blueprint/core/transport';
+import { type AnyDriver, type DriverDescriptor, defineDriver, jsonCodec } from '@blueprint/core/transport';
 import type { z } from 'zod';
-import { CacheOptionsError, CacheValueError } from '../errors.js';
+import { CacheEntryCorruptError, CacheOptionsError, CacheValueError } from '../errors.js';
 import type { CacheStore } from './store.js';
 
 /** What the cache plugin passes a store's `create` besides its options. */
@@ -40,6 +40,37 @@ export type AnyCacheStoreDriver = AnyDriver<CacheStore, CacheStoreContext>;
 /** The options of a store's standalone factory: its schema's input without `type`. */
 export type StoreOptions<Schema extends z.ZodObject> = Omit<z.input<Schema>, 'type'>;
 
+/** What a store on a shared server is built from: its parsed options, the prefix and the signer filled in. */
+export type SharedStoreOptions<Schema extends z.ZodObject> = z.output<Schema> & {
+  readonly prefix: string;
+  readonly signer: MessageSigner | undefined;
+};
+
+/**
+ * The descriptor of a store on a shared server whose class takes its options (`redis`, `tiered`): the
+ * key prefix defaults to the app's (`"<app name>:cache:"`), and with auth on the store signs what it
+ * writes with the app's signer.
+ *
+ * @example
+ * export const redisStoreDriver = sharedStoreDriver('redis', redisStoreSchema, RedisStore);
+ */
+export function sharedStoreDriver<Type extends string, Schema extends z.ZodObject, Store extends CacheStore>(
+  type: Type,
+  schema: Schema,
+  Store: new (options: SharedStoreOptions<Schema>) => Store,
+): CacheStoreDriver<Type, Schema, Store> {
+  return defineDriver({
+    type,
+    schema,
+    create: (options: z.output<Schema>, context: CacheStoreContext) =>
+      new Store({
+        ...options,
+        prefix: (options as { prefix?: string | undefined }).prefix ?? context.keyPrefix,
+        signer: context.signer,
+      }),
+  });
+}
+
 /**
  * Parses the options a store is given in code with its descriptor's schema: defaults filled in,
  * durations in ms, a `CACHE_OPTIONS_INVALID` error naming each bad option otherwise.
@@ -65,5 +96,21 @@ export function encodeCacheValue(key: string, value: unknown): string {
       `cannot cache the value of "${key}": ${(error as Error).message}; cache plain data (objects, arrays, Date, bigint, Map, Set) without cycles`,
       { cause: error, details: { key } },
     );
+  }
+}
+
+/**
+ * Decodes a value a store read from its server with core's codec; throws `CACHE_ENTRY_CORRUPT` (the
+ * entry is then a miss) with the message `undecodable` gives for the key and the codec's error.
+ */
+export function decodeCacheValue(
+  key: string,
+  encoded: string,
+  undecodable: (key: string, error: unknown) => string,
+): unknown {
+  try {
+    return jsonCodec.decode(encoded);
+  } catch (error) {
+    throw new CacheEntryCorruptError(undecodable(key, error), { cause: error, details: { key } });
   }
 }

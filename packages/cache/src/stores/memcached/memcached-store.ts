@@ -16,7 +16,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
 import type { MessageSigner } from '@blueprint/core/plugin';
 import { settleWithin } from '@blueprint/core/redis';
-import { jsonCodec } from '@blueprint/core/transport';
 import {
   CacheEntryCorruptError,
   CacheOptionsError,
@@ -26,7 +25,8 @@ import {
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts, type Pending } from '../../internal/command-timeouts.js';
 import { DecodedValues } from '../../internal/decoded-values.js';
-import { encodeCacheValue } from '../../transport/driver.js';
+import { signText, verifiedEntry } from '../../internal/signed-text.js';
+import { decodeCacheValue, encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -57,8 +57,9 @@ export type MemcachedUnavailableReason = 'timeout' | 'offline' | 'breaker-open' 
 /** The most tags an entry may have: each costs a generation read on every read of the entry. */
 export const MAX_TAGS = 64;
 
-/** Length of a signature (base64url HMAC-SHA256) at the start of a signed entry. */
-const SIGNATURE_LENGTH = 43;
+/** The message of an entry the codec cannot decode. */
+const undecodable = (key: string): string =>
+  `the memcached entry of "${key}" cannot be decoded (not written by @blueprint/cache, or altered); it is treated as a miss`;
 
 /** What a memcached store is given in code only, besides its schema's options. */
 export interface MemcachedSignerOption {
@@ -277,27 +278,12 @@ export class MemcachedStore implements CacheStore {
 
   /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
   private verified(key: string, name: string, text: string): string {
-    const signature = text.slice(0, SIGNATURE_LENGTH);
-    const rest = text.slice(SIGNATURE_LENGTH + 1);
-    if (text[SIGNATURE_LENGTH] !== '~' || !this.signer!.verify(`${name}\n${rest}`, signature)) {
-      throw new CacheEntryCorruptError(
-        `the memcached entry of "${key}" has no valid signature: it was not written by a process holding the topology's auth secret; it is treated as a miss`,
-        { details: { key, reason: 'signature' } },
-      );
-    }
-    return rest;
+    return verifiedEntry(this.signer!, 'memcached', key, name, text);
   }
 
   /** Decodes a value read by {@link getRaw}. @internal */
   decode(key: string, encoded: string): unknown {
-    try {
-      return jsonCodec.decode(encoded);
-    } catch (error) {
-      throw new CacheEntryCorruptError(
-        `the memcached entry of "${key}" cannot be decoded (not written by @blueprint/cache, or altered); it is treated as a miss`,
-        { cause: error, details: { key } },
-      );
-    }
+    return decodeCacheValue(key, encoded, undecodable);
   }
 
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
@@ -323,7 +309,7 @@ export class MemcachedStore implements CacheStore {
     }
     const generations = tags.length === 0 ? [] : await this.currentGenerations(tags);
     const entry = formatEntry(options.freshUntil, options.expiresAt, generations, encoded);
-    const text = this.signer === undefined ? entry : `${this.signer.sign(`${name}\n${entry}`)}~${entry}`;
+    const text = this.signer === undefined ? entry : signText(this.signer, entry, name);
     const bytes = Buffer.byteLength(name) + Buffer.byteLength(text) + ITEM_OVERHEAD_BYTES;
     if (bytes > this.settings.maxItemSize) return this.refuseTooLarge(key, bytes);
     const expires = memcachedExpiry(options.expiresAt, now);

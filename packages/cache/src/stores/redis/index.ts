@@ -5,8 +5,7 @@
  * @example
  * "cache": { "type": "redis", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "commandTimeout": "50ms" }
  */
-import { defineDriver } from '@blueprint/core/transport';
-import type { CacheStoreContext } from '../../transport/driver.js';
+import { sharedStoreDriver } from '../../transport/driver.js';
 import { type RedisStoreOptions, redisStoreSchema } from './options.js';
 import { RedisStore } from './redis-store.js';
 
@@ -24,12 +23,7 @@ export { RedisStore } from './redis-store.js';
  * The `redis` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
  * auth on its entries are signed.
  */
-export const redisStoreDriver = defineDriver({
-  type: 'redis',
-  schema: redisStoreSchema,
-  create: (options, context: CacheStoreContext) =>
-    new RedisStore({ ...options, prefix: options.prefix ?? context.keyPrefix, signer: context.signer }),
-});
+export const redisStoreDriver = sharedStoreDriver('redis', redisStoreSchema, RedisStore);
 
 /**
  * Creates a `redis` store. Nothing connects until `connect()` (the plugin calls it on start). Throws

@@ -22,7 +22,6 @@ import {
   type RedisUnavailableReason,
   settleWithin,
 } from '@blueprint/core/redis';
-import { jsonCodec } from '@blueprint/core/transport';
 import type { Command, Redis } from 'ioredis';
 import {
   CacheDriverMissingError,
@@ -33,7 +32,8 @@ import {
 import { Breaker, type BreakerState } from '../../internal/breaker.js';
 import { CommandTimeouts } from '../../internal/command-timeouts.js';
 import { DecodedValues } from '../../internal/decoded-values.js';
-import { encodeCacheValue } from '../../transport/driver.js';
+import { signText, verifiedEntry } from '../../internal/signed-text.js';
+import { decodeCacheValue, encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -76,8 +76,9 @@ const RELEASE_LOCK = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
-/** Length of a signature (base64url HMAC-SHA256) at the start of a signed entry. */
-const SIGNATURE_LENGTH = 43;
+/** The message of an entry the codec cannot decode. */
+const undecodable = (key: string, error: unknown): string =>
+  `the Redis entry of "${key}" cannot be decoded: ${(error as Error).message}; it is treated as a miss`;
 
 /** The `redis` store. Create it with `redisStore(options)`. */
 export class RedisStore implements CacheStore {
@@ -231,27 +232,12 @@ export class RedisStore implements CacheStore {
 
   /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
   private verified(key: string, text: string): string {
-    const signature = text.slice(0, SIGNATURE_LENGTH);
-    const rest = text.slice(SIGNATURE_LENGTH + 1);
-    if (text[SIGNATURE_LENGTH] !== '~' || !this.signer!.verify(`${this.entryKey(key)}\n${rest}`, signature)) {
-      throw new CacheEntryCorruptError(
-        `the Redis entry of "${key}" has no valid signature: it was not written by a process holding the topology's auth secret; it is treated as a miss`,
-        { details: { key, reason: 'signature' } },
-      );
-    }
-    return rest;
+    return verifiedEntry(this.signer!, 'Redis', key, this.entryKey(key), text);
   }
 
   /** Decodes a value read by {@link getRaw}. @internal */
   decode(key: string, encoded: string): unknown {
-    try {
-      return jsonCodec.decode(encoded);
-    } catch (error) {
-      throw new CacheEntryCorruptError(
-        `the Redis entry of "${key}" cannot be decoded: ${(error as Error).message}; it is treated as a miss`,
-        { cause: error, details: { key } },
-      );
-    }
+    return decodeCacheValue(key, encoded, undecodable);
   }
 
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
@@ -263,8 +249,7 @@ export class RedisStore implements CacheStore {
     const ttl = Math.ceil(options.expiresAt - Date.now());
     if (ttl <= 0) return this.delete([key]);
     const text = `${options.freshUntil},${options.expiresAt}|${encoded}`;
-    const payload =
-      this.signer === undefined ? text : `${this.signer.sign(`${this.entryKey(key)}\n${text}`)}~${text}`;
+    const payload = this.signer === undefined ? text : signText(this.signer, text, this.entryKey(key));
     const tags = options.tags;
     if (tags === undefined || tags.length === 0) {
       await this.command((client) => client.set(this.entryKey(key), payload, 'PX', ttl));

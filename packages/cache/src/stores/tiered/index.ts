@@ -6,8 +6,7 @@
  * @example
  * "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "l1": { "maxEntries": 5000 } }
  */
-import { defineDriver } from '@blueprint/core/transport';
-import type { CacheStoreContext } from '../../transport/driver.js';
+import { sharedStoreDriver } from '../../transport/driver.js';
 import { TieredStore, type TieredStoreOptions, tieredStoreSchema } from './tiered-store.js';
 
 export {
@@ -23,12 +22,7 @@ export {
  * The `tiered` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
  * auth on its L2 entries and invalidation messages are signed.
  */
-export const tieredStoreDriver = defineDriver({
-  type: 'tiered',
-  schema: tieredStoreSchema,
-  create: (options, context: CacheStoreContext) =>
-    new TieredStore({ ...options, prefix: options.prefix ?? context.keyPrefix, signer: context.signer }),
-});
+export const tieredStoreDriver = sharedStoreDriver('tiered', tieredStoreSchema, TieredStore);
 
 /**
  * Creates a `tiered` store (L1 memory + L2 Redis + invalidation channel). Nothing connects until

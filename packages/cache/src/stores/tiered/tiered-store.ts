@@ -20,6 +20,7 @@ import { jsonCodec, parseJsonSafely } from '@blueprint/core/transport';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { cloneValue } from '../../internal/clone.js';
+import { signText, verifiedText } from '../../internal/signed-text.js';
 import { encodeCacheValue, type StoreOptions } from '../../transport/driver.js';
 import type {
   CacheEntry,
@@ -93,8 +94,6 @@ interface ReadRecord {
 }
 
 const KEYS_PER_MESSAGE = 1_000;
-/** Length of the signature (base64url HMAC-SHA256) before a signed invalidation message. */
-const SIGNATURE_LENGTH = 43;
 
 /**
  * The `tiered` store. Create it with `tieredStore(options)`. `L2` is the redis store, or another
@@ -309,21 +308,17 @@ export class TieredStore<L2 extends TieredL2 = RedisStore> implements CacheStore
     for (const chunk of chunks) {
       const text = JSON.stringify({ from: this.id, ...chunk });
       const signer = this.signer;
-      await this.l2.publish(this.channel, signer === undefined ? text : `${signer.sign(text)}~${text}`);
+      await this.l2.publish(this.channel, signer === undefined ? text : signText(signer, text));
       this.counters.invalidationsSent++;
     }
   }
 
   private receive(channel: string, signedText: string): void {
     if (channel !== this.channel) return;
-    let text = signedText;
-    if (this.signer !== undefined) {
-      text = signedText.slice(SIGNATURE_LENGTH + 1);
-      const signature = signedText.slice(0, SIGNATURE_LENGTH);
-      if (signedText[SIGNATURE_LENGTH] !== '~' || !this.signer.verify(text, signature)) {
-        this.counters.invalidationsRefused++;
-        return;
-      }
+    const text = this.signer === undefined ? signedText : verifiedText(this.signer, signedText);
+    if (text === undefined) {
+      this.counters.invalidationsRefused++;
+      return;
     }
     let message: InvalidationMessage;
     try {
