@@ -5,87 +5,16 @@
  * builds one process of the topology, the split one on free ports. Nothing in `src/` knows which
  * topology runs it.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { createApp } from "@blueprint/core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { app } from "../src/app.js";
-import { freePort, operationsOf, request } from "./http.js";
-import { splitCanRun } from "./redis.js";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
+import { operationsOf } from "./http.js";
+import { serveDuringTests, topologies } from "./topologies.js";
 
-const topology = (name: string) =>
-	fileURLToPath(new URL(`../topology/${name}.json`, import.meta.url));
-/** The split topology's processes sign their calls with this secret (`auth` in split.json). */
-const serviceSecret =
-	process.env.SERVICE_SECRET ?? randomBytes(32).toString("base64");
-/**
- * The environment of the app's processes; logs below `warn` are left out (set `LOG_LEVEL=info` to see
- * every request, call and event). The web service listens on a free port (`PORT`), so tests never
- * clash with a running app.
- */
-const envWith = (port: number) => ({
-	...process.env,
-	PORT: String(port),
-	LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-	SERVICE_SECRET: serviceSecret,
-});
+/** The monolith, and the split when a Redis is up: its processes in order, each after those it calls. */
+const toRun = await topologies(["users", "web"]);
 
-/** A started topology: the base URL of its HTTP API, and how to stop everything. */
-interface Running {
-	readonly base: string;
-	stop(): Promise<void>;
-}
-
-async function startMonolith(): Promise<Running> {
-	const port = await freePort();
-	const main = await createApp(app, {
-		topology: topology("monolith"),
-		env: envWith(port),
-	});
-	await main.start();
-	return { base: `http://127.0.0.1:${port}`, stop: () => main.stop() };
-}
-
-async function startSplit(): Promise<Running> {
-	const port = await freePort();
-	const env = envWith(port);
-	const users = await createApp(app, {
-		topology: topology("split"),
-		process: "users",
-		env,
-		listen: { port: 0 },
-	});
-	await users.start();
-	const web = await createApp(app, {
-		topology: topology("split"),
-		process: "web",
-		env,
-		addresses: { users: users.rpcUrl ?? "" },
-	});
-	await web.start();
-	return {
-		base: `http://127.0.0.1:${port}`,
-		async stop() {
-			await web.stop();
-			await users.stop();
-		},
-	};
-}
-
-const topologies: [string, () => Promise<Running>][] = [
-	["monolith", startMonolith],
-];
-if (await splitCanRun()) topologies.push(["split", startSplit]);
-
-describe.each(topologies)("the %s topology", (_name, start) => {
-	let running: Running;
-	beforeAll(async () => {
-		running = await start();
-	});
-	afterAll(() => running?.stop());
-
-	const send = (method: string, path: string, body?: unknown) =>
-		request(running.base, method, path, body);
+describe.each(toRun)("the %s topology", (_name, start) => {
+	const send = serveDuringTests(start);
 	const newEmail = () => `ada-${randomUUID().slice(0, 8)}@example.com`;
 
 	it("registers a user (201) and reads it back (200)", async () => {

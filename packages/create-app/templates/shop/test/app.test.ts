@@ -5,92 +5,15 @@
  * `createApp` builds one process of the topology, the split ones on free ports. Nothing in `src/`
  * knows which topology runs it.
  */
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { type BlueprintApp, createApp } from "@blueprint/core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { app } from "../src/app.js";
-import { freePort, operationsOf, request } from "./http.js";
-import { splitCanRun } from "./redis.js";
+import { describe, expect, it, vi } from "vitest";
+import { operationsOf } from "./http.js";
+import { serveDuringTests, topologies } from "./topologies.js";
 
-const topology = (name: string) =>
-	fileURLToPath(new URL(`../topology/${name}.json`, import.meta.url));
-/** The split topology's processes sign their calls with this secret (`auth` in split.json). */
-const serviceSecret =
-	process.env.SERVICE_SECRET ?? randomBytes(32).toString("base64");
-/**
- * The environment of the shop's processes; logs below `warn` are left out (set `LOG_LEVEL=info` to see
- * every request, call and event). The gateway listens on a free port (`PORT`), so tests never clash
- * with a running shop.
- */
-const envWith = (port: number) => ({
-	...process.env,
-	PORT: String(port),
-	LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-	SERVICE_SECRET: serviceSecret,
-});
+/** The monolith, and the split when a Redis is up: its processes in order, each after those it calls. */
+const toRun = await topologies(["products", "payments", "orders", "gateway"]);
 
-/** A started topology: the base URL of the gateway, and how to stop everything. */
-interface Running {
-	readonly base: string;
-	stop(): Promise<void>;
-}
-
-async function startMonolith(): Promise<Running> {
-	const port = await freePort();
-	const main = await createApp(app, {
-		topology: topology("monolith"),
-		env: envWith(port),
-	});
-	await main.start();
-	return { base: `http://127.0.0.1:${port}`, stop: () => main.stop() };
-}
-
-/** Starts each process of the split topology, telling the later ones where the earlier ones listen. */
-async function startSplit(): Promise<Running> {
-	const port = await freePort();
-	const env = envWith(port);
-	const started: BlueprintApp[] = [];
-	const addresses: Record<string, string> = {};
-	try {
-		for (const name of ["products", "payments", "orders", "gateway"]) {
-			const one = await createApp(app, {
-				topology: topology("split"),
-				process: name,
-				env,
-				listen: { port: 0 },
-				addresses,
-			});
-			await one.start();
-			started.push(one);
-			if (one.rpcUrl !== undefined) addresses[name] = one.rpcUrl;
-		}
-	} catch (error) {
-		await Promise.all(started.map((one) => one.stop()));
-		throw error;
-	}
-	return {
-		base: `http://127.0.0.1:${port}`,
-		async stop() {
-			for (const one of started.reverse()) await one.stop();
-		},
-	};
-}
-
-const topologies: [string, () => Promise<Running>][] = [
-	["monolith", startMonolith],
-];
-if (await splitCanRun()) topologies.push(["split", startSplit]);
-
-describe.each(topologies)("the shop, %s", (_name, start) => {
-	let running: Running;
-	beforeAll(async () => {
-		running = await start();
-	});
-	afterAll(() => running?.stop());
-
-	const send = (method: string, path: string, body?: unknown) =>
-		request(running.base, method, path, body);
+describe.each(toRun)("the shop, %s", (_name, start) => {
+	const send = serveDuringTests(start);
 	const stockOf = async (id: string) =>
 		(await send("GET", `/products/${id}`)).body.stock;
 	const statusOf = async (id: string) =>
