@@ -1,8 +1,6 @@
 import {
   type CallContext,
   type ClientOf,
-  createApp,
-  defineApp,
   defineService,
   type ImplementationOf,
   type InjectionToken,
@@ -12,6 +10,7 @@ import {
 } from '@blueprint/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startMonolith } from '../../../test/harness/monolith.js';
 import type { Cache } from './cache.js';
 import { Cached, CacheInvalidate } from './decorators.js';
 import { cacheKey } from './keys.js';
@@ -81,24 +80,14 @@ class ProductsService implements ImplementationOf<typeof Products> {
   }
 }
 
-const app = defineApp({
+const app = {
   name: 'shop',
   services: [service(Products, ProductsService)],
   providers: [{ token: DbToken, useClass: ProductsDb }],
   plugins: [cachePlugin()],
-});
+};
 
-async function start() {
-  const shop = await createApp(app, {
-    topology: {
-      app: 'x',
-      processes: { main: { services: ['products'] } },
-      cache: { type: 'memory', maxEntries: 100 },
-    },
-  });
-  await shop.start();
-  return shop;
-}
+const start = () => startMonolith(app, { topology: { cache: { type: 'memory', maxEntries: 100 } } });
 
 describe('@Cached and @CacheInvalidate through createApp', () => {
   it('caches a local service method by its input, whatever the key order or call context', async () => {
@@ -113,7 +102,6 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
     expect(db.lookups).toBe(1);
     const cache = shop.resolve(CacheTokens.Cache);
     expect(await cache.get(cacheKey('products', 'get', [{ id: 'p1', locale: 'en' }]))).toEqual(first);
-    await shop.stop();
   });
 
   it('caches a provider method by all its arguments and invalidates by tag functions', async () => {
@@ -125,7 +113,6 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
     await db.rename('p2', 'Table');
     expect(await db.find('p2')).toEqual({ name: 'Table', reads: 3 });
     expect(db.lookups).toBe(3);
-    await shop.stop();
   });
 
   it('a fixed key is shared, and @CacheInvalidate clears it after the method succeeds', async () => {
@@ -139,33 +126,23 @@ describe('@Cached and @CacheInvalidate through createApp', () => {
     expect((await products.get({ id: 'p1' })).name).toBe('Lantern');
     const cache: Cache = shop.resolve(CacheTokens.Cache);
     expect(cache.stats()).toMatchObject({ loaderCalls: 6 });
-    await shop.stop();
   });
 
   it('leaves classes alone in an app without the plugin', async () => {
-    const plain = defineApp({
+    const shop = await startMonolith({
       name: 'plain',
       services: [service(Products, ProductsService)],
       providers: [{ token: DbToken, useClass: ProductsDb }],
     });
-    const shop = await createApp(plain, {
-      topology: { app: 'x', processes: { main: { services: ['products'] } } },
-    });
-    await shop.start();
     const db = shop.resolve(DbToken);
     await db.find('p1');
     await db.find('p1');
     expect(db.lookups).toBe(2);
-    await shop.stop();
   });
 
   it('uses a memory store when the topology has no cache section, and reports no Redis check', async () => {
-    const shop = await createApp(app, {
-      topology: { app: 'x', processes: { main: { services: ['products'] } } },
-    });
-    await shop.start();
+    const shop = await startMonolith(app);
     expect(shop.resolve(CacheTokens.Cache).store.type).toBe('memory');
     expect(await shop.readiness()).toEqual({ ok: true, checks: {} });
-    await shop.stop();
   });
 });

@@ -3,8 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { Cached, CacheInvalidate, CacheTokens, cachePlugin } from '@blueprint/cache';
 import type { TieredStore } from '@blueprint/cache/stores/tiered';
 import {
-  createApp,
-  defineApp,
   defineService,
   type ImplementationOf,
   type InjectionToken,
@@ -15,6 +13,7 @@ import {
 import { waitFor } from '@blueprint/core/testing';
 import { describe, expect, it, inject as provided } from 'vitest';
 import { z } from 'zod';
+import { startMonolith } from '../../../../test/harness/monolith.js';
 
 const Prices = defineService('prices', {
   get: {
@@ -54,52 +53,41 @@ class PricesService implements ImplementationOf<typeof Prices> {
   }
 }
 
-const app = defineApp({
+const app = {
   name: 'pricing',
   services: [service(Prices, PricesService)],
   providers: [{ token: Repo, useClass: PriceRepository }],
   plugins: [cachePlugin()],
-});
+};
 
 describe('@Cached through createApp with a tiered store', () => {
   it('keeps two replicas consistent and reports Redis in readiness', async () => {
-    const topology = {
-      app: 'x',
-      processes: { main: { services: ['prices'] } },
-      cache: {
-        type: 'tiered',
-        url: '${REDIS_URL}',
-        prefix: `test:${randomUUID()}:`,
-        commandTimeout: '1s',
-        l1: { maxEntries: 100 },
-      },
+    const cache = {
+      type: 'tiered',
+      url: '${REDIS_URL}',
+      prefix: `test:${randomUUID()}:`,
+      commandTimeout: '1s',
+      l1: { maxEntries: 100 },
     };
-    const env = { REDIS_URL: provided('redisUrl') };
-    const one = await createApp(app, { topology, env });
-    const two = await createApp(app, { topology, env });
-    await one.start();
-    await two.start();
-    try {
-      expect(await one.readiness()).toMatchObject({ ok: true, checks: { 'redis:cache': { ok: true } } });
-      const first = await one.client(Prices).get({ sku: 'a' });
-      expect(first).toEqual({ sku: 'a', cents: 100n, at: new Date('2025-01-01T00:00:00Z') });
-      const storeTwo = two.resolve(CacheTokens.Cache).store as TieredStore;
-      await waitFor(() => storeTwo.stats().invalidationsReceived === 2, {
-        message: "replica one's writes announced",
-      });
-      expect(await two.client(Prices).get({ sku: 'a' })).toEqual(first);
-      expect(two.resolve(Repo).reads).toBe(0);
-      expect(storeTwo.l1.has('prices:get:{"sku":"a"}')).toBe(true);
+    const replica = { topology: { cache }, env: { REDIS_URL: provided('redisUrl') } };
+    const one = await startMonolith(app, replica);
+    const two = await startMonolith(app, replica);
+    expect(await one.readiness()).toMatchObject({ ok: true, checks: { 'redis:cache': { ok: true } } });
+    const first = await one.client(Prices).get({ sku: 'a' });
+    expect(first).toEqual({ sku: 'a', cents: 100n, at: new Date('2025-01-01T00:00:00Z') });
+    const storeTwo = two.resolve(CacheTokens.Cache).store as TieredStore;
+    await waitFor(() => storeTwo.stats().invalidationsReceived === 2, {
+      message: "replica one's writes announced",
+    });
+    expect(await two.client(Prices).get({ sku: 'a' })).toEqual(first);
+    expect(two.resolve(Repo).reads).toBe(0);
+    expect(storeTwo.l1.has('prices:get:{"sku":"a"}')).toBe(true);
 
-      await one.client(Prices).set({ sku: 'a', cents: 250n });
-      await waitFor(() => !storeTwo.l1.has('prices:get:{"sku":"a"}'), {
-        message: 'replica two to drop its copy',
-      });
-      expect((await two.client(Prices).get({ sku: 'a' })).cents).toBe(250n);
-      expect((await one.client(Prices).get({ sku: 'a' })).cents).toBe(250n);
-    } finally {
-      await two.stop();
-      await one.stop();
-    }
+    await one.client(Prices).set({ sku: 'a', cents: 250n });
+    await waitFor(() => !storeTwo.l1.has('prices:get:{"sku":"a"}'), {
+      message: 'replica two to drop its copy',
+    });
+    expect((await two.client(Prices).get({ sku: 'a' })).cents).toBe(250n);
+    expect((await one.client(Prices).get({ sku: 'a' })).cents).toBe(250n);
   });
 });

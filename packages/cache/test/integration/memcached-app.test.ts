@@ -2,17 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { Cached, CacheInvalidate, cachePlugin, createCache } from '@blueprint/cache';
 import { memcachedStore } from '@blueprint/cache/stores/memcached';
-import {
-  createApp,
-  defineApp,
-  defineService,
-  type ImplementationOf,
-  injectable,
-  service,
-} from '@blueprint/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineService, type ImplementationOf, injectable, service } from '@blueprint/core';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type MemcachedHandle, startMemcached } from '../../../../test/harness/index.js';
+import { memcachedForFile } from '../../../../test/harness/memcached-for-file.js';
+import { startMonolith } from '../../../../test/harness/monolith.js';
 
 const Stock = defineService('stock', {
   get: { input: z.object({ sku: z.string() }), output: z.object({ sku: z.string(), count: z.bigint() }) },
@@ -37,45 +31,27 @@ class StockService implements ImplementationOf<typeof Stock> {
   }
 }
 
-const app = defineApp({ name: 'stock', services: [service(Stock, StockService)], plugins: [cachePlugin()] });
+const app = { name: 'stock', services: [service(Stock, StockService)], plugins: [cachePlugin()] };
 
-let a: MemcachedHandle;
-let b: MemcachedHandle;
-beforeAll(async () => {
-  [a, b] = await Promise.all([startMemcached(), startMemcached()]);
-});
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-});
+const [a, b] = await memcachedForFile(2);
 
 describe('@Cached through createApp with the memcached store', () => {
   it('shares entries between two replicas, invalidates by tag, and reports memcached in readiness', async () => {
-    const topology = {
-      app: 'x',
-      processes: { main: { services: ['stock'] } },
-      cache: {
-        type: 'memcached',
-        servers: '${MEMCACHED_SERVERS}',
-        prefix: `test:${randomUUID().slice(0, 8)}:`,
-      },
+    const cache = {
+      type: 'memcached',
+      servers: '${MEMCACHED_SERVERS}',
+      prefix: `test:${randomUUID().slice(0, 8)}:`,
     };
-    const env = { MEMCACHED_SERVERS: `${a.address},${b.address}` };
-    const one = await createApp(app, { topology, env });
-    const two = await createApp(app, { topology, env });
-    await one.start();
-    await two.start();
-    try {
-      expect(await one.readiness()).toMatchObject({ ok: true, checks: { 'memcached:cache': { ok: true } } });
-      expect(await one.client(Stock).get({ sku: 'a' })).toEqual({ sku: 'a', count: 5n });
-      expect(await two.client(Stock).get({ sku: 'a' })).toEqual({ sku: 'a', count: 5n });
-      expect(reads).toBe(1);
-      await two.client(Stock).set({ sku: 'a', count: 7n });
-      expect((await one.client(Stock).get({ sku: 'a' })).count).toBe(7n);
-      expect(reads).toBe(2);
-    } finally {
-      await two.stop();
-      await one.stop();
-    }
+    const replica = { topology: { cache }, env: { MEMCACHED_SERVERS: `${a.address},${b.address}` } };
+    const one = await startMonolith(app, replica);
+    const two = await startMonolith(app, replica);
+    expect(await one.readiness()).toMatchObject({ ok: true, checks: { 'memcached:cache': { ok: true } } });
+    expect(await one.client(Stock).get({ sku: 'a' })).toEqual({ sku: 'a', count: 5n });
+    expect(await two.client(Stock).get({ sku: 'a' })).toEqual({ sku: 'a', count: 5n });
+    expect(reads).toBe(1);
+    await two.client(Stock).set({ sku: 'a', count: 7n });
+    expect((await one.client(Stock).get({ sku: 'a' })).count).toBe(7n);
+    expect(reads).toBe(2);
   });
 });
 

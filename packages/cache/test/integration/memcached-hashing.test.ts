@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type MemcachedStore, memcachedStore } from '@blueprint/cache/stores/memcached';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type MemcachedHandle, startMemcached } from '../../../../test/harness/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MemcachedHandle } from '../../../../test/harness/index.js';
+import { memcachedForFile } from '../../../../test/harness/memcached-for-file.js';
 import { memcachedItemCount } from '../../../../test/harness/memcached-text.js';
 
 const KEYS = Array.from({ length: 600 }, (_, i) => `products:get:{"id":"p${i}"}`);
@@ -10,13 +11,7 @@ const fresh = () => {
   return { freshUntil, expiresAt: freshUntil };
 };
 
-let servers: MemcachedHandle[] = [];
-beforeAll(async () => {
-  servers = await Promise.all(Array.from({ length: 4 }, () => startMemcached()));
-});
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.stop()));
-});
+const servers = await memcachedForFile(4);
 
 const stores: MemcachedStore[] = [];
 afterEach(async () => {
@@ -56,7 +51,7 @@ describe('memcached store on several servers', () => {
 
   it('when a server is removed from the list, only its keys miss; when one is added, only the keys it takes', async () => {
     const prefix = `test:${randomUUID().slice(0, 8)}:`;
-    const [a, b, c, d] = servers as [MemcachedHandle, MemcachedHandle, MemcachedHandle, MemcachedHandle];
+    const [a, b, c, d] = servers;
     const original = await storeOn([a, b, c], prefix);
     await Promise.all(KEYS.map((key, i) => original.set(key, i, fresh())));
     const onB = new Set(KEYS.filter((key) => original.serverFor(key) === b.address));

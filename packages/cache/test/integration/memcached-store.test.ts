@@ -6,8 +6,8 @@ import { describeCacheStoreConformance } from '@blueprint/cache/testing';
 import { parseTopology } from '@blueprint/core';
 import { messageSigner } from '@blueprint/core/plugin';
 import { waitFor } from '@blueprint/core/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type MemcachedHandle, startMemcached } from '../../../../test/harness/index.js';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { memcachedForFile } from '../../../../test/harness/memcached-for-file.js';
 import { memcachedGet, memcachedSet } from '../../../../test/harness/memcached-text.js';
 
 const prefix = () => `test:${randomUUID().slice(0, 8)}:`;
@@ -17,14 +17,7 @@ const fresh = (ms = HOUR) => {
   return { freshUntil, expiresAt: freshUntil };
 };
 
-let one: MemcachedHandle;
-let two: MemcachedHandle;
-beforeAll(async () => {
-  [one, two] = await Promise.all([startMemcached(), startMemcached()]);
-});
-afterAll(async () => {
-  await Promise.all([one?.stop(), two?.stop()]);
-});
+const [one, two] = await memcachedForFile(2);
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
