@@ -5,7 +5,7 @@
 import { type BlueprintApp, createApp } from '@blueprint/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getFreePortRange } from '../../../../test/harness/index.js';
-import { ReplicaEcho, replicaApp, replicaTopology } from './fixtures/replica-app.js';
+import { Echo, echoApp, echoTopology } from './fixtures/echo-app.js';
 import { spawnTsx, type TsxChild } from './fixtures/spawn-tsx.js';
 
 const children: TsxChild[] = [];
@@ -26,13 +26,13 @@ describe('a replica killed under load', () => {
       children.push(child);
     }
     await Promise.all(children.map((child) => child.firstLine));
-    caller = await createApp(replicaApp, {
-      topology: replicaTopology(base),
-      process: 'caller',
+    caller = await createApp(echoApp, {
+      topology: echoTopology(base, { timeout: '5s' }),
+      process: 'front',
       logDestination: { write: () => undefined },
     });
     await caller.start();
-    const echo = caller.client(ReplicaEcho);
+    const echo = caller.client(Echo);
     const victim = children[1]!.child.pid!;
     const pids = new Map<number, number>();
     let failures = 0;

@@ -3,87 +3,23 @@
  * that goes away is taken out without failing calls (idempotent ones go to another replica; any call
  * goes to another replica when the first never ran), and readiness lists each replica.
  */
-import {
-  type BlueprintApp,
-  type CallContext,
-  type ClientOf,
-  CoreTokens,
-  createApp,
-  defineApp,
-  defineService,
-  inject,
-  injectable,
-  service,
-} from '@blueprint/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
 import { getFreePortRange } from '../../../../test/harness/index.js';
+import { Echo, echoApp, echoTopology, servedBy } from './fixtures/echo-app.js';
+import { appStarter } from './fixtures/started-apps.js';
 
-const Echo = defineService('echo', {
-  where: { input: z.object({ n: z.number() }), output: z.string(), idempotent: true },
-  record: { input: z.object({ n: z.number() }), output: z.string() },
-});
-const Front = defineService('front', { noop: { input: z.void(), output: z.void() } });
-
-@injectable()
-class EchoService {
-  constructor(@inject(CoreTokens.Process) private readonly process: { name: string }) {}
-  async where(_input: { n: number }, _context?: CallContext) {
-    return String(process.pid) + this.process.name;
-  }
-  async record(_input: { n: number }) {
-    return 'recorded';
-  }
-}
-
-@injectable()
-class FrontService {
-  constructor(@inject(Echo.token) readonly echo: ClientOf<typeof Echo>) {}
-  async noop() {}
-}
-
-const app = defineApp({
-  name: 'replicated',
-  services: [service(Echo, EchoService), service(Front, FrontService)],
-});
-const quiet = { write: () => undefined };
-const running: BlueprintApp[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop()));
-});
+const started = appStarter();
 
 /** Three replicas of `echo` on consecutive free ports, and a caller. */
 async function start() {
-  const base = await getFreePortRange(3);
-  const topology = {
-    app: './replicated.js',
-    rpc: { type: 'http', timeout: '2s' },
-    auth: 'none',
-    processes: {
-      echoes: { services: ['echo'], address: `http://127.0.0.1:${base}`, replicas: 3 },
-      front: { services: ['front'] },
-    },
-  };
-  const replicas: BlueprintApp[] = [];
+  const topology = echoTopology(await getFreePortRange(3));
+  const replicas = [];
   for (let replica = 0; replica < 3; replica++) {
-    const started = await createApp(app, { topology, process: 'echoes', replica, logDestination: quiet });
-    running.push(started);
-    await started.start();
-    replicas.push(started);
+    replicas.push(await started(echoApp, { topology, process: 'echoes', replica }));
   }
-  const front = await createApp(app, { topology, process: 'front', logDestination: quiet });
-  running.push(front);
-  await front.start();
+  const front = await started(echoApp, { topology, process: 'front' });
   return { replicas, front, topology };
 }
-
-const servedBy = async (replica: BlueprintApp) => {
-  const text = await replica.metrics();
-  const match = /blueprint_rpc_server_requests_total\{service="echo",method="(\w+)",code="OK"[^}]*\} (\d+)/g;
-  let total = 0;
-  for (const m of text.matchAll(match)) total += Number(m[2]);
-  return total;
-};
 
 describe('replicas behind the client-side balancer', () => {
   it('listens each replica on its own port and spreads calls over all of them', async () => {

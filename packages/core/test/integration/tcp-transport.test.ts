@@ -3,70 +3,20 @@
  * authentication on every call (a call without a valid credential changes nothing), `tcps://` with real
  * TLS and mutual TLS, and the topology checks of `tcp://` addresses.
  */
-import {
-  type BlueprintApp,
-  type CallContext,
-  createApp,
-  defineApp,
-  defineService,
-  injectable,
-  parseTopology,
-  service,
-} from '@blueprint/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { type BlueprintApp, parseTopology } from '@blueprint/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, getFreePortRange, type TestPki } from '../../../../test/harness/index.js';
 import { createTcpRpcClient } from '../../src/rpc/tcp/client.js';
 import { bankApp, ledger, SECRET, Teller } from './fixtures/bank-app.js';
+import { Echo, echoApp, echoTopology, servedBy } from './fixtures/echo-app.js';
+import { appStarter } from './fixtures/started-apps.js';
 
-const Echo = defineService('echo', {
-  where: { input: z.object({ n: z.number() }), output: z.string(), idempotent: true },
-});
-
-@injectable()
-class EchoService {
-  async where(input: { n: number }, _context?: CallContext) {
-    return String(input.n);
-  }
-}
-
-const echoApp = defineApp({ name: 'echoes', services: [service(Echo, EchoService)] });
-const quiet = { write: () => undefined };
-const running: BlueprintApp[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop()));
-});
-
-async function started(app: Parameters<typeof createApp>[0], options: Parameters<typeof createApp>[1]) {
-  const built = await createApp(app, { logDestination: quiet, ...options });
-  running.push(built);
-  await built.start();
-  return built;
-}
-
-const servedBy = async (replica: BlueprintApp) => {
-  const text = await replica.metrics();
-  let total = 0;
-  for (const m of text.matchAll(
-    /blueprint_rpc_server_requests_total\{service="echo"[^}]*code="OK"[^}]*\} (\d+)/g,
-  )) {
-    total += Number(m[1]);
-  }
-  return total;
-};
+const started = appStarter();
 
 describe('tcp RPC: replicas', () => {
   it('spreads calls over every replica and fails no idempotent call while one goes away', async () => {
     const base = await getFreePortRange(3);
-    const topology = {
-      app: './echoes.js',
-      rpc: { type: 'tcp', timeout: '2s' },
-      auth: 'none',
-      processes: {
-        echoes: { services: ['echo'], address: `tcp://127.0.0.1:${base}`, replicas: 3 },
-        front: { services: [] },
-      },
-    };
+    const topology = echoTopology(base, { rpc: 'tcp' });
     const replicas: BlueprintApp[] = [];
     for (let replica = 0; replica < 3; replica++) {
       replicas.push(await started(echoApp, { topology, process: 'echoes', replica }));

@@ -3,19 +3,8 @@
  * load balancer), calls spread over the replicas, and a replica that goes away fails no idempotent call.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type BlueprintApp,
-  type CallContext,
-  type ClientOf,
-  createApp,
-  defineApp,
-  defineService,
-  inject,
-  injectable,
-  service,
-} from '@blueprint/core';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { BlueprintApp } from '@blueprint/core';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   getFreePort,
   type ProxyHandle,
@@ -23,40 +12,17 @@ import {
   startNginx,
   waitFor,
 } from '../../../../../test/harness/index.js';
+import { Echo, echoApp, servedCounter } from '../fixtures/echo-app.js';
+import { appStarter } from '../fixtures/started-apps.js';
 import { haproxyConfig, nginxConfig } from './configs.js';
 
-const Echo = defineService('echo', {
-  where: { input: z.object({ n: z.number() }), output: z.string(), idempotent: true },
-});
-const Front = defineService('front', { noop: { input: z.void(), output: z.void() } });
-
-@injectable()
-class EchoService {
-  async where(_input: { n: number }, _context?: CallContext) {
-    return 'ok';
-  }
-}
-@injectable()
-class FrontService {
-  constructor(@inject(Echo.token) readonly echo: ClientOf<typeof Echo>) {}
-  async noop() {}
-}
-
-const app = defineApp({
-  name: 'balanced',
-  services: [service(Echo, EchoService), service(Front, FrontService)],
-});
-const quiet = { write: () => undefined };
 const secret = randomBytes(32).toString('base64url');
-const running: BlueprintApp[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop().catch(() => undefined)));
-});
+const started = appStarter({ ignoreStopErrors: true });
 
 /** Three replicas listening on `ports`; the topology's address is the load balancer's. */
 async function replicasBehind(balancerPort: number, ports: readonly number[]) {
   const topology = {
-    app: './balanced.js',
+    app: './echo-app.js',
     rpc: { type: 'http', timeout: '3s' },
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a topology placeholder, filled from the environment
     auth: { secret: '${SERVICE_SECRET}' },
@@ -74,33 +40,18 @@ async function replicasBehind(balancerPort: number, ports: readonly number[]) {
   };
   const replicas: BlueprintApp[] = [];
   for (const port of ports) {
-    const replica = await createApp(app, {
-      topology,
-      process: 'echoes',
-      env: { SERVICE_SECRET: secret, PORT: String(port), DRAIN_DELAY: '300ms' },
-      logDestination: quiet,
-    });
-    running.push(replica);
-    await replica.start();
-    replicas.push(replica);
+    const env = { SERVICE_SECRET: secret, PORT: String(port), DRAIN_DELAY: '300ms' };
+    replicas.push(await started(echoApp, { topology, process: 'echoes', env }));
   }
-  const front = await createApp(app, {
+  const front = await started(echoApp, {
     topology,
     process: 'front',
     env: { SERVICE_SECRET: secret, PORT: '0' },
-    logDestination: quiet,
   });
-  running.push(front);
-  await front.start();
   return { replicas, front };
 }
 
-const served = async (replica: BlueprintApp) => {
-  const text = await replica.metrics();
-  const found =
-    /blueprint_rpc_server_requests_total\{service="echo",method="where",code="OK"[^}]*\} (\d+)/.exec(text);
-  return Number(found?.[1] ?? 0);
-};
+const served = servedCounter('where');
 
 type Setup = Omit<Parameters<typeof nginxConfig>[0], 'host' | 'port'>;
 const balancers: Record<string, (setup: Setup) => Promise<ProxyHandle>> = {
