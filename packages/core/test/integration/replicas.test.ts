@@ -1,7 +1,8 @@
 /**
  * Replicas of a process behind the client-side balancer: calls spread over every replica, a replica
  * that goes away is taken out without failing calls (idempotent ones go to another replica; any call
- * goes to another replica when the first never ran), and readiness lists each replica.
+ * goes to another replica when the first never ran), and readiness lists each replica — over each RPC
+ * transport.
  */
 import { describe, expect, it } from 'vitest';
 import { getFreePortRange } from '../../../../test/harness/index.js';
@@ -10,21 +11,22 @@ import { appStarter } from './fixtures/started-apps.js';
 
 const started = appStarter();
 
-/** Three replicas of `echo` on consecutive free ports, and a caller. */
-async function start() {
-  const topology = echoTopology(await getFreePortRange(3));
-  const replicas = [];
-  for (let replica = 0; replica < 3; replica++) {
-    replicas.push(await started(echoApp, { topology, process: 'echoes', replica }));
+describe.each(['http', 'tcp'] as const)('replicas behind the client-side balancer, %s', (rpc) => {
+  /** Three replicas of `echo` on consecutive free ports, and a caller. */
+  async function start() {
+    const base = await getFreePortRange(3);
+    const topology = echoTopology(base, { rpc });
+    const replicas = [];
+    for (let replica = 0; replica < 3; replica++) {
+      replicas.push(await started(echoApp, { topology, process: 'echoes', replica }));
+    }
+    const front = await started(echoApp, { topology, process: 'front' });
+    return { replicas, front, base };
   }
-  const front = await started(echoApp, { topology, process: 'front' });
-  return { replicas, front, topology };
-}
 
-describe('replicas behind the client-side balancer', () => {
   it('listens each replica on its own port and spreads calls over all of them', async () => {
-    const { replicas, front } = await start();
-    expect(new Set(replicas.map((r) => new URL(r.rpcUrl!).port)).size).toBe(3);
+    const { replicas, front, base } = await start();
+    expect(replicas.map((r) => r.rpcUrl)).toEqual([0, 1, 2].map((i) => `${rpc}://127.0.0.1:${base + i}`));
     const echo = front.client(Echo);
     await Promise.all(Array.from({ length: 90 }, (_, n) => echo.where({ n })));
     const counts = await Promise.all(replicas.map(servedBy));

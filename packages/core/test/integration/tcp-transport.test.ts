@@ -1,46 +1,17 @@
 /**
- * The `tcp` RPC transport as a topology selects it: replicas behind the client-side balancer, service
- * authentication on every call (a call without a valid credential changes nothing), `tcps://` with real
- * TLS and mutual TLS, and the topology checks of `tcp://` addresses.
+ * The `tcp` RPC transport as a topology selects it: service authentication on every call (a call without
+ * a valid credential changes nothing), `tcps://` with real TLS and mutual TLS, and the topology checks of
+ * `tcp://` addresses. Its replicas behind the client-side balancer are in replicas.test.ts, which runs
+ * on each transport.
  */
-import { type BlueprintApp, parseTopology } from '@blueprint/core';
+import { parseTopology } from '@blueprint/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, getFreePortRange, type TestPki } from '../../../../test/harness/index.js';
 import { createTcpRpcClient } from '../../src/rpc/tcp/client.js';
 import { bankApp, ledger, SECRET, Teller } from './fixtures/bank-app.js';
-import { Echo, echoApp, echoTopology, servedBy } from './fixtures/echo-app.js';
 import { appStarter } from './fixtures/started-apps.js';
 
 const started = appStarter();
-
-describe('tcp RPC: replicas', () => {
-  it('spreads calls over every replica and fails no idempotent call while one goes away', async () => {
-    const base = await getFreePortRange(3);
-    const topology = echoTopology(base, { rpc: 'tcp' });
-    const replicas: BlueprintApp[] = [];
-    for (let replica = 0; replica < 3; replica++) {
-      replicas.push(await started(echoApp, { topology, process: 'echoes', replica }));
-    }
-    expect(replicas.map((r) => r.rpcUrl)).toEqual([0, 1, 2].map((i) => `tcp://127.0.0.1:${base + i}`));
-    const front = await started(echoApp, { topology, process: 'front' });
-    const echo = front.client(Echo);
-    await Promise.all(Array.from({ length: 90 }, (_, n) => echo.where({ n })));
-    const counts = await Promise.all(replicas.map(servedBy));
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(90);
-    for (const count of counts) expect(count).toBeGreaterThan(5);
-
-    const calls: Promise<unknown>[] = [];
-    for (let n = 0; n < 60; n++) {
-      calls.push(echo.where({ n }));
-      if (n === 20) await replicas[1]!.stop();
-    }
-    const results = await Promise.allSettled(calls);
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const report = await front.readiness();
-    const check = report.checks['rpc:echo'] as { details: { replicas: { ok: boolean }[] } };
-    expect(check.details.replicas.map((r) => r.ok)).toEqual([true, false, true]);
-  });
-});
 
 describe('tcp RPC: authentication and TLS', () => {
   let pki: TestPki;
