@@ -1,18 +1,10 @@
-import {
-  type BlueprintApp,
-  createApp,
-  defineApp,
-  defineService,
-  type ImplementationOf,
-  injectable,
-  NotFoundError,
-  service,
-} from '@blueprint/core';
+import { defineService, type ImplementationOf, injectable, NotFoundError, service } from '@blueprint/core';
 import { applyMethodLinks, createTelemetry } from '@blueprint/core/plugin';
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { startInMemoryTracing } from '../../../test/harness/in-memory-tracing.js';
+import { startMonolith } from '../../../test/harness/monolith.js';
 import { createCache } from './cache.js';
 import { Cached } from './decorators.js';
 import { cacheLink } from './link.js';
@@ -42,28 +34,20 @@ class ProductsService implements ImplementationOf<typeof Products> {
   }
 }
 
-const shop = defineApp({
-  name: 'shop',
-  services: [service(Products, ProductsService)],
-  plugins: [cachePlugin()],
-});
-const topology = (observability?: object) => ({
-  app: 'shop',
-  rpc: { type: 'local' },
-  processes: { main: { services: ['products'] } },
-  ...(observability === undefined ? {} : { observability }),
-});
-
-describe('cache metrics through the plugin', () => {
-  let app: BlueprintApp | undefined;
-  afterEach(async () => {
-    await app?.stop();
-    app = undefined;
+const shop = { name: 'shop', services: [service(Products, ProductsService)], plugins: [cachePlugin()] };
+const start = (observability?: object) =>
+  startMonolith(shop, {
+    topology: {
+      app: 'shop',
+      rpc: { type: 'local' },
+      ...(observability === undefined ? {} : { observability }),
+    },
+    logDestination: { write() {} },
   });
 
+describe('cache metrics through the plugin', () => {
   it('counts hits, misses and loader runs by service, method and code', async () => {
-    app = await createApp(shop, { topology: topology(), logDestination: { write() {} } });
-    await app.start();
+    const app = await start();
     const products = app.client(Products);
     await products.get({ id: 'p1' });
     await products.get({ id: 'p1' });
@@ -85,11 +69,7 @@ describe('cache metrics through the plugin', () => {
   });
 
   it('records nothing when metrics are off', async () => {
-    app = await createApp(shop, {
-      topology: topology({ metrics: { enabled: false } }),
-      logDestination: { write() {} },
-    });
-    await app.start();
+    const app = await start({ metrics: { enabled: false } });
     await app.client(Products).get({ id: 'p1' });
     expect(await app.metrics()).toBe('');
   });

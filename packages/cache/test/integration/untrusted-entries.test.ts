@@ -15,18 +15,12 @@ import {
 } from '@blueprint/cache';
 import { redisStore } from '@blueprint/cache/stores/redis';
 import type { TieredStore } from '@blueprint/cache/stores/tiered';
-import {
-  createApp,
-  defineApp,
-  defineService,
-  type ImplementationOf,
-  injectable,
-  service,
-} from '@blueprint/core';
+import { defineService, type ImplementationOf, injectable, service } from '@blueprint/core';
 import { waitFor } from '@blueprint/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, inject as provided } from 'vitest';
 import { z } from 'zod';
+import { startMonolith } from '../../../../test/harness/monolith.js';
 
 const SECRET = 'cache-entries-secret-0123456789-abcdefgh';
 const url = provided('redisUrl');
@@ -66,7 +60,7 @@ interface Reported {
 
 async function startShop(options: { auth: boolean; type: 'redis' | 'tiered'; prefix: string }) {
   const reported: Reported[] = [];
-  const app = defineApp({
+  const app = {
     name: 'untrusted',
     services: [service(Products, ProductsService)],
     plugins: [
@@ -79,16 +73,14 @@ async function startShop(options: { auth: boolean; type: 'redis' | 'tiered'; pre
           }),
       }),
     ],
-  });
-  const shop = await createApp(app, {
+  };
+  const shop = await startMonolith(app, {
     topology: {
       app: 'untrusted',
       ...(options.auth ? { auth: { secret: SECRET } } : {}),
       cache: { type: options.type, url, prefix: options.prefix, commandTimeout: '1s' },
-      processes: { main: { services: ['products'] } },
     },
   });
-  await shop.start();
   return { shop, reported, products: shop.client(Products) };
 }
 
@@ -107,70 +99,54 @@ function forged(value: string): string {
 describe('cached values that fail their schema', () => {
   it('are a miss that is reported and deleted, never an error blamed on the caller', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
-    const { shop, reported, products } = await startShop({ auth: false, type: 'redis', prefix });
-    try {
-      expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
-      const key = await entryKeyOf(prefix, 'p-1');
-      await admin.set(key, forged('{"id":"p-1","priceCents":"free"}'), 'PX', 60_000);
-      const before = loads;
+    const { reported, products } = await startShop({ auth: false, type: 'redis', prefix });
+    expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
+    const key = await entryKeyOf(prefix, 'p-1');
+    await admin.set(key, forged('{"id":"p-1","priceCents":"free"}'), 'PX', 60_000);
+    const before = loads;
 
-      expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
-      expect(loads).toBe(before + 1);
-      expect(reported).toContainEqual({ code: 'CACHE_ENTRY_CORRUPT', reason: 'schema', operation: 'get' });
-      await waitFor(async () => !(await admin.get(key))?.includes('free'), {
-        message: 'the bad entry to be replaced',
-      });
-      expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
-      expect(loads).toBe(before + 1);
-    } finally {
-      await shop.stop();
-    }
+    expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
+    expect(loads).toBe(before + 1);
+    expect(reported).toContainEqual({ code: 'CACHE_ENTRY_CORRUPT', reason: 'schema', operation: 'get' });
+    await waitFor(async () => !(await admin.get(key))?.includes('free'), {
+      message: 'the bad entry to be replaced',
+    });
+    expect(await products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
+    expect(loads).toBe(before + 1);
   });
 
   it('are never served by a tiered store, nor kept in its L1', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
     const one = await startShop({ auth: false, type: 'tiered', prefix });
-    try {
-      await one.products.get({ id: 'p-2' });
-      const key = await entryKeyOf(prefix, 'p-2');
-      await admin.set(key, forged('{"id":"p-2","priceCents":-5}'), 'PX', 60_000);
-      const two = await startShop({ auth: false, type: 'tiered', prefix });
-      try {
-        const store = two.shop.resolve(CacheTokens.Cache).store as TieredStore;
-        const cacheKey = key.slice(`${prefix}k:`.length);
-        expect(await two.products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
-        expect(two.reported).toContainEqual({
-          code: 'CACHE_ENTRY_CORRUPT',
-          reason: 'schema',
-          operation: 'get',
-        });
-        expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-2', priceCents: 129_000 });
-        await waitFor(async () => (await admin.get(key))?.endsWith('"priceCents":129000}') === true, {
-          message: 'the bad entry to be replaced in L2',
-        });
-      } finally {
-        await two.shop.stop();
-      }
-    } finally {
-      await one.shop.stop();
-    }
+    await one.products.get({ id: 'p-2' });
+    const key = await entryKeyOf(prefix, 'p-2');
+    await admin.set(key, forged('{"id":"p-2","priceCents":-5}'), 'PX', 60_000);
+    const two = await startShop({ auth: false, type: 'tiered', prefix });
+    const store = two.shop.resolve(CacheTokens.Cache).store as TieredStore;
+    const cacheKey = key.slice(`${prefix}k:`.length);
+    expect(await two.products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+    expect(two.reported).toContainEqual({
+      code: 'CACHE_ENTRY_CORRUPT',
+      reason: 'schema',
+      operation: 'get',
+    });
+    expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-2', priceCents: 129_000 });
+    await waitFor(async () => (await admin.get(key))?.endsWith('"priceCents":129000}') === true, {
+      message: 'the bad entry to be replaced in L2',
+    });
   });
 
   it('an entry that cannot be decoded is deleted and loaded again', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
-    const { shop, reported, products } = await startShop({ auth: false, type: 'redis', prefix });
-    try {
-      await products.get({ id: 'p-2' });
-      const key = await entryKeyOf(prefix, 'p-2');
-      await admin.set(key, forged('{"id":'), 'PX', 60_000);
-      expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
-      expect(reported.map((r) => r.code)).toContain('CACHE_ENTRY_CORRUPT');
-      await waitFor(async () => (await admin.get(key))?.endsWith('"priceCents":129000}') === true, {
-        message: 'the corrupt entry to be replaced',
-      });
-    } finally {
-      await shop.stop();
-    }
+    const { reported, products } = await startShop({ auth: false, type: 'redis', prefix });
+    await products.get({ id: 'p-2' });
+    const key = await entryKeyOf(prefix, 'p-2');
+    await admin.set(key, forged('{"id":'), 'PX', 60_000);
+    expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+    expect(reported.map((r) => r.code)).toContain('CACHE_ENTRY_CORRUPT');
+    await waitFor(async () => (await admin.get(key))?.endsWith('"priceCents":129000}') === true, {
+      message: 'the corrupt entry to be replaced',
+    });
   });
 });
 
@@ -199,57 +175,45 @@ describe('a cache used directly', () => {
 describe('signed cache entries (auth on)', () => {
   it('serve what this app wrote, and treat a forged schema-valid value as a miss', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
-    const { shop, reported, products } = await startShop({ auth: true, type: 'redis', prefix });
-    try {
-      await products.get({ id: 'p-2' });
-      const key = await entryKeyOf(prefix, 'p-2');
-      const stored = (await admin.get(key))!;
-      expect(stored).toMatch(/^[A-Za-z0-9_-]{43}~\d+,\d+\|/);
-      const before = loads;
-      expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
-      expect(loads).toBe(before);
+    const { reported, products } = await startShop({ auth: true, type: 'redis', prefix });
+    await products.get({ id: 'p-2' });
+    const key = await entryKeyOf(prefix, 'p-2');
+    const stored = (await admin.get(key))!;
+    expect(stored).toMatch(/^[A-Za-z0-9_-]{43}~\d+,\d+\|/);
+    const before = loads;
+    expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+    expect(loads).toBe(before);
 
-      await admin.set(key, forged('{"id":"p-2","priceCents":1}'), 'PX', 60_000);
-      expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
-      expect(loads).toBe(before + 1);
-      expect(reported).toContainEqual({ code: 'CACHE_ENTRY_CORRUPT', reason: 'signature', operation: 'get' });
-    } finally {
-      await shop.stop();
-    }
+    await admin.set(key, forged('{"id":"p-2","priceCents":1}'), 'PX', 60_000);
+    expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+    expect(loads).toBe(before + 1);
+    expect(reported).toContainEqual({ code: 'CACHE_ENTRY_CORRUPT', reason: 'signature', operation: 'get' });
   });
 
   it('refuse a signed entry moved to another key, and one signed with another secret', async () => {
     const prefix = `untrusted:${randomUUID()}:`;
-    const { shop, reported, products } = await startShop({ auth: true, type: 'redis', prefix });
-    try {
-      await products.get({ id: 'p-1' });
-      await products.get({ id: 'p-2' });
-      const cheap = await entryKeyOf(prefix, 'p-1');
-      const dear = await entryKeyOf(prefix, 'p-2');
-      const cheapEntry = (await admin.get(cheap))!;
-      await admin.set(dear, cheapEntry.replace('"p-1"', '"p-2"'), 'PX', 60_000);
-      expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
-      expect(reported.filter((r) => r.reason === 'signature')).toHaveLength(1);
-    } finally {
-      await shop.stop();
-    }
+    const { reported, products } = await startShop({ auth: true, type: 'redis', prefix });
+    await products.get({ id: 'p-1' });
+    await products.get({ id: 'p-2' });
+    const cheap = await entryKeyOf(prefix, 'p-1');
+    const dear = await entryKeyOf(prefix, 'p-2');
+    const cheapEntry = (await admin.get(cheap))!;
+    await admin.set(dear, cheapEntry.replace('"p-1"', '"p-2"'), 'PX', 60_000);
+    expect(await products.get({ id: 'p-2' })).toEqual({ id: 'p-2', priceCents: 129_000 });
+    expect(reported.filter((r) => r.reason === 'signature')).toHaveLength(1);
     const other = `untrusted:${randomUUID()}:`;
     const unsigned = await startShop({ auth: false, type: 'redis', prefix: other });
     await unsigned.products.get({ id: 'p-1' });
     await unsigned.shop.stop();
     const signed = await startShop({ auth: true, type: 'redis', prefix: other });
-    try {
-      const before = loads;
-      expect(await signed.products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
-      expect(loads).toBe(before + 1);
-      expect(signed.reported).toContainEqual({
-        code: 'CACHE_ENTRY_CORRUPT',
-        reason: 'signature',
-        operation: 'get',
-      });
-    } finally {
-      await signed.shop.stop();
-    }
+    const before = loads;
+    expect(await signed.products.get({ id: 'p-1' })).toEqual({ id: 'p-1', priceCents: 8_900 });
+    expect(loads).toBe(before + 1);
+    expect(signed.reported).toContainEqual({
+      code: 'CACHE_ENTRY_CORRUPT',
+      reason: 'signature',
+      operation: 'get',
+    });
   });
 });
 
@@ -258,23 +222,18 @@ describe('the tiered store’s invalidation channel (auth on)', () => {
     const prefix = `untrusted:${randomUUID()}:`;
     const one = await startShop({ auth: true, type: 'tiered', prefix });
     const two = await startShop({ auth: true, type: 'tiered', prefix });
-    try {
-      const store = one.shop.resolve(CacheTokens.Cache).store as TieredStore;
-      await one.products.get({ id: 'p-1' });
-      const cacheKey = [...(await admin.keys(`${prefix}k:*`))][0]!.slice(`${prefix}k:`.length);
-      expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-1', priceCents: 8_900 });
+    const store = one.shop.resolve(CacheTokens.Cache).store as TieredStore;
+    await one.products.get({ id: 'p-1' });
+    const cacheKey = [...(await admin.keys(`${prefix}k:*`))][0]!.slice(`${prefix}k:`.length);
+    expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-1', priceCents: 8_900 });
 
-      await admin.publish(store.channel, JSON.stringify({ from: 'attacker', clear: true }));
-      await admin.publish(store.channel, JSON.stringify({ from: 'attacker', keys: [cacheKey] }));
-      await waitFor(() => store.stats().invalidationsRefused === 2, { message: 'two refused messages' });
-      expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-1', priceCents: 8_900 });
+    await admin.publish(store.channel, JSON.stringify({ from: 'attacker', clear: true }));
+    await admin.publish(store.channel, JSON.stringify({ from: 'attacker', keys: [cacheKey] }));
+    await waitFor(() => store.stats().invalidationsRefused === 2, { message: 'two refused messages' });
+    expect(store.l1.hit(cacheKey)).toEqual({ id: 'p-1', priceCents: 8_900 });
 
-      await two.shop.resolve(CacheTokens.Cache).delete(cacheKey);
-      await waitFor(() => store.stats().invalidationsReceived >= 1, { message: 'the signed invalidation' });
-      expect(store.l1.hit(cacheKey)).not.toEqual({ id: 'p-1', priceCents: 8_900 });
-    } finally {
-      await one.shop.stop();
-      await two.shop.stop();
-    }
+    await two.shop.resolve(CacheTokens.Cache).delete(cacheKey);
+    await waitFor(() => store.stats().invalidationsReceived >= 1, { message: 'the signed invalidation' });
+    expect(store.l1.hit(cacheKey)).not.toEqual({ id: 'p-1', priceCents: 8_900 });
   });
 });
