@@ -87,6 +87,13 @@ function shop(log: string[], plugins: Plugin[], providers: Provider[] = []): App
   });
 }
 
+/** What the services log as they start (stock first: orders depends on it) and stop (in reverse). */
+const SERVICES_STARTED = ['service stock: start', 'service orders: start'];
+const SERVICES_STOPPED = ['service orders: stop', 'service stock: stop'];
+
+/** What the tracer plugins `names` log for `hook`, in that order. */
+const pluginLines = (hook: string, ...names: string[]) => names.map((name) => `plugin ${name}: ${hook}`);
+
 const monolith = {
   app: './app.js',
   rpc: { type: 'local' },
@@ -103,24 +110,18 @@ describe('lifecycle order', () => {
     await app.start();
     expect(app.state).toBe('started');
     expect(log).toEqual([
-      'plugin first: start',
-      'plugin second: start',
-      'service stock: start',
-      'service orders: start',
-      'plugin first: ready (stock,orders)',
-      'plugin second: ready (stock,orders)',
+      ...pluginLines('start', 'first', 'second'),
+      ...SERVICES_STARTED,
+      ...pluginLines('ready (stock,orders)', 'first', 'second'),
     ]);
     expect(await app.client(Orders).place({ sku: 'a' })).toEqual({ accepted: true });
     log.length = 0;
     await app.stop();
     expect(app.state).toBe('stopped');
     expect(log).toEqual([
-      'plugin second: drain',
-      'plugin first: drain',
-      'service orders: stop',
-      'service stock: stop',
-      'plugin second: stop',
-      'plugin first: stop',
+      ...pluginLines('drain', 'second', 'first'),
+      ...SERVICES_STOPPED,
+      ...pluginLines('stop', 'second', 'first'),
     ]);
   });
 
@@ -171,13 +172,7 @@ describe('lifecycle order', () => {
     await starting;
     await stopping;
     expect(app.state).toBe('stopped');
-    expect(log).toEqual([
-      'service stock: start',
-      'service orders: start',
-      'service orders: stop',
-      'service stock: stop',
-      'slow: stop',
-    ]);
+    expect(log).toEqual([...SERVICES_STARTED, ...SERVICES_STOPPED, 'slow: stop']);
   });
 });
 
@@ -190,12 +185,9 @@ describe('a failing start', () => {
     await expect(app.start()).rejects.toThrow('second cannot start');
     expect(app.state).toBe('failed');
     expect(log).toEqual([
-      'plugin first: start',
-      'plugin second: start',
-      'plugin second: drain',
-      'plugin first: drain',
-      'plugin second: stop',
-      'plugin first: stop',
+      ...pluginLines('start', 'first', 'second'),
+      ...pluginLines('drain', 'second', 'first'),
+      ...pluginLines('stop', 'second', 'first'),
     ]);
     await app.stop();
     expect(app.state).toBe('failed');
@@ -259,12 +251,7 @@ describe('wiring', () => {
     await app.start();
     await app.stop();
     expect(log).toEqual([]);
-    expect(replaced).toEqual([
-      'service stock: start',
-      'service orders: start',
-      'service orders: stop',
-      'service stock: stop',
-    ]);
+    expect(replaced).toEqual([...SERVICES_STARTED, ...SERVICES_STOPPED]);
   });
 
   it('names a class that misses a contract method', async () => {
