@@ -21,6 +21,14 @@ export interface OpenApiServeOptions extends OpenApiOptions {
   readonly docs?: string | false;
 }
 
+/** What every adapter serves: a route table and, beside it, its OpenAPI document and docs page. */
+export interface ServedRoutes {
+  /** The route table. */
+  readonly routes: Routes;
+  /** Where to serve the OpenAPI document and the docs page; `false` for neither. Default: `/openapi.json`, no page. */
+  readonly openapi?: OpenApiServeOptions | false;
+}
+
 /** A fixed answer: what the adapters write for the document and the page's files. */
 export interface StaticAnswer {
   readonly status: number;
@@ -78,6 +86,11 @@ function page(title: string, docsPath: string): string {
 </body>
 </html>
 `;
+}
+
+/** The docs site an adapter serves for its options; undefined when `openapi` is `false`. */
+export function docsSiteOf(options: ServedRoutes): DocsSite | undefined {
+  return options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
 }
 
 /**

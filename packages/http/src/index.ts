@@ -12,7 +12,14 @@ export {
 } from './body.js';
 export { answerClientError } from './client-error.js';
 export { CORRELATION_HEADER, correlationIdFrom, MAX_CORRELATION_ID_LENGTH } from './correlation.js';
-export { type DocsSite, docsSite, type OpenApiServeOptions, type StaticAnswer } from './docs.js';
+export {
+  type DocsSite,
+  docsSite,
+  docsSiteOf,
+  type OpenApiServeOptions,
+  type ServedRoutes,
+  type StaticAnswer,
+} from './docs.js';
 export {
   type Answer,
   type ClientSource,

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeBody, isJsonContentType, payloadTooLarge, unsupportedMediaType } from '../body.js';
-import { docsSite, type OpenApiServeOptions } from '../docs.js';
+import { docsSiteOf, type ServedRoutes } from '../docs.js';
 import {
   type Answer,
   createEdge,
@@ -24,15 +24,9 @@ import {
   NO_ROUTE,
 } from '../edge.js';
 import { queryOf } from '../input.js';
-import type { Routes } from '../routes.js';
 
 /** Options of {@link blueprintRouter}. */
-export interface BlueprintRouterOptions extends EdgeOptions {
-  /** The route table. */
-  readonly routes: Routes;
-  /** Where to serve the OpenAPI document and the docs page; `false` for neither. Default: `/openapi.json`, no page. */
-  readonly openapi?: OpenApiServeOptions | false;
-}
+export interface BlueprintRouterOptions extends EdgeOptions, ServedRoutes {}
 
 /** Express's `next`: called with nothing to pass the request on, or with an error. */
 export type NextFunction = (error?: unknown) => void;
@@ -150,7 +144,7 @@ async function serve(
  */
 export function blueprintRouter(options: BlueprintRouterOptions): BlueprintRouter {
   const edge = createEdge(options.routes, options);
-  const site = options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
+  const site = docsSiteOf(options);
 
   const middleware: NodeMiddleware = (request, response, next) => {
     const method = request.method ?? 'GET';

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOption
 import fp from 'fastify-plugin';
 import { parseJsonBody, payloadTooLarge, unsupportedMediaType } from '../body.js';
 import { answerClientError } from '../client-error.js';
-import { type DocsSite, docsSite, type OpenApiServeOptions } from '../docs.js';
+import { type DocsSite, docsSiteOf, type ServedRoutes } from '../docs.js';
 import {
   type Answer,
   createEdge,
@@ -23,15 +23,9 @@ import {
 } from '../edge.js';
 import { MalformedJsonError, MalformedUrlError, UriTooLongError } from '../errors.js';
 import type { QueryValues } from '../input.js';
-import type { Routes } from '../routes.js';
 
 /** Options of {@link blueprintFastify}. */
-export interface BlueprintFastifyOptions extends EdgeOptions {
-  /** The route table. */
-  readonly routes: Routes;
-  /** Where to serve the OpenAPI document and the docs page; `false` for neither. Default: `/openapi.json`, no page. */
-  readonly openapi?: OpenApiServeOptions | false;
-}
+export interface BlueprintFastifyOptions extends EdgeOptions, ServedRoutes {}
 
 const EXCHANGE = Symbol.for('blueprint.http.exchange');
 const EDGE = Symbol.for('blueprint.http.edge');
@@ -149,7 +143,8 @@ async function plugin(app: FastifyInstance, options: BlueprintFastifyOptions): P
     void send(reply, edge.unmatched(exchangeOf(edge, request), request.method, pathOf(request.url)));
   });
 
-  if (options.openapi !== false) mountDocs(app, docsSite(options.routes, options.openapi));
+  const site = docsSiteOf(options);
+  if (site !== undefined) mountDocs(app, site);
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

@@ -8,7 +8,7 @@
  * and started on the first event, so a warm invocation does no start-up work.
  */
 import { decodeBody } from '../body.js';
-import { docsSite, type OpenApiServeOptions } from '../docs.js';
+import { docsSiteOf, type ServedRoutes } from '../docs.js';
 import {
   type Answer,
   type ClientSource,
@@ -19,7 +19,6 @@ import {
 } from '../edge.js';
 import { LambdaEventError } from '../errors.js';
 import { queryOf } from '../input.js';
-import type { Routes } from '../routes.js';
 
 /**
  * The event of API Gateway HTTP API (payload format 2.0) and of a Lambda Function URL: the fields the
@@ -48,9 +47,7 @@ export interface LambdaInvocationContext {
 }
 
 /** Options of {@link blueprintLambda}. */
-export interface BlueprintLambdaOptions extends Omit<EdgeOptions, 'clients'> {
-  /** The route table. */
-  readonly routes: Routes;
+export interface BlueprintLambdaOptions extends Omit<EdgeOptions, 'clients'>, ServedRoutes {
   /**
    * The clients, or a promise of them: typically the app being created and started at module load
    * (`createApp(...).then(async (app) => { await app.start(); return app; })`).
@@ -60,8 +57,6 @@ export interface BlueprintLambdaOptions extends Omit<EdgeOptions, 'clients'> {
   readonly basePath?: string;
   /** Time kept back from the invocation's remaining time for writing the answer, in ms. Default 50. */
   readonly margin?: number;
-  /** Where to serve the OpenAPI document and the docs page; `false` for neither. Default: `/openapi.json`, no page. */
-  readonly openapi?: OpenApiServeOptions | false;
 }
 
 /** The Lambda handler. */
@@ -153,7 +148,7 @@ async function handle(
  */
 export function blueprintLambda(options: BlueprintLambdaOptions): LambdaHttpHandler {
   let ready: Promise<Edge> | undefined;
-  const site = options.openapi === false ? undefined : docsSite(options.routes, options.openapi);
+  const site = docsSiteOf(options);
   return async (event, context) => {
     checkEvent(event);
     const method = event.requestContext.http.method.toUpperCase();
