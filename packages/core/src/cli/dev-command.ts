@@ -7,7 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AppDefinition } from '../app.js';
-import { createCollector, type DashboardTarget } from '../dashboard/collector.js';
+import type { DashboardTarget } from '../dashboard/admin-client.js';
+import { createCollector } from '../dashboard/collector.js';
 import { type DashboardServer, startDashboardServer } from '../dashboard/server.js';
 import { BLUEPRINT_COMMAND, planDeployment, type UnitPlan } from '../deploy/plan.js';
 import type { Topology } from '../topology.js';

@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppDefinition } from '../app.js';
 import { replicaAddresses } from '../topology/process-schema.js';
 import type { Topology } from '../topology.js';
-import { createCollector, type DashboardTarget } from './collector.js';
+import type { DashboardTarget } from './admin-client.js';
+import { createCollector } from './collector.js';
 import { dashboardRoutes } from './routes.js';
 
 /**

@@ -17,8 +17,9 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError, serializeError, ValidationError } from '../errors.js';
 import { readJsonBody } from '../internal/operator-http.js';
-import type { Collector, TraceFilter } from './collector.js';
-import { isForwardedError } from './collector.js';
+import { isForwardedError } from './admin-client.js';
+import type { Collector } from './collector.js';
+import type { TraceFilter } from './trace-store.js';
 
 /** Largest body the dashboard's actions accept: 16 KiB. */
 const MAX_BODY = 16 * 1024;
