@@ -1,12 +1,14 @@
 /**
- * What the store outage tests (`outage`, `memcached-outage`) share: the timeout bounds, cleanup after
- * each test, timing of calls, and the calls through a server that stops answering (blackhole) until
- * the breaker opens and once it is open.
+ * What the store outage tests (`outage`, `memcached-outage`) share: the timeout bounds, the stores' options
+ * and a cache over them closed after each test, timing of calls, and the calls through a server that stops
+ * answering (blackhole) until the breaker opens, once it is open, and once it answers again.
  */
 
-import type { Cache } from '@blueprint/cache';
+import { randomUUID } from 'node:crypto';
+import { type Cache, type CacheStore, createCache } from '@blueprint/cache';
 import { waitFor } from '@blueprint/core/testing';
 import { afterEach, expect } from 'vitest';
+import type { FaultProxy } from '../../../../../test/harness/index.js';
 
 /** The command timeout the outage tests give the store. */
 export const COMMAND_TIMEOUT = 50;
@@ -18,6 +20,25 @@ export const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/**
+ * The options every outage test's store starts from: a prefix of its own, `commandTimeout` (default
+ * {@link COMMAND_TIMEOUT}) and a breaker that opens after 3 failures, for `openFor`.
+ */
+export function outageStoreOptions(openFor: string, commandTimeout = COMMAND_TIMEOUT) {
+  return { prefix: `test:${randomUUID().slice(0, 8)}:`, commandTimeout, breaker: { threshold: 3, openFor } };
+}
+
+/** A connected cache over `store`, closed after the test, and the errors it reports (`onError`). */
+export async function outageCache<S extends CacheStore>(
+  store: S,
+): Promise<{ store: S; cache: Cache; errors: unknown[] }> {
+  const errors: unknown[] = [];
+  const cache = createCache({ store, onError: (error) => errors.push(error) });
+  cleanups.push(() => cache.close());
+  await cache.connect();
+  return { store, cache, errors };
+}
 
 /** Count, mean, median and max of call durations in milliseconds. */
 export function summarize(samples: readonly number[]) {
@@ -38,11 +59,34 @@ export async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: 
   return { value, ms: performance.now() - started };
 }
 
+/** Runs `call(i)` for each `i` below `count`, one after another; checks each answers `expected`. Resolves to the durations. */
+export async function timedCalls(
+  count: number,
+  call: (i: number) => Promise<unknown>,
+  expected: unknown,
+): Promise<number[]> {
+  const durations: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const { value, ms } = await timed(() => call(i));
+    expect(value).toBe(expected);
+    durations.push(ms);
+  }
+  return durations;
+}
+
+/** Checks no call took longer than `commandTimeout` (default {@link COMMAND_TIMEOUT}) and the slack. */
+export function expectWithinCommandTimeout(
+  durations: readonly number[],
+  commandTimeout = COMMAND_TIMEOUT,
+): void {
+  expect(Math.max(...durations)).toBeLessThan(commandTimeout + SLACK);
+}
+
 /**
  * Calls `getOrSet('k', loader)` while the store's server is silent: until the breaker opens (at most 3
  * calls), then 200 calls with it open; every call answers the loader's value. Resolves to the durations.
  */
-export async function callsThroughSilence(
+async function callsThroughSilence(
   store: { readonly breakerState: string },
   cache: Cache,
   loader: () => Promise<string>,
@@ -54,17 +98,12 @@ export async function callsThroughSilence(
     waiting.push(ms);
     expect(waiting.length).toBeLessThanOrEqual(3);
   }
-  const open: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const { value, ms } = await timed(() => cache.getOrSet('k', loader, { ttl: '1m' }));
-    expect(value).toBe('loaded');
-    open.push(ms);
-  }
+  const open = await timedCalls(200, () => cache.getOrSet('k', loader, { ttl: '1m' }), 'loaded');
   return { waiting, open };
 }
 
 /** Checks every call waited for the command timeout, and not much longer. */
-export function expectCommandTimeoutWaits(waiting: readonly number[]): void {
+function expectCommandTimeoutWaits(waiting: readonly number[]): void {
   for (const ms of waiting) {
     expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
     expect(ms).toBeLessThan(COMMAND_TIMEOUT + SLACK);
@@ -75,8 +114,8 @@ export function expectCommandTimeoutWaits(waiting: readonly number[]): void {
  * Lets the server answer again (`proxy` back to `pass`), waits until calls through `probeKey` close the
  * breaker, and checks a value stored afterwards reads back.
  */
-export async function expectRecoveryAfterSilence(
-  proxy: { setMode(mode: 'pass'): Promise<unknown> },
+async function expectRecoveryAfterSilence(
+  proxy: Pick<FaultProxy, 'setMode'>,
   store: { readonly breakerState: string },
   cache: Cache,
   probe: { key: string; loader: () => Promise<string>; server: string },
@@ -91,4 +130,34 @@ export async function expectRecoveryAfterSilence(
   );
   await cache.set('after', 'stored', { ttl: '1m' });
   expect(await cache.get('after')).toBe('stored');
+}
+
+/**
+ * The server behind `proxy` stops answering (blackhole) while `cache` is called: calls wait for the
+ * command timeout, at least once and until the breaker opens; with the breaker open the median call
+ * takes under `openMedianMs`. Then the server answers again, the breaker closes (calls through `probeKey`)
+ * and a value stored afterwards reads back. Logs the durations under `server`'s name.
+ */
+export async function expectSilenceBounded(
+  proxy: Pick<FaultProxy, 'setMode'>,
+  store: { readonly breakerState: string },
+  cache: Cache,
+  options: { server: string; probeKey: string; openMedianMs: number },
+): Promise<void> {
+  const loader = async () => 'loaded';
+  await proxy.setMode('blackhole');
+  const { waiting, open } = await callsThroughSilence(store, cache, loader);
+  const whileWaiting = summarize(waiting);
+  const whileOpen = summarize(open);
+  console.log(`[cache outage] ${options.server} silent, per call within the command timeout:`, whileWaiting);
+  console.log(`[cache outage] ${options.server} silent, per call once the breaker is open:`, whileOpen);
+  expect(waiting.length).toBeGreaterThanOrEqual(1);
+  expectCommandTimeoutWaits(waiting);
+  expect(whileOpen.p50Ms).toBeLessThan(options.openMedianMs);
+
+  await expectRecoveryAfterSilence(proxy, store, cache, {
+    key: options.probeKey,
+    loader,
+    server: options.server,
+  });
 }
