@@ -45,43 +45,37 @@ describe('errorAnswer', () => {
     expect(JSON.stringify(forced)).not.toContain('/srv/db');
   });
 
-  it('answers a call between services refused for its credential as 502, naming no reason', () => {
-    const refused = errorAnswer(
-      new UnauthenticatedError("the credential is not signed with this topology's secret", {
+  it.each([
+    {
+      what: 'a call between services refused for its credential as 502, naming no reason',
+      error: new UnauthenticatedError("the credential is not signed with this topology's secret", {
         details: { reason: 'signature' },
       }),
-    );
-    expect(refused).toEqual({
       status: 502,
-      body: {
-        error: {
-          code: 'UNAUTHENTICATED',
-          message: 'a service this request needs refused the call between services',
-        },
-      },
-      headers: {},
-    });
+      code: 'UNAUTHENTICATED',
+      message: 'a service this request needs refused the call between services',
+    },
+    {
+      what: 'a dependency that cannot be reached as 503, naming no address',
+      error: new RemoteUnavailableError(
+        'products.get: http://10.0.3.7:4001 cannot be reached (ECONNREFUSED)',
+        { details: { url: 'http://10.0.3.7:4001' } },
+      ),
+      status: 503,
+      code: 'REMOTE_UNAVAILABLE',
+      message: 'a service this request needs cannot be reached; retry later',
+    },
+  ])('answers $what, with a fixed message and no details', ({ error, status, code, message }) => {
+    expect(errorAnswer(error)).toEqual({ status, body: { error: { code, message } }, headers: {} });
+  });
+
+  it('takes a status by code over the 502 of a refused credential', () => {
     expect(errorAnswer(new UnauthenticatedError('x'), { statuses: { UNAUTHENTICATED: 503 } }).status).toBe(
       503,
     );
   });
 
-  it('answers a dependency failure with a fixed message and only retryAfterMs of its details', () => {
-    const down = errorAnswer(
-      new RemoteUnavailableError('products.get: http://10.0.3.7:4001 cannot be reached (ECONNREFUSED)', {
-        details: { url: 'http://10.0.3.7:4001' },
-      }),
-    );
-    expect(down).toEqual({
-      status: 503,
-      body: {
-        error: {
-          code: 'REMOTE_UNAVAILABLE',
-          message: 'a service this request needs cannot be reached; retry later',
-        },
-      },
-      headers: {},
-    });
+  it('answers an open breaker and a timeout with a fixed message and only retryAfterMs of the details', () => {
     const open = errorAnswer(
       new BrokenCircuitError('breaker products@10.0.3.7 is open', {
         details: { breaker: 'products@10.0.3.7', state: 'open', retryAfterMs: 2_500 },
