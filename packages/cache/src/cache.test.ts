@@ -140,20 +140,15 @@ describe('Cache.getOrSet', () => {
     const cache = createCache();
     const options = { ttl: '10s', staleFor: '1m', refreshTimeout: '200ms' };
     await cache.getOrSet('k', async () => 'v1', options);
-    vi.advanceTimersByTime(10_001);
-    const quick = cache.getOrSet(
-      'k',
-      () => new Promise<string>((r) => setTimeout(() => r('v2'), 50)),
-      options,
-    );
+    /** Reads `k` once it is stale, with a refresh that loads `value` in `ms`. */
+    const staleRead = (value: string, ms: number) => {
+      vi.advanceTimersByTime(10_001);
+      return cache.getOrSet('k', () => new Promise<string>((r) => setTimeout(() => r(value), ms)), options);
+    };
+    const quick = staleRead('v2', 50);
     await vi.advanceTimersByTimeAsync(50);
     expect(await quick).toBe('v2');
-    vi.advanceTimersByTime(10_001);
-    const slow = cache.getOrSet(
-      'k',
-      () => new Promise<string>((r) => setTimeout(() => r('v3'), 1_000)),
-      options,
-    );
+    const slow = staleRead('v3', 1_000);
     await vi.advanceTimersByTimeAsync(200);
     expect(await slow).toBe('v2');
     await vi.advanceTimersByTimeAsync(800);
