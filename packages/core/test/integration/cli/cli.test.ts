@@ -2,30 +2,19 @@
  * The `blueprint` CLI as a child process: graceful and forced stops, start failures, and `dev`
  * starting one child per replica of the deployment plan and stopping everything when one dies at start.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getFreePortRange, waitFor } from '../../../../../test/harness/index.js';
+import { useTempFolder } from '../fixtures/temp-folder.js';
 import { killLeftoverClis, spawnCli } from './spawn-cli.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'blueprint-cli-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempFolder('blueprint-cli-');
 afterEach(killLeftoverClis);
 
-async function topology(name: string, content: Record<string, unknown>): Promise<string> {
-  const file = path.join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify(content));
-  return file;
-}
+/** Writes the topology `content` as `<name>.json` and returns its path. */
+const topology = (name: string, content: Record<string, unknown>) => temp.writeJson(`${name}.json`, content);
 
 describe('blueprint start', () => {
   it('exits 1 when stop hangs past shutdownTimeout plus the margin', async () => {

@@ -2,29 +2,30 @@
  * `blueprint graph` as a child process: the graph of a TypeScript app (loaded through tsx), as text and
  * Mermaid, and annotated with the calls measured by running processes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BlueprintApp, createApp } from '@blueprint/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BlueprintApp } from '@blueprint/core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getFreePort } from '../../../../../test/harness/index.js';
+import { appStarter } from '../fixtures/started-apps.js';
+import { useTempFolder } from '../fixtures/temp-folder.js';
 import { app, Orders } from './fixtures/graph-app.js';
 import { killLeftoverClis, spawnCli } from './spawn-cli.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const topologyFile = path.join(fixtures, 'graph-topology.json');
-let dir: string;
-const apps: BlueprintApp[] = [];
+const temp = useTempFolder('blueprint-graph-');
+const started = appStarter();
+afterEach(killLeftoverClis);
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'blueprint-graph-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  killLeftoverClis();
-  await Promise.all(apps.splice(0).map((a) => a.stop()));
-});
+/** Writes an http topology of the graph app as `name` with `processes` and the other `sections`. */
+function graphTopology(name: string, sections: Record<string, unknown>): Promise<string> {
+  return temp.writeJson(name, {
+    app: path.join(fixtures, 'graph-app.ts'),
+    rpc: { type: 'http' },
+    ...sections,
+  });
+}
 
 describe('blueprint graph', () => {
   it('prints the services, their processes, calls and events as text', async () => {
@@ -37,21 +38,15 @@ describe('blueprint graph', () => {
   });
 
   it('needs no secret: a topology whose auth secret is unset still draws, with its replicas', async () => {
-    const topology = path.join(dir, 'with-auth.json');
-    await writeFile(
-      topology,
-      JSON.stringify({
-        app: path.join(fixtures, 'graph-app.ts'),
-        rpc: { type: 'http' },
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a topology placeholder, left unset on purpose
-        auth: { secret: '${GRAPH_TEST_SECRET}' },
-        processes: {
-          edge: { services: ['gateway'] },
-          catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
-          checkout: { services: ['orders', 'payments'], address: 'http://127.0.0.1:4103' },
-        },
-      }),
-    );
+    const topology = await graphTopology('with-auth.json', {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a topology placeholder, left unset on purpose
+      auth: { secret: '${GRAPH_TEST_SECRET}' },
+      processes: {
+        edge: { services: ['gateway'] },
+        catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
+        checkout: { services: ['orders', 'payments'], address: 'http://127.0.0.1:4103' },
+      },
+    });
     const cli = spawnCli(['graph', '--topology', topology]);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     expect(cli.stdout()).toContain('  catalog   products          http://127.0.0.1:4101, :4102 (2 replicas)');
@@ -67,27 +62,18 @@ describe('blueprint graph', () => {
 
   it('annotates calls with what the running processes measured', async () => {
     const [catalogPort, checkoutPort] = [await getFreePort(), await getFreePort()];
-    const topology = path.join(dir, 'measured.json');
-    await writeFile(
-      topology,
-      JSON.stringify({
-        app: path.join(fixtures, 'graph-app.ts'),
-        rpc: { type: 'http' },
-        auth: 'none',
-        admin: { port: { edge: 0, catalog: 0, checkout: 0 } },
-        processes: {
-          edge: { services: ['gateway'] },
-          catalog: { services: ['products'], address: `http://127.0.0.1:${catalogPort}` },
-          checkout: { services: ['orders', 'payments'], address: `http://127.0.0.1:${checkoutPort}` },
-        },
-      }),
-    );
-    const quiet = { write: () => undefined };
-    for (const name of ['catalog', 'checkout', 'edge']) {
-      const running = await createApp(app, { topology, process: name, logDestination: quiet });
-      apps.push(running);
-      await running.start();
-    }
+    const topology = await graphTopology('measured.json', {
+      auth: 'none',
+      admin: { port: { edge: 0, catalog: 0, checkout: 0 } },
+      processes: {
+        edge: { services: ['gateway'] },
+        catalog: { services: ['products'], address: `http://127.0.0.1:${catalogPort}` },
+        checkout: { services: ['orders', 'payments'], address: `http://127.0.0.1:${checkoutPort}` },
+      },
+    });
+    const apps: BlueprintApp[] = [];
+    for (const name of ['catalog', 'checkout', 'edge'])
+      apps.push(await started(app, { topology, process: name }));
     const [catalog, checkout, edge] = apps as [BlueprintApp, BlueprintApp, BlueprintApp];
     for (let i = 0; i < 6; i++) await edge.client(Orders).place({ id: `o${i}` });
 

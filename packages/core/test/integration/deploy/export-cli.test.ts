@@ -5,25 +5,18 @@
  * bad target or a topology that containers cannot run with an error naming the fix, writing nothing.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EXPORT_TARGETS, prepareExport, renderExport } from '../../../src/cli/export-command.js';
 import { killLeftoverClis, spawnCli } from '../cli/spawn-cli.js';
+import { useTempFolder } from '../fixtures/temp-folder.js';
 import { repositoryRoot } from './golden-exports.js';
 
 const helloSplit = path.join(repositoryRoot, 'examples/hello/topology.split.json');
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../cli/fixtures');
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'blueprint-export-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempFolder('blueprint-export-');
 afterEach(killLeftoverClis);
 
 function filesUnder(root: string): string[] {
@@ -35,7 +28,7 @@ function filesUnder(root: string): string[] {
 
 /** An app folder of its own (package.json, the module, `@blueprint/core` installed) with a topology. */
 async function appFolder(name: string, topology: Record<string, unknown>): Promise<string> {
-  const root = path.join(dir, name);
+  const root = temp.path(name);
   await mkdir(path.join(root, 'node_modules', '@blueprint'), { recursive: true });
   await symlink(path.join(repositoryRoot, 'packages/core'), path.join(root, 'node_modules/@blueprint/core'));
   await writeFile(path.join(root, 'package.json'), JSON.stringify({ name, version: '1.0.0' }));
@@ -52,7 +45,7 @@ describe('blueprint export', () => {
       timeout: 60_000,
     },
     async (target) => {
-      const out = path.join(dir, `hello-${target}`);
+      const out = temp.path(`hello-${target}`);
       const cli = spawnCli(['export', target, '--topology', helloSplit, '--out', out], {
         GREETER_PORT: '5999',
         SERVICE_SECRET: 'a-secret-from-the-shell-that-must-never-be-written',
@@ -73,7 +66,7 @@ describe('blueprint export', () => {
   );
 
   it('keeps a file that was edited, and replaces it with --force', { timeout: 60_000 }, async () => {
-    const out = path.join(dir, 'edited');
+    const out = temp.path('edited');
     const args = ['export', 'compose', '--topology', helloSplit, '--out', out];
     expect((await spawnCli(args).exited).code).toBe(0);
     const file = path.join(out, 'compose.yaml');
@@ -100,7 +93,7 @@ describe('blueprint export', () => {
       admin: { port: { left: 9464 } },
       processes: { left: { services: ['left'] }, right: { services: ['right'] } },
     });
-    const cli = spawnCli(['export', 'compose', '--topology', file, '--out', path.join(dir, 'no-probes-out')]);
+    const cli = spawnCli(['export', 'compose', '--topology', file, '--out', temp.path('no-probes-out')]);
     expect((await cli.exited).code).toBe(0);
     expect(cli.stdout()).toContain(
       'note: process "right" has neither an admin port nor an RPC address, so it has no probes; give it one with "admin": { "port": { "right": 9465 } }',
@@ -109,7 +102,7 @@ describe('blueprint export', () => {
   });
 
   it('names the targets for an unknown one', async () => {
-    const out = path.join(dir, 'helm');
+    const out = temp.path('helm');
     const cli = spawnCli(['export', 'helm', '--topology', helloSplit, '--out', out]);
     expect((await cli.exited).code).toBe(2);
     expect(cli.stderr()).toContain('unknown export target "helm"; use dockerfile, compose, kubernetes');
@@ -117,12 +110,10 @@ describe('blueprint export', () => {
   });
 
   it('names the path and the fix of a missing topology file', async () => {
-    const out = path.join(dir, 'missing');
-    const cli = spawnCli(['export', 'compose', '--topology', path.join(dir, 'nope.json'), '--out', out]);
+    const out = temp.path('missing');
+    const cli = spawnCli(['export', 'compose', '--topology', temp.path('nope.json'), '--out', out]);
     expect((await cli.exited).code).toBe(1);
-    expect(cli.stderr()).toContain(
-      `[TOPOLOGY_INVALID] cannot read topology file ${path.join(dir, 'nope.json')}`,
-    );
+    expect(cli.stderr()).toContain(`[TOPOLOGY_INVALID] cannot read topology file ${temp.path('nope.json')}`);
     expect(cli.stderr()).toContain('check the path');
     expect(existsSync(out)).toBe(false);
   });
@@ -139,7 +130,7 @@ describe('blueprint export', () => {
         right: { services: ['right'] },
       },
     });
-    const out = path.join(dir, 'undeployable-out');
+    const out = temp.path('undeployable-out');
     const cli = spawnCli(['export', 'kubernetes', '--topology', file, '--out', out]);
     expect((await cli.exited).code).toBe(1);
     expect(cli.stderr()).toContain(`[TOPOLOGY_INVALID] topology ${file} cannot be deployed:`);
@@ -160,7 +151,7 @@ describe('blueprint export', () => {
         right: { services: ['right'] },
       },
     });
-    const out = path.join(dir, 'no-default-out');
+    const out = temp.path('no-default-out');
     const cli = spawnCli(['export', 'compose', '--topology', file, '--out', out], { LEFT_PORT: '4001' });
     expect((await cli.exited).code).toBe(1);
     expect(cli.stderr()).toContain(
@@ -170,16 +161,12 @@ describe('blueprint export', () => {
   });
 
   it('asks for the topology to move into the app folder, which the image holds', async () => {
-    const file = path.join(dir, 'outside.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        app: path.join(repositoryRoot, 'examples/hello/src/app.ts'),
-        rpc: { type: 'local' },
-        processes: { main: { services: ['greeter', 'web'] } },
-      }),
-    );
-    const out = path.join(dir, 'outside-out');
+    const file = await temp.writeJson('outside.json', {
+      app: path.join(repositoryRoot, 'examples/hello/src/app.ts'),
+      rpc: { type: 'local' },
+      processes: { main: { services: ['greeter', 'web'] } },
+    });
+    const out = temp.path('outside-out');
     const cli = spawnCli(['export', 'dockerfile', '--topology', file, '--out', out]);
     expect((await cli.exited).code).toBe(1);
     expect(cli.stderr()).toContain(
