@@ -13,13 +13,19 @@ const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtur
 const temp = useTempFolder('blueprint-cli-');
 afterEach(killLeftoverClis);
 
-/** Writes the topology `content` as `<name>.json` and returns its path. */
-const topology = (name: string, content: Record<string, unknown>) => temp.writeJson(`${name}.json`, content);
+/** Writes a topology of the fixture app `module` with `sections` as `<name>.json`; returns its path. */
+const topology = (name: string, module: string, sections: Record<string, unknown>) =>
+  temp.writeJson(`${name}.json`, { app: path.join(fixtures, module), ...sections });
+
+/** The sections of an http split without authentication that places `processes`. */
+const split = (processes: Record<string, unknown>) => ({ rpc: { type: 'http' }, auth: 'none', processes });
+
+/** crash-app's two services, each in its own process. */
+const steadyAndBroken = split({ steady: { services: ['steady'] }, broken: { services: ['broken'] } });
 
 describe('blueprint start', () => {
   it('exits 1 when stop hangs past shutdownTimeout plus the margin', async () => {
-    const file = await topology('stuck', {
-      app: path.join(fixtures, 'stuck-app.mjs'),
+    const file = await topology('stuck', 'stuck-app.mjs', {
       shutdownTimeout: '100ms',
       processes: { main: { services: ['stuck'] } },
     });
@@ -33,8 +39,7 @@ describe('blueprint start', () => {
   });
 
   it('exits 1 at once on a second signal', async () => {
-    const file = await topology('stuck-twice', {
-      app: path.join(fixtures, 'stuck-app.mjs'),
+    const file = await topology('stuck-twice', 'stuck-app.mjs', {
       shutdownTimeout: '30s',
       processes: { main: { services: ['stuck'] } },
     });
@@ -48,8 +53,7 @@ describe('blueprint start', () => {
   });
 
   it('finishes starting, then stops with 0, when signalled during start', async () => {
-    const file = await topology('slow', {
-      app: path.join(fixtures, 'slow-start-app.mjs'),
+    const file = await topology('slow', 'slow-start-app.mjs', {
       processes: { only: { services: ['slow'] } },
     });
     const cli = spawnCli(['start', '--topology', file]);
@@ -62,8 +66,7 @@ describe('blueprint start', () => {
   });
 
   it('prints a coded start error without a stack trace (unless --verbose) and exits 1', async () => {
-    const file = await topology('crash-one', {
-      app: path.join(fixtures, 'crash-app.mjs'),
+    const file = await topology('crash-one', 'crash-app.mjs', {
       processes: { main: { services: ['steady', 'broken'] } },
     });
     const cli = spawnCli(['start', '--topology', file]);
@@ -77,8 +80,7 @@ describe('blueprint start', () => {
   });
 
   it('names the module and the fix when the module exports no app', async () => {
-    const file = await topology('not-an-app', {
-      app: path.join(fixtures, 'not-an-app.mjs'),
+    const file = await topology('not-an-app', 'not-an-app.mjs', {
       processes: { main: { services: [] } },
     });
     const cli = spawnCli(['start', '--topology', file]);
@@ -91,12 +93,7 @@ describe('blueprint start', () => {
   });
 
   it('asks for --process when the topology has several processes', async () => {
-    const file = await topology('two', {
-      app: path.join(fixtures, 'crash-app.mjs'),
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: { steady: { services: ['steady'] }, broken: { services: ['broken'] } },
-    });
+    const file = await topology('two', 'crash-app.mjs', steadyAndBroken);
     const cli = spawnCli(['start', '--topology', file]);
     expect((await cli.exited).code).toBe(1);
     expect(cli.stderr()).toContain('choose one with --process <name>');
@@ -105,12 +102,7 @@ describe('blueprint start', () => {
 
 describe('blueprint dev', () => {
   it('stops the others and exits 1 when a process dies at start', async () => {
-    const file = await topology('dev-crash', {
-      app: path.join(fixtures, 'crash-app.mjs'),
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: { steady: { services: ['steady'] }, broken: { services: ['broken'] } },
-    });
+    const file = await topology('dev-crash', 'crash-app.mjs', steadyAndBroken);
     const dev = spawnCli(['dev', '--topology', file]);
     expect(await dev.exited).toEqual({ code: 1, signal: null });
     expect(dev.stderr()).toMatch(/^\[broken\] blueprint: process "broken" failed to start: \[CONFLICT\]/m);
@@ -120,15 +112,14 @@ describe('blueprint dev', () => {
 
   it('starts the units of the deployment plan: one per replica, each at its own port', async () => {
     const port = await getFreePortRange(2);
-    const file = await topology('dev-replicas', {
-      app: path.join(fixtures, 'graph-app.ts'),
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: {
+    const file = await topology(
+      'dev-replicas',
+      'graph-app.ts',
+      split({
         edge: { services: ['gateway', 'orders', 'payments'] },
         catalog: { services: ['products'], address: `http://127.0.0.1:${port}`, replicas: 2 },
-      },
-    });
+      }),
+    );
     const dev = spawnCli(['dev', '--topology', file]);
     await dev.waitForStdout(/all 3 processes ready/);
     expect(dev.stdout()).toMatch(/^\[dev\] +starting edge, catalog\.0, catalog\.1 from /m);
@@ -147,12 +138,11 @@ describe('blueprint dev', () => {
   });
 
   it('children stop by themselves when dev is killed with SIGKILL', async () => {
-    const file = await topology('dev-orphans', {
-      app: path.join(fixtures, 'pair-app.mjs'),
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: { left: { services: ['left'] }, right: { services: ['right'] } },
-    });
+    const file = await topology(
+      'dev-orphans',
+      'pair-app.mjs',
+      split({ left: { services: ['left'] }, right: { services: ['right'] } }),
+    );
     const dev = spawnCli(['dev', '--topology', file]);
     await dev.waitForStdout(/all 2 processes ready/);
     const pids = [...dev.stdout().matchAll(/blueprint: ready .* pid=(\d+)/g)].map((match) =>
