@@ -20,6 +20,7 @@ import {
 import { afterEach, describe, expect, inject as injectValue, it } from 'vitest';
 import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
+import { startMonolith } from '../../../../test/harness/monolith.js';
 import { defineEvent, type EventBus, EventsTokens, eventsPlugin, OnEvent } from '../../src/index.js';
 
 const OrderPlaced = defineEvent('order.placed', z.object({ orderId: z.string() }));
@@ -97,26 +98,28 @@ async function start(
   return started;
 }
 
-async function placeAndWait(caller: BlueprintApp, ledger: ClientOf<typeof Ledger>) {
-  const orderId = randomUUID();
-  const orders = caller.client(Orders);
-  await orders.place({ orderId }, { headers: { 'x-correlation-id': 'cid-from-the-edge' } });
+/** All three services in one process, on the memory transport. */
+const startOneProcess = () =>
+  startMonolith(app, { topology: { app: './app.js', events: { type: 'memory' } }, logDestination: quiet });
+
+/** The ledger's record of `orderId`, once it has one. */
+async function recordOf(ledger: ClientOf<typeof Ledger>, orderId: string) {
   await waitFor(async () => (await ledger.seen()).some((record) => record.orderId === orderId), {
     timeout: 5000,
   });
   return (await ledger.seen()).find((record) => record.orderId === orderId);
 }
 
+async function placeAndWait(caller: BlueprintApp, ledger: ClientOf<typeof Ledger>) {
+  const orderId = randomUUID();
+  const orders = caller.client(Orders);
+  await orders.place({ orderId }, { headers: { 'x-correlation-id': 'cid-from-the-edge' } });
+  return recordOf(ledger, orderId);
+}
+
 describe('the request context through events', () => {
   it('in one process: the handler’s call carries the publishing call’s correlation id', async () => {
-    const main = await start(
-      {
-        app: './app.js',
-        events: { type: 'memory' },
-        processes: { main: { services: ['orders', 'billing', 'ledger'] } },
-      },
-      'main',
-    );
+    const main = await startOneProcess();
     const record = await placeAndWait(main, main.client(Ledger));
     expect(record).toMatchObject({ correlationId: 'cid-from-the-edge' });
   });
@@ -142,25 +145,12 @@ describe('the request context through events', () => {
   });
 
   it('headers given to publish win over the request context’s', async () => {
-    const main = await start(
-      {
-        app: './app.js',
-        events: { type: 'memory' },
-        processes: { main: { services: ['orders', 'billing', 'ledger'] } },
-      },
-      'main',
-    );
+    const main = await startOneProcess();
     const bus = main.resolve<EventBus>(EventsTokens.Bus);
     const orderId = randomUUID();
     await runWithRequestContext({ headers: { 'x-correlation-id': 'from-context' } }, () =>
       bus.publish(OrderPlaced, { orderId }, { headers: { 'x-correlation-id': 'explicit' } }),
     );
-    const ledgerClient = main.client(Ledger);
-    await waitFor(async () => (await ledgerClient.seen()).some((record) => record.orderId === orderId), {
-      timeout: 5000,
-    });
-    expect((await ledgerClient.seen()).find((record) => record.orderId === orderId)).toMatchObject({
-      correlationId: 'explicit',
-    });
+    expect(await recordOf(main.client(Ledger), orderId)).toMatchObject({ correlationId: 'explicit' });
   });
 });
