@@ -12,6 +12,18 @@ import { createEventBus, defineEvent, type EventBus } from '../../src/index.js';
 import { createRedisStreamsTransport } from '../../src/transports/redis-streams/index.js';
 
 const Job = defineEvent('fault.job', z.object({ n: z.number() }));
+
+/** Waits (up to 10 s) until `publisher` publishes job `n` again by itself, once its broker is back. */
+function publishesAgain(publisher: EventBus, n: number, message: string): Promise<void> {
+  return waitFor(
+    async () =>
+      await publisher.publish(Job, { n }).then(
+        () => true,
+        () => false,
+      ),
+    { timeout: 10_000, message },
+  );
+}
 const FIXTURE = fileURLToPath(new URL('./fixtures/consumer.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const VISIBILITY = 1_500;
@@ -186,17 +198,7 @@ describe('redis-streams faults', () => {
         message: 'all 200 events after the restart',
       });
       expect([...seen].sort()).toEqual([...ids].sort());
-      await waitFor(
-        async () =>
-          await publisher.publish(Job, { n: 999 }).then(
-            () => true,
-            () => false,
-          ),
-        {
-          timeout: 10_000,
-          message: 'the publisher to reconnect by itself',
-        },
-      );
+      await publishesAgain(publisher, 999, 'the publisher to reconnect by itself');
     });
   }
 
@@ -346,16 +348,6 @@ describe('redis-streams faults', () => {
     await unreachable.stop();
 
     await proxy.setMode('pass');
-    await waitFor(
-      async () =>
-        await publisher.publish(Job, { n: 4 }).then(
-          () => true,
-          () => false,
-        ),
-      {
-        timeout: 10_000,
-        message: 'the publisher to recover by itself',
-      },
-    );
+    await publishesAgain(publisher, 4, 'the publisher to recover by itself');
   });
 });

@@ -82,6 +82,15 @@ function forgedEntry(id: string, orderId: string): string {
 
 const stream = () => `${prefix}:{payment.succeeded}`;
 
+/** Subscribes group `orders` of `consumer` to PaymentSucceeded; the order ids it handles, in order. */
+async function ordersHandled(consumer: EventBus): Promise<string[]> {
+  const handled: string[] = [];
+  await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
+    group: 'orders',
+  });
+  return handled;
+}
+
 async function deadLettersOf(bus: EventBus, count: number): Promise<DeadLetter[]> {
   await waitFor(async () => (await bus.deadLetters.list()).length >= count, {
     message: `${count} dead letter(s)`,
@@ -104,10 +113,7 @@ describe('signed events on redis-streams', () => {
   it('dead-letters a forged payment.succeeded added straight to the stream, and handles a signed one', async () => {
     fresh();
     const consumer = redisBus(SECRET);
-    const handled: string[] = [];
-    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
-      group: 'orders',
-    });
+    const handled = await ordersHandled(consumer);
     await admin.xadd(stream(), '*', 'e', forgedEntry('forged-1', 'o-declined'));
     await redisBus(SECRET).publish(PaymentSucceeded, { orderId: 'o-real', amountCents: 4_200 });
 
@@ -125,10 +131,7 @@ describe('signed events on redis-streams', () => {
   it('dead-letters an entry signed with another secret, and one whose signed payload was changed', async () => {
     fresh();
     const consumer = redisBus(SECRET);
-    const handled: string[] = [];
-    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
-      group: 'orders',
-    });
+    const handled = await ordersHandled(consumer);
     await redisBus(OTHER_SECRET).publish(PaymentSucceeded, { orderId: 'o-other-secret', amountCents: 1 });
     const [letter] = await deadLettersOf(consumer, 1);
     expect(letter?.reason.kind).toBe('signature');
@@ -226,10 +229,7 @@ describe('signed events on nats', () => {
       return bus;
     };
     const consumer = natsBus(SECRET);
-    const handled: string[] = [];
-    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
-      group: 'orders',
-    });
+    const handled = await ordersHandled(consumer);
     await natsBus(undefined).publish(PaymentSucceeded, { orderId: 'o-unsigned', amountCents: 1 });
     await natsBus(OTHER_SECRET).publish(PaymentSucceeded, { orderId: 'o-other-secret', amountCents: 1 });
     await natsBus(SECRET).publish(PaymentSucceeded, { orderId: 'o-real', amountCents: 1 });
@@ -265,10 +265,7 @@ describe('signed events on the memory transport', () => {
     ['signed with another secret', OTHER_SECRET, 'has a wrong signature'],
   ])('dead-letters an event %s and never handles it', async (_name, secret, problem) => {
     const { consumer, publisher } = memoryBuses(secret);
-    const handled: string[] = [];
-    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
-      group: 'orders',
-    });
+    const handled = await ordersHandled(consumer);
     await publisher.publish(PaymentSucceeded, { orderId: 'o-forged', amountCents: 1 });
     const [letter] = await deadLettersOf(consumer, 1);
     expect(letter?.reason.kind).toBe('signature');
@@ -278,10 +275,7 @@ describe('signed events on the memory transport', () => {
 
   it('handles an event signed with the same secret, its own and another bus’s', async () => {
     const { consumer, publisher } = memoryBuses(SECRET);
-    const handled: string[] = [];
-    await consumer.subscribe(PaymentSucceeded, (payment) => void handled.push(payment.orderId), {
-      group: 'orders',
-    });
+    const handled = await ordersHandled(consumer);
     await publisher.publish(PaymentSucceeded, { orderId: 'o-1', amountCents: 1 });
     await consumer.publish(PaymentSucceeded, { orderId: 'o-2', amountCents: 1 });
     await waitFor(() => handled.length === 2, { message: 'both signed events' });
