@@ -54,6 +54,7 @@ describe('runCreateApp', () => {
       'biome.json',
       'package.json',
       'src/app.ts',
+      'src/existing.ts',
       'src/http-api.ts',
       'src/mailer/contract.ts',
       'src/mailer/service.ts',

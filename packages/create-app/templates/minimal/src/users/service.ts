@@ -9,9 +9,9 @@ import {
 	type InputOf,
 	inject,
 	injectable,
-	NotFoundError,
 } from "@blueprint/core";
 import { type EventBus, EventsTokens } from "@blueprint/events";
+import { existing } from "../existing.js";
 import { type User, UserRegistered, type Users } from "./contract.js";
 
 /** Implements {@link Users}. */
@@ -44,10 +44,6 @@ export class UsersService implements ImplementationOf<typeof Users> {
 	/** Cached for a minute: a second read of the same id does not run this method. */
 	@Cached({ ttl: "1m" })
 	async get({ id }: InputOf<typeof Users, "get">): Promise<User> {
-		const user = this.users.get(id);
-		if (user === undefined) {
-			throw new NotFoundError(`user ${id} does not exist`, { details: { id } });
-		}
-		return user;
+		return existing(this.users, "user", id);
 	}
 }

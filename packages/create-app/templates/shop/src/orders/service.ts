@@ -10,7 +10,6 @@ import {
 	inject,
 	injectable,
 	injectService,
-	NotFoundError,
 } from "@blueprint/core";
 import {
 	type EventBus,
@@ -18,6 +17,7 @@ import {
 	OnEvent,
 	type PayloadOf,
 } from "@blueprint/events";
+import { existing } from "../existing.js";
 import { PaymentFailed, PaymentSucceeded } from "../payments/contract.js";
 import { Products } from "../products/contract.js";
 import { type Order, OrderPlaced, type Orders } from "./contract.js";
@@ -59,7 +59,7 @@ export class OrdersService implements ImplementationOf<typeof Orders> {
 	}
 
 	async get({ id }: InputOf<typeof Orders, "get">): Promise<Order> {
-		return this.find(id);
+		return existing(this.orders, "order", id);
 	}
 
 	/** A paid order moves to `paid`. */
@@ -67,7 +67,7 @@ export class OrdersService implements ImplementationOf<typeof Orders> {
 	async onPaymentSucceeded({
 		orderId,
 	}: PayloadOf<typeof PaymentSucceeded>): Promise<void> {
-		this.find(orderId).status = "paid";
+		existing(this.orders, "order", orderId).status = "paid";
 	}
 
 	/** A declined order moves to `payment_failed` and its stock goes back (releasing twice is harmless). */
@@ -75,17 +75,7 @@ export class OrdersService implements ImplementationOf<typeof Orders> {
 	async onPaymentFailed({
 		orderId,
 	}: PayloadOf<typeof PaymentFailed>): Promise<void> {
-		this.find(orderId).status = "payment_failed";
+		existing(this.orders, "order", orderId).status = "payment_failed";
 		await this.products.release({ orderId });
-	}
-
-	private find(id: string): Order {
-		const order = this.orders.get(id);
-		if (order === undefined) {
-			throw new NotFoundError(`order ${id} does not exist`, {
-				details: { id },
-			});
-		}
-		return order;
 	}
 }

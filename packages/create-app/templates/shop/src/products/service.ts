@@ -13,8 +13,8 @@ import {
 	type InputOf,
 	inject,
 	injectable,
-	NotFoundError,
 } from "@blueprint/core";
+import { existing } from "../existing.js";
 import { OutOfStockError, type Product, type Products } from "./contract.js";
 
 /** The catalog a new process starts with. */
@@ -57,14 +57,14 @@ export class ProductsService implements ImplementationOf<typeof Products> {
 		tags: ({ id }: InputOf<typeof Products, "get">) => [productTag(id)],
 	})
 	async get({ id }: InputOf<typeof Products, "get">): Promise<Product> {
-		return { ...this.find(id) };
+		return { ...existing(this.products, "product", id) };
 	}
 
 	@CacheInvalidate({
 		tags: ({ productId }: ReserveInput) => [productTag(productId), "catalog"],
 	})
 	async reserve({ orderId, productId, quantity }: ReserveInput) {
-		const product = this.find(productId);
+		const product = existing(this.products, "product", productId);
 		if (!this.reservations.has(orderId)) {
 			if (product.stock < quantity) {
 				throw new OutOfStockError(
@@ -88,22 +88,12 @@ export class ProductsService implements ImplementationOf<typeof Products> {
 	async release({ orderId }: ReleaseInput) {
 		const reservation = this.reservations.get(orderId);
 		if (reservation === undefined) return null;
-		const product = this.find(reservation.productId);
+		const product = existing(this.products, "product", reservation.productId);
 		if (!reservation.released) {
 			product.stock += reservation.quantity;
 			reservation.released = true;
 			await this.cache.invalidateTags([productTag(product.id), "catalog"]);
 		}
 		return { productId: product.id, stock: product.stock };
-	}
-
-	private find(id: string): Product {
-		const product = this.products.get(id);
-		if (product === undefined) {
-			throw new NotFoundError(`product ${id} does not exist`, {
-				details: { id },
-			});
-		}
-		return product;
 	}
 }
