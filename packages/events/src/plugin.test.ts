@@ -16,6 +16,7 @@ import {
   defineEvent,
   type EventBus,
   type EventMeta,
+  type EventsPluginOptions,
   EventsTokens,
   eventsPlugin,
   OnEvent,
@@ -65,10 +66,26 @@ class AuditService {
   }
 }
 
-const app = defineApp({
-  name: 'shop',
-  services: [service(Orders, OrdersService), service(Billing, BillingService), service(Audit, AuditService)],
-  plugins: [eventsPlugin()],
+/** The shop's three services, with the events plugin made with `options`. */
+const shopWith = (options?: EventsPluginOptions) =>
+  defineApp({
+    name: 'shop',
+    services: [
+      service(Orders, OrdersService),
+      service(Billing, BillingService),
+      service(Audit, AuditService),
+    ],
+    plugins: [eventsPlugin(options)],
+  });
+const app = shopWith();
+
+/** A topology of two processes on http (no auth), with `events`. */
+const twoProcesses = (events: object, processes: object) => ({
+  app: 'x',
+  rpc: { type: 'http' },
+  auth: 'none',
+  events,
+  processes,
 });
 
 const monolith = {
@@ -115,15 +132,7 @@ describe('eventsPlugin', () => {
         return createMemoryTransport();
       },
     });
-    const custom = defineApp({
-      name: 'shop',
-      services: [
-        service(Orders, OrdersService),
-        service(Billing, BillingService),
-        service(Audit, AuditService),
-      ],
-      plugins: [eventsPlugin({ transports: [inProcess] })],
-    });
+    const custom = shopWith({ transports: [inProcess] });
     log.length = 0;
     const shop = await createApp(custom, {
       topology: { ...monolith, events: { type: 'in-process', label: 'x', maxAttempts: 2 } },
@@ -136,16 +145,10 @@ describe('eventsPlugin', () => {
   });
 
   const { events: _, ...withoutEvents } = monolith;
-  const split = {
-    app: 'x',
-    rpc: { type: 'http' },
-    auth: 'none',
-    events: { type: 'memory' },
-    processes: {
-      a: { services: ['orders'], address: 'http://127.0.0.1:1' },
-      b: { services: ['billing', 'audit'] },
-    },
-  };
+  const split = twoProcesses(
+    { type: 'memory' },
+    { a: { services: ['orders'], address: 'http://127.0.0.1:1' }, b: { services: ['billing', 'audit'] } },
+  );
   it.each([
     {
       name: 'refuses an unknown transport type, listing the allowed ones',
@@ -221,25 +224,14 @@ describe('eventsPlugin', () => {
         });
       },
     });
-    const split = defineApp({
-      name: 'shop',
-      services: [
-        service(Orders, OrdersService),
-        service(Billing, BillingService),
-        service(Audit, AuditService),
-      ],
-      plugins: [eventsPlugin({ transports: [down] })],
-    });
-    const topology = {
-      app: 'x',
-      rpc: { type: 'http' },
-      auth: 'none',
-      events: { type: 'down' },
-      processes: {
+    const split = shopWith({ transports: [down] });
+    const topology = twoProcesses(
+      { type: 'down' },
+      {
         calls: { services: ['audit'] },
         billing: { services: ['billing', 'orders'], address: 'http://127.0.0.1:1' },
       },
-    };
+    );
     const quiet = defineApp({
       ...split,
       services: [service(Orders, OrdersService), service(Billing, BillingService), service(Audit, class {})],
