@@ -55,6 +55,11 @@ export const obsApp = defineApp({
   services: [service(Stock, StockService), service(Orders, OrdersService)],
 });
 
+/** A topology that hosts both services in one process, `main`, with the other `sections`. */
+export function monolithTopology(sections: Record<string, unknown> = {}) {
+  return { app: './obs-app.js', ...sections, processes: { main: { services: ['stock', 'orders'] } } };
+}
+
 /** A parsed log line. */
 export type LogLine = Record<string, unknown> & { msg?: string; level: number };
 

@@ -1,7 +1,7 @@
 import { createApp, isNotFoundError, type Topology } from '@blueprint/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PrometheusSample, parsePrometheusText } from '../../../src/cli/prometheus-text.js';
-import { Orders, obsApp, type Pair, startPair } from './obs-app.js';
+import { monolithTopology, Orders, obsApp, type Pair, startPair } from './obs-app.js';
 
 let pair: Pair | undefined;
 afterEach(async () => {
@@ -172,11 +172,7 @@ describe('metrics of RPC calls', () => {
 
 describe('the admin listener', () => {
   it('serves /metrics and health for a process without RPC server, and closes with the app', async () => {
-    const topology = {
-      app: './obs-app.js',
-      admin: { port: { main: 0 } },
-      processes: { main: { services: ['stock', 'orders'] } },
-    };
+    const topology = monolithTopology({ admin: { port: { main: 0 } } });
     const app = await createApp(obsApp, { topology, logDestination: { write: () => undefined } });
     await app.start();
     await app.client(Orders).place({ sku: 'a' });
@@ -192,35 +188,25 @@ describe('the admin listener', () => {
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
   });
 
-  it('refuses ports for processes the topology does not have', async () => {
-    const topology = {
-      app: './obs-app.js',
-      admin: { port: { mian: 9464 } },
-      processes: { main: { services: ['stock', 'orders'] } },
-    };
-    await expect(createApp(obsApp, { topology })).rejects.toThrow(
-      'topology.admin.port.mian: unknown process "mian"; did you mean "main"?; the topology has: main',
-    );
-  });
-
-  it('names the new key of an old topology that sets observability.metrics.port', async () => {
-    const topology = {
-      app: './obs-app.js',
-      observability: { metrics: { port: 9464 } },
-      processes: { main: { services: ['stock', 'orders'] } },
-    };
-    await expect(createApp(obsApp, { topology })).rejects.toThrow(
-      'topology.observability.metrics.port: "port" was renamed: write "admin.port" instead',
-    );
+  it.each([
+    {
+      what: 'refuses ports for processes the topology does not have',
+      sections: { admin: { port: { mian: 9464 } } },
+      message:
+        'topology.admin.port.mian: unknown process "mian"; did you mean "main"?; the topology has: main',
+    },
+    {
+      what: 'names the new key of an old topology that sets observability.metrics.port',
+      sections: { observability: { metrics: { port: 9464 } } },
+      message: 'topology.observability.metrics.port: "port" was renamed: write "admin.port" instead',
+    },
+  ])('$what', async ({ sections, message }) => {
+    await expect(createApp(obsApp, { topology: monolithTopology(sections) })).rejects.toThrow(message);
   });
 
   it('with admin.token, shows details and metrics only to a caller that sends it', async () => {
     const token = 'an-admin-token-that-is-long-enough-123';
-    const topology = {
-      app: './obs-app.js',
-      admin: { port: 0, token },
-      processes: { main: { services: ['stock', 'orders'] } },
-    };
+    const topology = monolithTopology({ admin: { port: 0, token } });
     const app = await createApp(obsApp, { topology, logDestination: { write: () => undefined } });
     await app.start();
     const url = app.adminUrl!;
@@ -240,11 +226,9 @@ describe('the admin listener', () => {
   });
 
   it('validates the section strictly', async () => {
-    const topology = {
-      app: './obs-app.js',
+    const topology = monolithTopology({
       observability: { logLevel: 'loud', tracing: { enabled: true, sampler: 'x' } },
-      processes: { main: { services: ['stock', 'orders'] } },
-    };
+    });
     const error = (await createApp(obsApp, { topology }).catch((e: unknown) => e)) as Error;
     expect(error.message).toContain(
       'topology.observability.logLevel: unknown log level; allowed: trace, debug, info, warn, error, fatal, silent',
@@ -252,7 +236,7 @@ describe('the admin listener', () => {
     expect(error.message).toContain('topology.observability.tracing.sampler: unknown key "sampler"');
     const parsed = (
       await createApp(obsApp, {
-        topology: { app: './obs-app.js', processes: { main: { services: ['stock', 'orders'] } } },
+        topology: monolithTopology(),
       })
     ).topology as Topology;
     expect(parsed.observability).toBeUndefined();
