@@ -49,6 +49,14 @@ export async function request(
 	return { status: response.status, body: await response.json() };
 }
 
+/**
+ * What an error answer matches (with `toMatchObject`): its status, and its code in the one error body
+ * every error gets, `{"error":{"code","message","details"}}`.
+ */
+export function anError(status: number, code: string) {
+	return { status, body: { error: { code } } };
+}
+
 /** The operations of an OpenAPI document, as `"get /users/{id}"`, in its order. */
 export function operationsOf(document: {
 	paths: Record<string, object>;

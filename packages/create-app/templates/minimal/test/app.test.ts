@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { operationsOf } from "./http.js";
+import { anError, operationsOf } from "./http.js";
 import { serveDuringTests, topologies } from "./topologies.js";
 
 /** The monolith, and the split when a Redis is up: its processes in order, each after those it calls. */
@@ -74,29 +74,21 @@ describe.each(toRun)("the %s topology", (_name, start) => {
 			name: "",
 			email: "not an email",
 		});
-		expect(invalid).toMatchObject({
-			status: 400,
-			body: { error: { code: "VALIDATION_FAILED" } },
-		});
+		expect(invalid).toMatchObject(anError(400, "VALIDATION_FAILED"));
 		expect(
 			invalid.body.error.details.issues.map(
 				(issue: { path: string[] }) => issue.path,
 			),
 		).toEqual([["name"], ["email"]]);
-		expect(await send("POST", "/users", "{not json")).toMatchObject({
-			status: 400,
-			body: { error: { code: "MALFORMED_JSON" } },
-		});
+		expect(await send("POST", "/users", "{not json")).toMatchObject(
+			anError(400, "MALFORMED_JSON"),
+		);
 		expect(
 			await send("POST", "/users", { name: "x".repeat(70_000), email }),
-		).toMatchObject({
-			status: 413,
-			body: { error: { code: "PAYLOAD_TOO_LARGE" } },
-		});
-		expect(await send("GET", "/nowhere")).toMatchObject({
-			status: 404,
-			body: { error: { code: "NOT_FOUND" } },
-		});
+		).toMatchObject(anError(413, "PAYLOAD_TOO_LARGE"));
+		expect(await send("GET", "/nowhere")).toMatchObject(
+			anError(404, "NOT_FOUND"),
+		);
 	});
 
 	it("describes its routes at /openapi.json", async () => {

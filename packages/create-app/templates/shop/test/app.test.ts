@@ -6,7 +6,7 @@
  * knows which topology runs it.
  */
 import { describe, expect, it, vi } from "vitest";
-import { operationsOf } from "./http.js";
+import { anError, operationsOf } from "./http.js";
 import { serveDuringTests, topologies } from "./topologies.js";
 
 /** The monolith, and the split when a Redis is up: its processes in order, each after those it calls. */
@@ -107,10 +107,7 @@ describe.each(toRun)("the shop, %s", (_name, start) => {
 		});
 		expect(
 			await send("POST", "/orders", { productId: "p-monitor", quantity: 0 }),
-		).toMatchObject({
-			status: 400,
-			body: { error: { code: "VALIDATION_FAILED" } },
-		});
+		).toMatchObject(anError(400, "VALIDATION_FAILED"));
 		// The input is a strict object: an unknown field is refused, not ignored.
 		expect(
 			await send("POST", "/orders", {
@@ -118,18 +115,13 @@ describe.each(toRun)("the shop, %s", (_name, start) => {
 				quantity: 1,
 				discount: 100,
 			}),
-		).toMatchObject({
-			status: 400,
-			body: { error: { code: "VALIDATION_FAILED" } },
-		});
-		expect(await send("GET", "/orders/nope/payment")).toMatchObject({
-			status: 404,
-			body: { error: { code: "NOT_FOUND" } },
-		});
-		expect(await send("DELETE", "/products")).toMatchObject({
-			status: 405,
-			body: { error: { code: "METHOD_NOT_ALLOWED" } },
-		});
+		).toMatchObject(anError(400, "VALIDATION_FAILED"));
+		expect(await send("GET", "/orders/nope/payment")).toMatchObject(
+			anError(404, "NOT_FOUND"),
+		);
+		expect(await send("DELETE", "/products")).toMatchObject(
+			anError(405, "METHOD_NOT_ALLOWED"),
+		);
 	});
 
 	it("describes its routes at /openapi.json", async () => {
