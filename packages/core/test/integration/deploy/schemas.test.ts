@@ -185,13 +185,18 @@ function planWith(sections: Record<string, unknown>) {
 describe('the servers a topology uses', () => {
   const options = { context: '..', dockerfile: 'deploy/Dockerfile', image: 'servers:1.0.0' };
 
+  /** The compose file of the split with `sections`, checked against the compose schema. */
+  function composeWith(sections: Record<string, unknown>): Json {
+    const compose = parse(renderCompose(planWith(sections), options)['compose.yaml']!) as Json;
+    expect(validateCompose(compose), JSON.stringify(validateCompose.errors, null, 2)).toBe(true);
+    return compose;
+  }
+
   it('run beside the processes in compose.yaml, keeping events on volumes', () => {
-    const plan = planWith({
+    const compose = composeWith({
       events: { type: 'nats', url: '${NATS_URL:-nats://127.0.0.1:4222}' },
       cache: { type: 'memcached', servers: '${MEMCACHED_SERVERS:-127.0.0.1:11211}' },
     });
-    const compose = parse(renderCompose(plan, options)['compose.yaml']!) as Json;
-    expect(validateCompose(compose), JSON.stringify(validateCompose.errors, null, 2)).toBe(true);
     expect(compose.services.nats.command).toEqual([
       '--jetstream',
       '--store_dir',
@@ -216,12 +221,10 @@ describe('the servers a topology uses', () => {
   });
 
   it('run Kafka for kafka events, and a Redis with AOF only where events are', () => {
-    const plan = planWith({
+    const compose = composeWith({
       events: { type: 'kafka', brokers: '${KAFKA_BROKERS:-127.0.0.1:9092}' },
       cache: { type: 'redis', url: '${CACHE_URL:-redis://127.0.0.1:6379}' },
     });
-    const compose = parse(renderCompose(plan, options)['compose.yaml']!) as Json;
-    expect(validateCompose(compose), JSON.stringify(validateCompose.errors, null, 2)).toBe(true);
     expect(compose.services.kafka.volumes).toEqual(['kafka-data:/var/lib/kafka/data']);
     expect(compose.services.kafka.environment.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
     expect(compose.services.redis.command).toContain('allkeys-lru');
@@ -236,8 +239,7 @@ describe('the servers a topology uses', () => {
       redis: { condition: 'service_healthy' },
     });
 
-    const events = planWith({ events: { type: 'redis-streams', url: '${REDIS_URL}' } });
-    const redis = (parse(renderCompose(events, options)['compose.yaml']!) as Json).services.redis;
+    const redis = composeWith({ events: { type: 'redis-streams', url: '${REDIS_URL}' } }).services.redis;
     expect(redis.command).toEqual(
       expect.arrayContaining(['--appendonly', 'yes', '--appendfsync', 'everysec']),
     );
