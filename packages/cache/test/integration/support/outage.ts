@@ -5,7 +5,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type Cache, type CacheStore, createCache } from '@blueprint/cache';
+import { type Cache, createCache } from '@blueprint/cache';
+import type { CacheStore } from '@blueprint/cache/transport';
 import { waitFor } from '@blueprint/core/testing';
 import { afterEach, expect } from 'vitest';
 import type { FaultProxy } from '../../../../../test/harness/index.js';
