@@ -1,51 +1,14 @@
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
-import {
-  type BlueprintApp,
-  createApp,
-  defineApp,
-  defineService,
-  type ImplementationOf,
-  type InjectionToken,
-  inject,
-  injectable,
-  service,
-} from '@blueprint/core';
+import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-
-/** Counts calls that reached the implementation: a bad request must leave it untouched. */
-interface Ledger {
-  credits: number;
-  balance: number;
-}
-const LEDGER: InjectionToken<Ledger> = Symbol('ledger');
-
-const Accounts = defineService('accounts', {
-  credit: {
-    input: z.object({ account: z.string().min(1), amount: z.number().int().positive() }),
-    output: z.object({ balance: z.number() }),
-  },
-});
-
-@injectable()
-class AccountsService implements ImplementationOf<typeof Accounts> {
-  constructor(@inject(LEDGER) private readonly ledger: Ledger) {}
-  async credit({ amount }: { account: string; amount: number }) {
-    this.ledger.credits++;
-    this.ledger.balance += amount;
-    return { balance: this.ledger.balance };
-  }
-}
+import { type Ledger, ledgerApp } from './fixtures/ledger-app.js';
 
 const BODY_LIMIT = 4 * 1024;
+/** Counts calls that reached the implementation: a bad request must leave it untouched. */
 const ledger: Ledger = { credits: 0, balance: 0 };
-const app = defineApp({
-  name: 'bank',
-  services: [service(Accounts, AccountsService)],
-  providers: [{ token: LEDGER, useValue: ledger }],
-});
+const app = ledgerApp(ledger);
 
 let server: BlueprintApp;
 let pool: Pool;

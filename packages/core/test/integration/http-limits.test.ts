@@ -5,41 +5,15 @@
  * graceful close, so Blueprint's own client reads `RPC_PAYLOAD_TOO_LARGE` and does not try again.
  */
 import { Readable } from 'node:stream';
-import {
-  type BlueprintApp,
-  createApp,
-  defineApp,
-  defineService,
-  type ImplementationOf,
-  injectable,
-  service,
-} from '@blueprint/core';
+import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
+import { Accounts, type Ledger, ledgerApp } from './fixtures/ledger-app.js';
 import { RawClient } from './fixtures/raw-client.js';
 
-const Accounts = defineService('accounts', {
-  credit: {
-    input: z.object({ account: z.string(), amount: z.number().int() }),
-    output: z.object({ balance: z.number() }),
-    idempotent: true,
-  },
-});
-
-const ledger = { credits: 0, balance: 0 };
-
-@injectable()
-class AccountsService implements ImplementationOf<typeof Accounts> {
-  async credit({ amount }: { account: string; amount: number }) {
-    ledger.credits++;
-    ledger.balance += amount;
-    return { balance: ledger.balance };
-  }
-}
-
-const app = defineApp({ name: 'bank', services: [service(Accounts, AccountsService)] });
+const ledger: Ledger = { credits: 0, balance: 0 };
+const app = ledgerApp(ledger);
 
 const BODY_LIMIT = 4 * 1024;
 const HEADERS_TIMEOUT = 300;
