@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type BlueprintApp,
   type ClientOf,
-  createApp,
   defineApp,
   defineService,
   inject,
@@ -17,10 +16,11 @@ import {
   runWithRequestContext,
   service,
 } from '@blueprint/core';
-import { afterEach, describe, expect, inject as injectValue, it } from 'vitest';
+import { describe, expect, inject as injectValue, it } from 'vitest';
 import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
 import { startMonolith } from '../../../../test/harness/monolith.js';
+import { appStarter, quiet } from '../../../core/test/integration/fixtures/started-apps.js';
 import { defineEvent, type EventBus, EventsTokens, eventsPlugin, OnEvent } from '../../src/index.js';
 
 const OrderPlaced = defineEvent('order.placed', z.object({ orderId: z.string() }));
@@ -75,28 +75,7 @@ const app = defineApp({
   ],
   plugins: [eventsPlugin()],
 });
-const quiet = { write: () => undefined };
-const running: BlueprintApp[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((started) => started.stop()));
-});
-
-async function start(
-  topology: Record<string, unknown>,
-  process: string,
-  listen?: number,
-): Promise<BlueprintApp> {
-  const started = await createApp(app, {
-    topology,
-    process,
-    logDestination: quiet,
-    ...(listen === undefined ? {} : { listen: { port: listen } }),
-  });
-  running.push(started);
-  await started.start();
-  return started;
-}
+const start = appStarter();
 
 /** All three services in one process, on the memory transport. */
 const startOneProcess = () =>
@@ -137,9 +116,9 @@ describe('the request context through events', () => {
         ledger: { services: ['ledger'], address: `http://127.0.0.1:${ledgerPort}` },
       },
     };
-    const ledger = await start(topology, 'ledger', ledgerPort);
-    await start(topology, 'billing');
-    const orders = await start(topology, 'orders', ordersPort);
+    const ledger = await start(app, { topology, process: 'ledger', listen: { port: ledgerPort } });
+    await start(app, { topology, process: 'billing' });
+    const orders = await start(app, { topology, process: 'orders', listen: { port: ordersPort } });
     const record = await placeAndWait(orders, ledger.client(Ledger));
     expect(record).toMatchObject({ correlationId: 'cid-from-the-edge' });
   });
