@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { rejectionOf } from '../../../../test/harness/failures.js';
 import { defineApp } from '../app.js';
 import { inject, injectable } from '../container.js';
 import { type ClientOf, defineService } from '../contract.js';
@@ -41,12 +42,7 @@ const shopApp = defineApp({
   services: [service(Stock, StockService), service(Orders, OrdersService)],
 });
 
-async function failure(promise: Promise<unknown>) {
-  return promise.then(
-    () => expect.unreachable('expected createApp to refuse'),
-    (error: unknown) => error as Error & { code: string },
-  );
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, 'expected createApp to refuse');
 
 describe('errors at the earliest point', () => {
   it('names a contract that is injected but that no service of the app implements, before building anything', async () => {

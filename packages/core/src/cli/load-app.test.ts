@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../../../../test/harness/failures.js';
 import { hasErrorCode } from '../errors.js';
 import { loadApp, readRawTopology } from './load-app.js';
 
@@ -22,12 +23,7 @@ async function topologyFile(content: string): Promise<string> {
   return file;
 }
 
-async function failure(promise: Promise<unknown>) {
-  return promise.then(
-    () => expect.unreachable('expected a failure'),
-    (error: unknown) => error as Error & { code: string },
-  );
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, 'expected a failure');
 
 describe('loadApp', () => {
   it('imports the module named by `app`, relative to the topology, with env interpolation', async () => {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../../../../test/harness/failures.js';
 import { parsePrometheusText } from '../cli/prometheus-text.js';
 import { hasErrorCode } from '../errors.js';
 import { createMetrics } from './metrics.js';
 
 const metricsOf = (process = 'main', enabled = true) => createMetrics({ app: 'shop', process, enabled });
-
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  return expect.unreachable('expected an error');
-}
 
 describe('metrics helpers', () => {
   it('get or create a metric by name: the second call returns the same metric', () => {
@@ -31,14 +23,14 @@ describe('metrics helpers', () => {
   it('refuses the same name with another type or other labels, naming both', () => {
     const metrics = metricsOf();
     metrics.counter({ name: 'blueprint_x_total', help: 'X.', labelNames: ['event'] });
-    const otherType = thrown(() =>
+    const otherType = thrownBy(() =>
       metrics.gauge({ name: 'blueprint_x_total', help: 'X.', labelNames: ['event'] }),
     );
     expect(hasErrorCode(otherType, 'APP_INVALID')).toBe(true);
     expect(otherType.message).toContain(
       'metric "blueprint_x_total" already exists as a counter with labels [event]',
     );
-    const otherLabels = thrown(() =>
+    const otherLabels = thrownBy(() =>
       metrics.counter({ name: 'blueprint_x_total', help: 'X.', labelNames: ['event', 'group'] }),
     );
     expect(otherLabels.message).toContain('asked for a counter with labels [event, group]');
@@ -47,14 +39,14 @@ describe('metrics helpers', () => {
   it('refuses labels that look like ids, and the reserved app and process labels', () => {
     const metrics = metricsOf();
     for (const label of ['id', 'orderId', 'user_id']) {
-      const error = thrown(() =>
+      const error = thrownBy(() =>
         metrics.counter({ name: `blueprint_${label}_total`, help: '.', labelNames: [label] }),
       );
       expect(hasErrorCode(error, 'APP_INVALID')).toBe(true);
       expect(error.message).toContain(`label "${label}" looks like an id`);
     }
     expect(
-      thrown(() => metrics.counter({ name: 'blueprint_p_total', help: '.', labelNames: ['process'] }))
+      thrownBy(() => metrics.counter({ name: 'blueprint_p_total', help: '.', labelNames: ['process'] }))
         .message,
     ).toContain('label "process" is reserved');
   });
