@@ -417,44 +417,35 @@ describe('topology files', () => {
 });
 
 describe('topology against the app', () => {
-  it('refuses a service placed nowhere', () => {
-    const topology = parseTopology({ app: './app.js', processes: { main: { services: ['alpha'] } } });
-    const error = topologyError(() => checkTopologyAgainstApp(topology, app));
-    expect(error.issues).toEqual([
-      {
+  it.each([
+    {
+      what: 'refuses a service placed nowhere',
+      processes: { main: { services: ['alpha'] } },
+      issue: {
         path: 'topology.processes',
         message: 'service "beta" is placed nowhere; add it to the "services" of one process',
       },
-    ]);
-  });
-
-  it('refuses an unknown service, listing the services of the app', () => {
-    const topology = parseTopology({
-      app: './app.js',
+    },
+    {
+      what: 'refuses an unknown service, listing the services of the app',
       processes: { main: { services: ['alpha', 'beta', 'gamma'] } },
-    });
-    const error = topologyError(() => checkTopologyAgainstApp(topology, app));
-    expect(error.issues).toEqual([
-      {
+      issue: {
         path: 'topology.processes.main.services[2]',
         message: 'unknown service "gamma"; the app "shop" has: alpha, beta',
       },
-    ]);
-  });
-
-  it('refuses several processes with the local rpc transport', () => {
-    const topology = parseTopology({
-      app: './app.js',
+    },
+    {
+      what: 'refuses several processes with the local rpc transport',
       processes: { one: { services: ['alpha'] }, two: { services: ['beta'] } },
-    });
-    const error = topologyError(() => checkTopologyAgainstApp(topology, app));
-    expect(error.issues).toEqual([
-      {
+      issue: {
         path: 'topology.rpc.type',
         message:
           'rpc "local" only reaches services in the same process, but this topology has several processes; use "http"',
       },
-    ]);
+    },
+  ])('$what', ({ processes, issue }) => {
+    const topology = parseTopology({ app: './app.js', processes });
+    expect(topologyError(() => checkTopologyAgainstApp(topology, app)).issues).toEqual([issue]);
   });
 
   it('createApp refuses an unknown process, listing the known ones', async () => {
