@@ -481,11 +481,12 @@ describe('replicas on consecutive ports', () => {
     products: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
     orders: { services: ['orders'], address: `http://127.0.0.1:${ordersPort}` },
   });
+  /** Parses an http split without authentication with `sections`. */
+  const parseSplit = (sections: Record<string, unknown>) =>
+    parseTopology({ app: './app.js', rpc: { type: 'http' }, auth: 'none', ...sections });
 
   it('refuses a replica whose port is another process’s address, naming both', () => {
-    const { issues } = topologyError(() =>
-      parseTopology({ app: './app.js', rpc: { type: 'http' }, auth: 'none', processes: processes(4102) }),
-    );
+    const { issues } = topologyError(() => parseSplit({ processes: processes(4102) }));
     expect(issues).toContainEqual({
       path: 'topology.processes.orders.address',
       message: expect.stringMatching(
@@ -496,10 +497,7 @@ describe('replicas on consecutive ports', () => {
 
   it('refuses admin ports that a replica’s admin port reaches', () => {
     const { issues } = topologyError(() =>
-      parseTopology({
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
+      parseSplit({
         processes: processes(4103),
         admin: { port: { products: 9462, orders: 9463 } },
       }),
@@ -516,19 +514,13 @@ describe('replicas on consecutive ports', () => {
 
   it('accepts ports the replicas do not reach, and two single processes behind one balancer address', () => {
     expect(() =>
-      parseTopology({
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
+      parseSplit({
         processes: processes(4103),
         admin: { port: { products: 9462, orders: 9464 } },
       }),
     ).not.toThrow();
     expect(() =>
-      parseTopology({
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
+      parseSplit({
         processes: {
           products: { services: ['products'], address: 'http://balancer:8080' },
           orders: { services: ['orders'], address: 'http://balancer:8080' },
