@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expectRefusedUnrun } from '../../../test/harness/refusals.js';
 import { bulkhead } from './bulkhead.js';
 import { BulkheadRejectedError, isBulkheadRejectedError } from './errors.js';
 
@@ -24,15 +25,14 @@ describe('bulkhead', () => {
     const a = policy.execute(task(0));
     const b = policy.execute(task(1));
     const c = policy.execute(task(2));
-    const overflow = vi.fn(async () => 3);
-    const d = await policy.execute(overflow).catch((e: unknown) => e);
-    expect(overflow).not.toHaveBeenCalled();
-    expect(d).toBeInstanceOf(BulkheadRejectedError);
-    expect(isBulkheadRejectedError(d)).toBe(true);
-    expect(d).toMatchObject({
-      code: 'BULKHEAD_REJECTED',
-      status: 503,
-      details: { bulkhead: 'reports', maxConcurrent: 2, maxQueue: 1, reason: 'full' },
+    await expectRefusedUnrun(policy, {
+      errorClass: BulkheadRejectedError,
+      guard: isBulkheadRejectedError,
+      fields: {
+        code: 'BULKHEAD_REJECTED',
+        status: 503,
+        details: { bulkhead: 'reports', maxConcurrent: 2, maxQueue: 1, reason: 'full' },
+      },
     });
     expect(started).toEqual([0, 1]);
     expect([policy.active, policy.queued]).toEqual([2, 1]);

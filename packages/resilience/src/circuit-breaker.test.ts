@@ -1,5 +1,6 @@
 import { NotFoundError, RemoteUnavailableError } from '@blueprint/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expectRefusedUnrun } from '../../../test/harness/refusals.js';
 import type { CircuitBreakerPolicy, CircuitStateChange } from './breaker-policy.js';
 import { BreakerRegistry } from './breaker-registry.js';
 import { circuitBreaker } from './circuit-breaker.js';
@@ -39,15 +40,14 @@ describe('circuitBreaker', () => {
     expect(breaker.state).toBe('open');
     expect(breaker.isOpen).toBe(true);
 
-    const fn = vi.fn(up);
-    const error = await breaker.execute(fn).catch((e: unknown) => e);
-    expect(fn).not.toHaveBeenCalled();
-    expect(error).toBeInstanceOf(BrokenCircuitError);
-    expect(isBrokenCircuitError(error)).toBe(true);
-    expect(error).toMatchObject({
-      code: 'CIRCUIT_OPEN',
-      status: 503,
-      details: { breaker: 'payments', state: 'open', retryAfterMs: 1_000 },
+    const error = await expectRefusedUnrun(breaker, {
+      errorClass: BrokenCircuitError,
+      guard: isBrokenCircuitError,
+      fields: {
+        code: 'CIRCUIT_OPEN',
+        status: 503,
+        details: { breaker: 'payments', state: 'open', retryAfterMs: 1_000 },
+      },
     });
     expect((error as Error).cause).toBeInstanceOf(RemoteUnavailableError);
     expect(changes.map((c) => `${c.from}>${c.to}`)).toEqual(['closed>open']);
