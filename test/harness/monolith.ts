@@ -26,9 +26,10 @@ export interface MonolithOptions extends Omit<CreateAppOptions, 'topology' | 'pr
  * calling test finishes (stopping it earlier is fine: `stop()` may be called twice). Call it inside a test.
  *
  * @example
- * const shop = await startMonolith({ name: 'shop', services: [service(Products, ProductsService)], plugins: [cachePlugin()] }, {
- *   topology: { cache: { type: 'memory' } },
- * });
+ * const shop = await startMonolith(
+ *   { name: 'shop', services: [service(Products, ProductsService)], plugins: [cachePlugin()] },
+ *   { topology: { cache: { type: 'memory' } } },
+ * );
  */
 export async function startMonolith(
   app: AppDefinitionInput,
