@@ -3,6 +3,7 @@
  * error: checked here the same way for every policy.
  */
 import { expect, vi } from 'vitest';
+import { type Failure, rejectionOf } from './failures.js';
 
 /** What {@link expectRefusedUnrun} expects of the refusal. */
 export interface ExpectedRefusal {
@@ -26,9 +27,9 @@ export interface ExpectedRefusal {
 export async function expectRefusedUnrun(
   policy: { execute(task: () => Promise<unknown>): Promise<unknown> },
   expected: ExpectedRefusal,
-): Promise<unknown> {
+): Promise<Failure> {
   const task = vi.fn(async () => 'ran');
-  const error = await policy.execute(task).catch((e: unknown) => e);
+  const error = await rejectionOf(policy.execute(task), 'expected the policy to refuse the call');
   expect(task).not.toHaveBeenCalled();
   expect(error).toBeInstanceOf(expected.errorClass);
   expect(expected.guard(error)).toBe(true);
