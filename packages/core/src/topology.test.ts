@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { httpSplit } from '../../../test/harness/topologies.js';
 import { createApp } from './app/create-app.js';
 import { checkTopologyAgainstApp } from './app/placement.js';
 import { defineApp } from './app.js';
@@ -176,12 +177,7 @@ describe('parseTopology', () => {
 
   it('refuses a service placed in two processes', () => {
     const error = topologyError(() =>
-      parseTopology({
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
-        processes: { one: { services: ['alpha', 'beta'] }, two: { services: ['beta'] } },
-      }),
+      parseTopology(httpSplit({ one: { services: ['alpha', 'beta'] }, two: { services: ['beta'] } })),
     );
     expect(error.issues).toEqual([
       {
@@ -449,12 +445,7 @@ describe('topology against the app', () => {
   });
 
   it('createApp refuses an unknown process, listing the known ones', async () => {
-    const split = {
-      app: './app.js',
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: { one: { services: ['alpha'] }, two: { services: ['beta'] } },
-    };
+    const split = httpSplit({ one: { services: ['alpha'] }, two: { services: ['beta'] } });
     const unknown = await createAppError(createApp(app, { topology: split, process: 'three' }));
     expect(unknown.issues).toEqual([
       { path: 'topology.processes', message: 'unknown process "three"; the topology has: one, two' },
@@ -481,12 +472,9 @@ describe('replicas on consecutive ports', () => {
     products: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 2 },
     orders: { services: ['orders'], address: `http://127.0.0.1:${ordersPort}` },
   });
-  /** Parses an http split without authentication with `sections`. */
-  const parseSplit = (sections: Record<string, unknown>) =>
-    parseTopology({ app: './app.js', rpc: { type: 'http' }, auth: 'none', ...sections });
 
   it('refuses a replica whose port is another process’s address, naming both', () => {
-    const { issues } = topologyError(() => parseSplit({ processes: processes(4102) }));
+    const { issues } = topologyError(() => parseTopology(httpSplit(processes(4102))));
     expect(issues).toContainEqual({
       path: 'topology.processes.orders.address',
       message: expect.stringMatching(
@@ -497,10 +485,7 @@ describe('replicas on consecutive ports', () => {
 
   it('refuses admin ports that a replica’s admin port reaches', () => {
     const { issues } = topologyError(() =>
-      parseSplit({
-        processes: processes(4103),
-        admin: { port: { products: 9462, orders: 9463 } },
-      }),
+      parseTopology(httpSplit(processes(4103), { admin: { port: { products: 9462, orders: 9463 } } })),
     );
     expect(issues).toEqual([
       {
@@ -514,18 +499,15 @@ describe('replicas on consecutive ports', () => {
 
   it('accepts ports the replicas do not reach, and two single processes behind one balancer address', () => {
     expect(() =>
-      parseSplit({
-        processes: processes(4103),
-        admin: { port: { products: 9462, orders: 9464 } },
-      }),
+      parseTopology(httpSplit(processes(4103), { admin: { port: { products: 9462, orders: 9464 } } })),
     ).not.toThrow();
     expect(() =>
-      parseSplit({
-        processes: {
+      parseTopology(
+        httpSplit({
           products: { services: ['products'], address: 'http://balancer:8080' },
           orders: { services: ['orders'], address: 'http://balancer:8080' },
-        },
-      }),
+        }),
+      ),
     ).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { rejectionOf } from '../../../../test/harness/failures.js';
+import { httpSplit } from '../../../../test/harness/topologies.js';
 import { defineApp } from '../app.js';
 import { inject, injectable } from '../container.js';
 import { type ClientOf, defineService } from '../contract.js';
@@ -65,15 +66,10 @@ describe('errors at the earliest point', () => {
   it('names a called process that has no address, instead of starting it unreachable', async () => {
     const error = await failure(
       createApp(shopApp, {
-        topology: {
-          app: './app.js',
-          rpc: { type: 'http' },
-          auth: 'none',
-          processes: {
-            front: { services: ['orders'], address: 'http://127.0.0.1:4102' },
-            back: { services: ['stock'] },
-          },
-        },
+        topology: httpSplit({
+          front: { services: ['orders'], address: 'http://127.0.0.1:4102' },
+          back: { services: ['stock'] },
+        }),
         process: 'front',
       }),
     );
@@ -85,12 +81,7 @@ describe('errors at the earliest point', () => {
 
   it('accepts the missing address when createApp is given one for that process', async () => {
     const built = await createApp(shopApp, {
-      topology: {
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
-        processes: { front: { services: ['orders'] }, back: { services: ['stock'] } },
-      },
+      topology: httpSplit({ front: { services: ['orders'] }, back: { services: ['stock'] } }),
       process: 'front',
       addresses: { back: 'http://127.0.0.1:4103' },
     });
@@ -165,15 +156,10 @@ describe('errors at the earliest point', () => {
 
   it('refuses to serve calls on a public interface with "auth": "none"', async () => {
     const back = await createApp(shopApp, {
-      topology: {
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
-        processes: {
-          front: { services: ['orders'], address: 'http://127.0.0.1:4106' },
-          back: { services: ['stock'], address: 'http://127.0.0.1:0', listen: { host: '0.0.0.0' } },
-        },
-      },
+      topology: httpSplit({
+        front: { services: ['orders'], address: 'http://127.0.0.1:4106' },
+        back: { services: ['stock'], address: 'http://127.0.0.1:0', listen: { host: '0.0.0.0' } },
+      }),
       process: 'back',
     });
     const error = await failure(back.start());

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { httpSplit } from '../../../../test/harness/topologies.js';
 import { type AppDefinition, defineApp } from '../app.js';
 import { type InjectionToken, inject, injectable } from '../container.js';
 import { type ClientOf, defineService, type ImplementationOf } from '../contract.js';
@@ -196,12 +197,7 @@ describe('a failing start', () => {
   it('stops services and the RPC server when onReady fails', async () => {
     const log: string[] = [];
     const app = await createApp(shop(log, [tracer('picky', log, 'ready')]), {
-      topology: {
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
-        processes: { main: { services: ['stock', 'orders'], address: 'http://127.0.0.1:0' } },
-      },
+      topology: httpSplit({ main: { services: ['stock', 'orders'], address: 'http://127.0.0.1:0' } }),
     });
     const before = await settledHandles();
     await expect(app.start()).rejects.toThrow('picky is not ready');
@@ -353,15 +349,10 @@ function countHandles(): Record<string, number> {
 describe('no handles left', () => {
   it('leaves no socket, server or timer after an http app served calls and stopped', async () => {
     const before = await settledHandles();
-    const topology = {
-      app: './app.js',
-      rpc: { type: 'http' },
-      auth: 'none',
-      processes: {
-        stock: { services: ['stock'], address: 'http://127.0.0.1:0' },
-        orders: { services: ['orders'] },
-      },
-    };
+    const topology = httpSplit({
+      stock: { services: ['stock'], address: 'http://127.0.0.1:0' },
+      orders: { services: ['orders'] },
+    });
     const log: string[] = [];
     const stock = await createApp(shop(log, []), { topology, process: 'stock' });
     await stock.start();

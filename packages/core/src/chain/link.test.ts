@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { httpSplit } from '../../../../test/harness/topologies.js';
 import { createApp } from '../app/create-app.js';
 import { defineApp } from '../app.js';
 import { defineService } from '../contract.js';
@@ -270,15 +271,10 @@ describe('links in an app', () => {
         plugins: [plugin],
       }),
       {
-        topology: {
-          app: './app.js',
-          rpc: { type: 'http' },
-          auth: 'none',
-          processes: {
-            main: { services: ['other'] },
-            catalog: { services: ['catalog'], address: 'http://127.0.0.1:1' },
-          },
-        },
+        topology: httpSplit({
+          main: { services: ['other'] },
+          catalog: { services: ['catalog'], address: 'http://127.0.0.1:1' },
+        }),
         process: 'main',
       },
     );

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { httpSplit } from '../../../../test/harness/topologies.js';
 import { app } from '../../test/integration/cli/fixtures/graph-app.js';
 import { topologyOptionsOf } from '../app/topology-source.js';
 import { defineApp } from '../app.js';
@@ -108,19 +109,14 @@ describe('blueprint graph: the model', () => {
 
   it('prints every replica of a process', () => {
     const topology = parseTopology(
-      {
-        app: './app.js',
-        rpc: { type: 'http' },
-        auth: 'none',
-        processes: {
-          edge: { services: ['gateway'] },
-          catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 3 },
-          checkout: {
-            services: ['orders', 'payments'],
-            addresses: ['http://10.0.0.1:4102', 'http://10.0.0.2:4102'],
-          },
+      httpSplit({
+        edge: { services: ['gateway'] },
+        catalog: { services: ['products'], address: 'http://127.0.0.1:4101', replicas: 3 },
+        checkout: {
+          services: ['orders', 'payments'],
+          addresses: ['http://10.0.0.1:4102', 'http://10.0.0.2:4102'],
         },
-      },
+      }),
       topologyOptionsOf(app),
     );
     const processes = renderText(buildGraph(app, topology)).split('\n').slice(3, 6);

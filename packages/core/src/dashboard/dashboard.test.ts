@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { httpSplit } from '../../../../test/harness/topologies.js';
 import { type BlueprintApp, createApp } from '../app/create-app.js';
 import { defineApp } from '../app.js';
 import { inject, injectable } from '../container.js';
@@ -73,16 +74,13 @@ const app = defineApp({
 });
 
 const TOKEN = 'a-long-enough-admin-token-for-tests-0123456789';
-const topology = {
-  app: './app.js',
-  rpc: { type: 'http' },
-  auth: 'none',
-  processes: {
+const topology = httpSplit(
+  {
     back: { services: ['back'], address: 'http://127.0.0.1:0' },
     front: { services: ['front'] },
   },
-  admin: { port: { back: 0, front: 0 }, token: TOKEN },
-};
+  { admin: { port: { back: 0, front: 0 }, token: TOKEN } },
+);
 
 let back: BlueprintApp;
 let front: BlueprintApp;

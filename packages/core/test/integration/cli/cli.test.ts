@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getFreePortRange, waitFor } from '../../../../../test/harness/index.js';
+import { httpSplit } from '../../../../../test/harness/topologies.js';
 import { useTempFolder } from '../fixtures/temp-folder.js';
 import { killLeftoverClis, spawnCli } from './spawn-cli.js';
 
@@ -15,13 +16,10 @@ afterEach(killLeftoverClis);
 
 /** Writes a topology of the fixture app `module` with `sections` as `<name>.json`; returns its path. */
 const topology = (name: string, module: string, sections: Record<string, unknown>) =>
-  temp.writeJson(`${name}.json`, { app: path.join(fixtures, module), ...sections });
-
-/** The sections of an http split without authentication that places `processes`. */
-const split = (processes: Record<string, unknown>) => ({ rpc: { type: 'http' }, auth: 'none', processes });
+  temp.writeJson(`${name}.json`, { ...sections, app: path.join(fixtures, module) });
 
 /** crash-app's two services, each in its own process. */
-const steadyAndBroken = split({ steady: { services: ['steady'] }, broken: { services: ['broken'] } });
+const steadyAndBroken = httpSplit({ steady: { services: ['steady'] }, broken: { services: ['broken'] } });
 
 describe('blueprint start', () => {
   it('exits 1 when stop hangs past shutdownTimeout plus the margin', async () => {
@@ -115,7 +113,7 @@ describe('blueprint dev', () => {
     const file = await topology(
       'dev-replicas',
       'graph-app.ts',
-      split({
+      httpSplit({
         edge: { services: ['gateway', 'orders', 'payments'] },
         catalog: { services: ['products'], address: `http://127.0.0.1:${port}`, replicas: 2 },
       }),
@@ -141,7 +139,7 @@ describe('blueprint dev', () => {
     const file = await topology(
       'dev-orphans',
       'pair-app.mjs',
-      split({ left: { services: ['left'] }, right: { services: ['right'] } }),
+      httpSplit({ left: { services: ['left'] }, right: { services: ['right'] } }),
     );
     const dev = spawnCli(['dev', '--topology', file]);
     await dev.waitForStdout(/all 2 processes ready/);
