@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { alwaysFails } from '../../../test/harness/handlers.js';
 import { defineEvent } from './define-event.js';
 import { isEventsError } from './errors.js';
 import { createEventBus } from './event-bus.js';
@@ -76,13 +77,7 @@ describe('createEventBus', () => {
         throw new Error('a broken reporter must not break delivery');
       },
     });
-    await bus.subscribe(
-      Ping,
-      () => {
-        throw new Error('boom');
-      },
-      { group: 'g', maxAttempts: 1 },
-    );
+    await bus.subscribe(Ping, alwaysFails('boom'), { group: 'g', maxAttempts: 1 });
     await bus.publish(Ping, { n: 1 });
     for (let i = 0; i < 50 && errors.length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 1));

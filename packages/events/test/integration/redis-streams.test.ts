@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import { alwaysFails } from '../../../../test/harness/handlers.js';
 import { waitFor } from '../../../../test/harness/index.js';
 import { createEventBus, defineEvent, type EventBus } from '../../src/index.js';
 import {
@@ -129,13 +130,7 @@ describe('redis-streams transport', () => {
   it('keeps a scheduled retry when its consumer stops: another replica takes it when due', async () => {
     fresh();
     const first = bus();
-    await first.subscribe(
-      Order,
-      () => {
-        throw new Error('not yet');
-      },
-      { group: 'billing', backoff: [400] },
-    );
+    await first.subscribe(Order, alwaysFails('not yet'), { group: 'billing', backoff: [400] });
     const publisher = bus();
     const id = await publisher.publish(Order, { n: 1 });
     await waitFor(() => first.stats().subscriptions[0]?.retried === 1, { message: 'the first failure' });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { alwaysFails } from '../../../../../test/harness/handlers.js';
 import { defineEvent } from '../../define-event.js';
 import { createEventBus, type EventBus } from '../../event-bus.js';
 import { createMemoryBroker, createMemoryTransport } from './index.js';
@@ -157,13 +158,7 @@ describe('memory transport', () => {
 
   it('clears retry timers on stop, so nothing keeps the process alive', async () => {
     const b = bus();
-    await b.subscribe(
-      Tick,
-      () => {
-        throw new Error('again');
-      },
-      { group: 'g', backoff: [60_000] },
-    );
+    await b.subscribe(Tick, alwaysFails('again'), { group: 'g', backoff: [60_000] });
     await b.publish(Tick, { n: 1 });
     await flush();
     expect(b.stats().transport.retries).toBe(1);
