@@ -7,81 +7,19 @@
  * the slow and idle ones), no answer carries a stack trace or a file path, nothing reaches the
  * implementation, and the processes keep serving.
  */
-import {
-  type BlueprintApp,
-  type CallContext,
-  type ClientOf,
-  createApp,
-  defineApp,
-  defineService,
-  inject,
-  injectable,
-  service,
-} from '@blueprint/core';
+import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
 import { mintCredential } from '../../src/auth/credentials.js';
+import { Accounts, bankApp, INTERNAL_TEXT, ledger, SECRET, Teller } from './fixtures/bank-app.js';
 import { RawClient } from './fixtures/raw-client.js';
 
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const BODY_LIMIT = 8 * 1024;
 const HEADERS_TIMEOUT = 300;
 const REQUEST_TIMEOUT = 600;
 const MAX_CONNECTIONS = 64;
 const MAX_HEADER_SIZE = 16 * 1024;
-
-const Accounts = defineService('accounts', {
-  credit: {
-    input: z.object({ amount: z.number().int(), memo: z.unknown().optional() }),
-    output: z.object({ balance: z.number() }),
-  },
-  /** Throws an uncoded error whose message carries internal text. */
-  explode: { input: z.void(), output: z.void() },
-  /** The correlation id the call arrived with. */
-  whoami: { input: z.void(), output: z.string().nullable() },
-});
-const Teller = defineService('teller', {
-  /** The correlation id this call saw, and the one its call to accounts saw. */
-  trace: {
-    input: z.void(),
-    output: z.object({ own: z.string().nullable(), downstream: z.string().nullable() }),
-  },
-});
-
-const ledger = { credits: 0, balance: 0, explosions: 0 };
-const INTERNAL_TEXT = "ENOENT: no such file or directory, open '/srv/bank/ledger.db'";
-
-@injectable()
-class AccountsService {
-  async credit({ amount }: { amount: number }) {
-    ledger.credits++;
-    ledger.balance += amount;
-    return { balance: ledger.balance };
-  }
-  async explode(): Promise<void> {
-    ledger.explosions++;
-    throw Object.assign(new Error(INTERNAL_TEXT), { code: 'ENOENT' });
-  }
-  async whoami(_input: unknown, context?: CallContext) {
-    return context?.headers?.['x-correlation-id'] ?? null;
-  }
-}
-
-@injectable()
-class TellerService {
-  constructor(@inject(Accounts.token) private readonly accounts: ClientOf<typeof Accounts>) {}
-  async trace(_input: unknown, context?: CallContext) {
-    const own = context?.headers?.['x-correlation-id'] ?? null;
-    return { own, downstream: await this.accounts.whoami() };
-  }
-}
-
-const app = defineApp({
-  name: 'bank',
-  services: [service(Accounts, AccountsService), service(Teller, TellerService)],
-});
 
 const logs: Record<string, unknown>[] = [];
 const apps: Record<'vault' | 'front', BlueprintApp> = {} as never;
@@ -109,11 +47,11 @@ beforeAll(async () => {
     admin: { port: 0 },
     processes: {
       vault: { services: ['accounts'], address: `http://127.0.0.1:${ports.vault}` },
-      front: { services: ['teller'], address: `http://127.0.0.1:${ports.front}` },
+      front: { services: ['teller', 'audit'], address: `http://127.0.0.1:${ports.front}` },
     },
   };
   for (const name of ['vault', 'front'] as const) {
-    apps[name] = await createApp(app, {
+    apps[name] = await createApp(bankApp, {
       topology,
       process: name,
       logDestination: { write: (line) => logs.push({ process: name, ...JSON.parse(line) }) },
