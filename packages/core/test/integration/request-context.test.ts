@@ -7,7 +7,6 @@ import {
   type BlueprintApp,
   type CallContext,
   type ClientOf,
-  createApp,
   defineApp,
   defineService,
   inject,
@@ -15,9 +14,10 @@ import {
   requestContext,
   service,
 } from '@blueprint/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
+import { appStarter } from './fixtures/started-apps.js';
 
 const Seen = z.object({
   remainingMs: z.number().nullable(),
@@ -82,23 +82,17 @@ const app = defineApp({
     service(Payments, PaymentsService),
   ],
 });
-const quiet = { write: () => undefined };
-const running: BlueprintApp[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((a) => a.stop()));
+const started = appStarter();
+beforeEach(() => {
   lastHop.aborted = false;
   lastHop.waiting = false;
 });
 
 async function start(mode: 'monolith' | 'split'): Promise<BlueprintApp> {
   if (mode === 'monolith') {
-    const main = await createApp(app, {
+    return started(app, {
       topology: { app: './x', processes: { main: { services: ['orders', 'products', 'payments'] } } },
-      logDestination: quiet,
     });
-    running.push(main);
-    await main.start();
-    return main;
   }
   const ports = [await getFreePort(), await getFreePort(), await getFreePort()];
   const topology = {
@@ -112,14 +106,8 @@ async function start(mode: 'monolith' | 'split'): Promise<BlueprintApp> {
       edge: { services: [] },
     },
   };
-  const apps: BlueprintApp[] = [];
-  for (const name of ['payments', 'products', 'orders', 'edge']) {
-    const one = await createApp(app, { topology, process: name, logDestination: quiet });
-    running.push(one);
-    await one.start();
-    apps.push(one);
-  }
-  return apps[3]!;
+  for (const name of ['payments', 'products', 'orders']) await started(app, { topology, process: name });
+  return started(app, { topology, process: 'edge' });
 }
 
 const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
