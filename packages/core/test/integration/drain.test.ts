@@ -1,7 +1,5 @@
 import {
-  type BlueprintApp,
   type CallContext,
-  createApp,
   defineApp,
   defineService,
   type ImplementationOf,
@@ -14,6 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../../test/harness/index.js';
+import { appStarter } from './fixtures/started-apps.js';
 
 /** Lets the test decide when each job finishes: no sleeps. */
 class Gates {
@@ -62,11 +61,9 @@ const app = defineApp({
   providers: [{ token: GATES, useValue: gates }],
 });
 
-const started: BlueprintApp[] = [];
-afterEach(async () => {
-  gates.releaseAll();
-  await Promise.all(started.splice(0).map((a) => a.stop()));
-});
+const started = appStarter();
+// After hooks run last-registered first: the gates open before the apps stop.
+afterEach(() => gates.releaseAll());
 
 async function pair(shutdownTimeout: string, drainDelay = '0s') {
   const topology = {
@@ -77,11 +74,8 @@ async function pair(shutdownTimeout: string, drainDelay = '0s') {
     drainDelay,
     processes: { worker: { services: ['jobs'], address: 'http://127.0.0.1:0' }, caller: { services: [] } },
   };
-  const worker = await createApp(app, { topology, process: 'worker' });
-  await worker.start();
-  const caller = await createApp(app, { topology, process: 'caller', addresses: { worker: worker.rpcUrl! } });
-  await caller.start();
-  started.push(caller, worker);
+  const worker = await started(app, { topology, process: 'worker' });
+  const caller = await started(app, { topology, process: 'caller', addresses: { worker: worker.rpcUrl! } });
   return { worker, jobs: caller.client(Jobs) };
 }
 
