@@ -3,19 +3,16 @@ import { Readable } from 'node:stream';
 import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Ledger, ledgerApp } from './fixtures/ledger-app.js';
+import { ledger, ledgerApp } from './fixtures/ledger-app.js';
 
 const BODY_LIMIT = 4 * 1024;
-/** Counts calls that reached the implementation: a bad request must leave it untouched. */
-const ledger: Ledger = { credits: 0, balance: 0 };
-const app = ledgerApp(ledger);
 
 let server: BlueprintApp;
 let pool: Pool;
 let origin: URL;
 
 beforeAll(async () => {
-  server = await createApp(app, {
+  server = await createApp(ledgerApp, {
     topology: {
       app: './bank.js',
       rpc: { type: 'http', bodyLimit: BODY_LIMIT },

@@ -9,11 +9,8 @@ import { type BlueprintApp, createApp } from '@blueprint/core';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
-import { Accounts, type Ledger, ledgerApp } from './fixtures/ledger-app.js';
+import { Accounts, ledger, ledgerApp } from './fixtures/ledger-app.js';
 import { RawClient } from './fixtures/raw-client.js';
-
-const ledger: Ledger = { credits: 0, balance: 0 };
-const app = ledgerApp(ledger);
 
 const BODY_LIMIT = 4 * 1024;
 const HEADERS_TIMEOUT = 300;
@@ -51,7 +48,7 @@ beforeAll(async () => {
     },
   };
   for (const replica of [0, 1]) {
-    const server = await createApp(app, {
+    const server = await createApp(ledgerApp, {
       topology,
       process: 'server',
       replica,
@@ -60,7 +57,7 @@ beforeAll(async () => {
     servers.push(server);
     await server.start();
   }
-  caller = await createApp(app, { topology, process: 'caller' });
+  caller = await createApp(ledgerApp, { topology, process: 'caller' });
   await caller.start();
   port = ports[0]!;
   pool = new Pool(`http://127.0.0.1:${port}`, { connections: 2 });
