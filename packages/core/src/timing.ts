@@ -32,3 +32,25 @@ export function delay(ms: number, signal?: AbortSignal, subject = 'the wait'): P
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Resolves when `promise` settles or after `ms`, whichever comes first; never rejects; leaves no timer
+ * (and the timer does not keep the process alive).
+ *
+ * @example
+ * await settleWithin(client.quit(), 250);
+ */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Command, Redis, RedisOptions } from 'ioredis';
 import type { CodedErrorClass } from '../errors.js';
+import { settleWithin } from '../timing.js';
 import { optionalPeer } from '../transport/optional-peer.js';
 
 /** Why Redis could not be used: a command timed out, the connection is down, or another error. */
@@ -56,22 +57,6 @@ export function connectionOptions(settings: RedisConnectionSettings, ownTimeout 
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
   };
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects; leaves no timer. */
-export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 /** Closes a client politely when it is connected, and for good in any case. */

@@ -2,6 +2,8 @@
  * @blueprint/core/redis — the Redis toolkit of every Redis driver (cache stores, the Redis Streams
  * event transport). Needs `ioredis`, an optional peer dependency loaded only when a driver connects.
  */
+
+export { settleWithin } from '../timing.js';
 export {
   classifyRedisError,
   closeClient,
@@ -11,5 +13,4 @@ export {
   loadIoRedis,
   type RedisConnectionSettings,
   type RedisUnavailableReason,
-  settleWithin,
 } from './connection.js';

@@ -13,12 +13,11 @@ import {
   type BlueprintError,
   type CodedErrorClass,
   isBlueprintError,
-  markRelayed,
   RemoteUnavailableError,
-  reviveError,
-  type SerializedError,
   TimeoutError,
 } from '../../errors.js';
+import { type RpcClientTls, tlsConnectOptions } from '../client-tls.js';
+import { answeredError, callTimedOut, codedErrorIn, responseTooLarge } from '../remote-errors.js';
 import type { RpcClient } from '../types.js';
 import { contractPath, LIVENESS_PATH, PROPAGATED_HEADERS, rpcPath, TIMEOUT_HEADER } from './protocol.js';
 
@@ -53,14 +52,7 @@ export interface HttpRpcClientOptions {
 }
 
 /** The TLS side of an `https://` client: see {@link HttpRpcClientOptions.tls}. */
-export interface HttpRpcClientTls {
-  /** The CA certificate (PEM) servers are verified against. */
-  readonly ca?: string | undefined;
-  /** The client certificate (PEM), for mutual TLS. */
-  readonly cert?: string | undefined;
-  /** Its private key (PEM). */
-  readonly key?: string | undefined;
-}
+export type HttpRpcClientTls = RpcClientTls;
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -90,10 +82,7 @@ function transportError(
   }
   const code = (error as { code?: string }).code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new TimeoutError(`${subject} timed out after ${timeoutMs} ms (${url})`, {
-      cause: error,
-      details: { timeoutMs },
-    });
+    return callTimedOut(subject, url, timeoutMs, error);
   }
   const why =
     code !== undefined && UNAVAILABLE_CODES.has(code) ? code : ((error as Error).message ?? String(error));
@@ -101,13 +90,6 @@ function transportError(
     cause: error,
     details: { url },
   });
-}
-
-function responseTooLarge(subject: string, size: number, limit: number) {
-  return new RemoteUnavailableError(
-    `${subject}: response of ${size} bytes is over the limit of ${limit}; raise rpc.bodyLimit or return less`,
-    { details: { limit } },
-  );
 }
 
 const require = createRequire(import.meta.url);
@@ -158,14 +140,7 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
     connections: options.connections ?? 64,
     keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
     pipelining: 1,
-    ...(url.startsWith('https:') && tls !== undefined
-      ? {
-          connect: {
-            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-            ...(tls.cert === undefined || tls.key === undefined ? {} : { cert: tls.cert, key: tls.key }),
-          },
-        }
-      : {}),
+    ...(url.startsWith('https:') && tls !== undefined ? { connect: tlsConnectOptions(tls) } : {}),
   });
   const describe = async (service: string, credential: string | undefined): Promise<unknown> => {
     const response = await pool.request({
@@ -234,19 +209,17 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
         const value = text.length === 0 ? undefined : codec.decode(text);
         return skew?.differs(service, fingerprint) ? skew.result(service, method, fingerprint, value) : value;
       }
-      let wire: SerializedError | undefined;
+      let body: unknown;
       try {
-        wire = (codec.decode(text) as { error?: SerializedError }).error;
+        body = (codec.decode(text) as { error?: unknown }).error;
       } catch {
-        wire = undefined;
+        body = undefined;
       }
-      if (wire === undefined || typeof wire.code !== 'string') {
-        throw new RemoteUnavailableError(`${subject}: ${url} answered ${statusCode} without a coded error`, {
-          details: { status: statusCode },
-        });
+      const wire = codedErrorIn(body);
+      const error = answeredError(wire, subject, url, statusCode, service, errorsFor(service));
+      if (wire !== undefined && skew?.differs(service, fingerprint)) {
+        return skew.failure(service, method, fingerprint, error);
       }
-      const error = markRelayed(reviveError(wire, errorsFor(service), statusCode), { service, url });
-      if (skew?.differs(service, fingerprint)) return skew.failure(service, method, fingerprint, error);
       throw error;
     },
 

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../transport/drivers.js';
 import { byteSizeSchema, countSchema, durationSchema, wholeNumberSchema } from '../../units.js';
+import { clientTlsOf } from '../client-tls.js';
 import type { RpcDriverContext, RpcTransport } from '../types.js';
 import { DEFAULT_SERVER_LIMITS } from './limits.js';
 
@@ -64,8 +65,7 @@ export const httpRpc = defineDriver({
       import('./server.js'),
     ]);
     const tls = context.tls;
-    const clientTls =
-      tls === undefined ? undefined : { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey };
+    const clientTls = clientTlsOf(tls);
     return {
       crossesProcesses: true,
       connect: (target) =>

@@ -15,6 +15,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type Codec, jsonCodec } from '../../codec.js';
 import { isBlueprintError, RpcBadRequestError, RpcUnknownMethodError } from '../../errors.js';
 import { answerOperatorRoute, listen, type OperatorRoutes } from '../../internal/operator-http.js';
+import { settleWithin } from '../../timing.js';
+import { limitsWithDefaults } from '../server-limits.js';
 import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
 import { type CallHandlerDeps, type CallRef, handleCall } from './call-handler.js';
@@ -53,7 +55,7 @@ export interface HttpRpcServerOptions extends RpcListenOptions, Partial<ServerLi
  */
 export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise<RpcServer> {
   const codec = options.codec ?? jsonCodec;
-  const limits = limitsOf(options);
+  const limits = limitsWithDefaults<ServerLimits>(options, DEFAULT_SERVER_LIMITS);
   const calls = new InFlight();
   let draining = false;
   const answer = (error: unknown, call: CallRef | undefined) => {
@@ -133,17 +135,6 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
   };
 }
 
-/** The limits of the options, defaults filled in. */
-function limitsOf(options: Partial<ServerLimits>): ServerLimits {
-  return {
-    headersTimeout: options.headersTimeout ?? DEFAULT_SERVER_LIMITS.headersTimeout,
-    requestTimeout: options.requestTimeout ?? DEFAULT_SERVER_LIMITS.requestTimeout,
-    keepAliveTimeout: options.keepAliveTimeout ?? DEFAULT_SERVER_LIMITS.keepAliveTimeout,
-    maxConnections: options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
-    maxHeaderSize: options.maxHeaderSize ?? DEFAULT_SERVER_LIMITS.maxHeaderSize,
-  };
-}
-
 /** A node:https server with the process's certificate; it asks for client certificates with `clientCert`. */
 function createTlsServer(
   tls: RpcTlsMaterial | undefined,
@@ -169,16 +160,12 @@ class InFlight {
   /** Resolves when no call is in flight, or after `timeoutMs`. */
   async drained(timeoutMs: number): Promise<void> {
     if (this.count === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    await settleWithin(
       new Promise<void>((resolve) => {
         this.onIdle = resolve;
       }),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+      timeoutMs,
+    );
   }
 }
 

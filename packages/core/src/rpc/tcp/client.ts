@@ -15,6 +15,7 @@ import {
   RemoteUnavailableError,
   TimeoutError,
 } from '../../errors.js';
+import type { RpcClientTls } from '../client-tls.js';
 import type { RpcClient } from '../types.js';
 import { ClientConnection, type ConnectionConfig } from './connection.js';
 
@@ -40,7 +41,7 @@ export interface TcpRpcClientOptions {
    * For a `tcps://` url: the CA the server's certificate is verified against (default: the system's
    * CAs), and the client certificate and key presented for mutual TLS (default: none).
    */
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string } | undefined;
+  readonly tls?: RpcClientTls | undefined;
   /**
    * The calling process's guard against contract version skew (see `contracts/version-guard.ts`): answers
    * for a service the server serves with another fingerprint are checked by it. Default: no check.

@@ -9,16 +9,14 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Codec } from '../../codec.js';
 import type { ReplicaContracts } from '../../contracts/version-guard.js';
 import {
-  AbortedError,
   type BlueprintError,
   type CodedErrorClass,
-  isBlueprintError,
-  markRelayed,
   RemoteUnavailableError,
-  reviveError,
   type SerializedError,
-  TimeoutError,
 } from '../../errors.js';
+import { abortError } from '../../timing.js';
+import { type RpcClientTls, tlsConnectOptions } from '../client-tls.js';
+import { answeredError, callTimedOut, codedErrorIn, responseTooLarge } from '../remote-errors.js';
 import { type DecodedFrame, encodeCall, encodeControl, FrameDecoder, FrameType, PREFACE } from './frames.js';
 
 /** What every connection of one client shares. */
@@ -28,7 +26,7 @@ export interface ConnectionConfig {
   readonly host: string;
   readonly port: number;
   /** TLS options for a `tcps://` address; undefined for `tcp://`. */
-  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | undefined;
+  readonly tls: RpcClientTls | undefined;
   readonly codec: Codec;
   /** Largest answer body held; a larger one fails its call. */
   readonly bodyLimit: number;
@@ -132,8 +130,7 @@ export class ClientConnection {
             host,
             port,
             ...(isIp(host) ? {} : { servername: host }),
-            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-            ...(tls.cert === undefined || tls.key === undefined ? {} : { cert: tls.cert, key: tls.key }),
+            ...tlsConnectOptions(tls),
             minVersion: 'TLSv1.2',
           });
     if (tls !== undefined) {
@@ -402,61 +399,32 @@ export class ClientConnection {
     const subject = `${call.service}.${call.method}`;
     const status = frame.head.length >= 2 ? frame.head.readUInt16BE(0) : 500;
     if (frame.body === undefined) return this.tooLarge(call, frame.bodyBytes);
-    let wire: SerializedError | undefined;
+    let body: unknown;
     try {
-      wire = this.config.codec.decode(frame.body.toString()) as SerializedError;
+      body = this.config.codec.decode(frame.body.toString());
     } catch {
-      wire = undefined;
+      body = undefined;
     }
-    if (
-      wire === undefined ||
-      wire === null ||
-      typeof wire.code !== 'string' ||
-      typeof wire.message !== 'string'
-    ) {
-      return new RemoteUnavailableError(
-        `${subject}: ${this.config.url} answered ${status} without a coded error`,
-        {
-          details: { status },
-        },
-      );
-    }
-    return markRelayed(reviveError(wire, this.config.errorsFor(call.service), status), {
-      service: call.service,
-      url: this.config.url,
-    });
+    const known = this.config.errorsFor(call.service);
+    return answeredError(codedErrorIn(body), subject, this.config.url, status, call.service, known);
   }
 
   private tooLarge(call: PendingCall, bytes: number): BlueprintError {
-    const limit = this.config.bodyLimit;
-    return new RemoteUnavailableError(
-      `${call.service}.${call.method}: response of ${bytes} bytes is over the limit of ${limit}; raise rpc.bodyLimit or return less`,
-      { details: { limit } },
-    );
+    return responseTooLarge(`${call.service}.${call.method}`, bytes, this.config.bodyLimit);
   }
 
   private timeOut(id: number): void {
     const call = this.calls.get(id);
     if (call === undefined) return;
     this.forget(id, call);
-    call.reject(
-      new TimeoutError(
-        `${call.service}.${call.method} timed out after ${call.timeoutMs} ms (${this.config.url})`,
-        { details: { timeoutMs: call.timeoutMs } },
-      ),
-    );
+    call.reject(callTimedOut(`${call.service}.${call.method}`, this.config.url, call.timeoutMs));
   }
 
   private abort(id: number, signal: AbortSignal): void {
     const call = this.calls.get(id);
     if (call === undefined) return;
     this.forget(id, call);
-    const reason: unknown = signal.reason;
-    call.reject(
-      isBlueprintError(reason)
-        ? reason
-        : new AbortedError(`${call.service}.${call.method} was aborted by the caller`, { cause: reason }),
-    );
+    call.reject(abortError(signal.reason, `${call.service}.${call.method}`));
   }
 
   /** Drops a call the caller gave up on; a sent one is cancelled on the server. */

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { defineDriver } from '../../transport/drivers.js';
 import { byteSizeSchema, durationSchema, wholeNumberSchema } from '../../units.js';
+import { clientTlsOf } from '../client-tls.js';
 import type { RpcDriverContext, RpcTransport } from '../types.js';
 import { DEFAULT_TCP_SERVER_LIMITS } from './limits.js';
 
@@ -80,15 +81,7 @@ export const tcpRpc = defineDriver({
       import('./server.js'),
     ]);
     const tls = context.tls;
-    const clientTls =
-      tls === undefined
-        ? undefined
-        : {
-            ca: tls.ca,
-            ...(tls.clientCert === undefined || tls.clientKey === undefined
-              ? {}
-              : { cert: tls.clientCert, key: tls.clientKey }),
-          };
+    const clientTls = clientTlsOf(tls);
     return {
       crossesProcesses: true,
       connect: (target) =>

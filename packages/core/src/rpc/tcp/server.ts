@@ -20,9 +20,11 @@ import {
   serializeError,
 } from '../../errors.js';
 import { listen } from '../../internal/operator-http.js';
+import { settleWithin } from '../../timing.js';
 import { unknownMethodError } from '../errors.js';
 import { CallState } from '../http/call-state.js';
 import { isValidCorrelationId } from '../http/protocol.js';
+import { limitsWithDefaults } from '../server-limits.js';
 import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
 import {
@@ -61,7 +63,7 @@ const GOAWAY_GRACE_MS = 5_000;
  * flight to be answered and for clients to close, then closes what is left.
  */
 export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<RpcServer> {
-  const limits = limitsOf(options);
+  const limits = limitsWithDefaults<TcpServerLimits>(options, DEFAULT_TCP_SERVER_LIMITS);
   const connections = new Set<ServerConnection>();
   const shared: Shared = {
     options,
@@ -122,16 +124,12 @@ export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<R
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const connection of connections) connection.goAway();
         if (connections.size > 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
+          await settleWithin(
             new Promise<void>((resolve) => {
               shared.onIdle = resolve;
             }),
-            new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, drainTimeoutMs);
-            }),
-          ]);
-          clearTimeout(timer);
+            drainTimeoutMs,
+          );
         }
         clearInterval(sweeper);
         for (const connection of connections) connection.destroy();
@@ -162,19 +160,6 @@ function contractsFrame(options: TcpRpcServerOptions): Buffer | undefined {
   const fingerprints = options.dispatcher.fingerprints?.();
   if (fingerprints === undefined) return undefined;
   return encodeContracts((options.codec ?? jsonCodec).encode({ ...fingerprints }));
-}
-
-function limitsOf(options: Partial<TcpServerLimits>): TcpServerLimits {
-  const d = DEFAULT_TCP_SERVER_LIMITS;
-  return {
-    bodyLimit: options.bodyLimit ?? d.bodyLimit,
-    maxHeaderSize: options.maxHeaderSize ?? d.maxHeaderSize,
-    maxInFlight: options.maxInFlight ?? d.maxInFlight,
-    maxConnections: options.maxConnections ?? d.maxConnections,
-    headersTimeout: options.headersTimeout ?? d.headersTimeout,
-    frameTimeout: options.frameTimeout ?? d.frameTimeout,
-    idleTimeout: options.idleTimeout ?? d.idleTimeout,
-  };
 }
 
 function createSecureServer(

@@ -1,0 +1,17 @@
+/** The limits an RPC server runs with: those its options give, each one left out taken from the defaults. */
+
+/**
+ * `defaults` with every limit `given` sets (not undefined) in its place; keys of `given` that are not
+ * limits (the server's other options) are left out.
+ *
+ * @example
+ * const limits = limitsWithDefaults(options, DEFAULT_TCP_SERVER_LIMITS);
+ */
+export function limitsWithDefaults<Limits extends object>(given: Partial<Limits>, defaults: Limits): Limits {
+  const limits = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof Limits)[]) {
+    const value = given[key];
+    if (value !== undefined) limits[key] = value as Limits[keyof Limits];
+  }
+  return limits;
+}
