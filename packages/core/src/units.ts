@@ -58,52 +58,47 @@ export function parseByteSize(value: string | number): number | undefined {
   return Math.floor(Number(match[1]) * SIZE_FACTORS[match[2]!.toLowerCase()]!);
 }
 
-/** Zod schema for a duration option; the parsed value is milliseconds. */
-export const durationSchema = numberOrText(
-  'duration',
-  'write milliseconds as a number or a string like "250ms", "2s", "1m"',
-).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid duration ${JSON.stringify(value)}: write milliseconds as a number or a string like "250ms", "2s", "1m"`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** Zod schema for a byte size option; the parsed value is bytes. */
-export const byteSizeSchema = numberOrText(
-  'size',
-  'write bytes as a number or a string like "64kb", "1mb"',
-).transform((value, ctx) => {
-  const bytes = parseByteSize(value);
-  if (bytes === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid size ${JSON.stringify(value)}: write bytes as a number or a string like "64kb", "1mb"`,
-    });
-    return z.NEVER;
-  }
-  return bytes;
-});
-
-/** Zod schema for a TCP port that may come from an environment variable (`"${PORT:-3000}"`). */
-export const portSchema = numberOrText('port', 'use a whole number from 0 to 65535').transform(
-  (value, ctx) => {
-    const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `invalid port ${JSON.stringify(value)}: use a whole number from 0 to 65535`,
-      });
+/**
+ * A number, or text from an environment variable, parsed by `parse` into a number; an invalid one is
+ * refused as `invalid <what> <value>: <hint>`.
+ */
+function parsedNumberSchema(
+  what: string,
+  hint: string,
+  parse: (value: string | number) => number | undefined,
+) {
+  return numberOrText(what, hint).transform((value, ctx) => {
+    const parsed = parse(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid ${what} ${JSON.stringify(value)}: ${hint}` });
       return z.NEVER;
     }
-    return port;
-  },
+    return parsed;
+  });
+}
+
+/** The port `value` names (a whole number from 0 to 65535), or undefined. */
+function parsePort(value: string | number): number | undefined {
+  const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
+/** Zod schema for a duration option; the parsed value is milliseconds. */
+export const durationSchema = parsedNumberSchema(
+  'duration',
+  'write milliseconds as a number or a string like "250ms", "2s", "1m"',
+  parseDuration,
 );
+
+/** Zod schema for a byte size option; the parsed value is bytes. */
+export const byteSizeSchema = parsedNumberSchema(
+  'size',
+  'write bytes as a number or a string like "64kb", "1mb"',
+  parseByteSize,
+);
+
+/** Zod schema for a TCP port that may come from an environment variable (`"${PORT:-3000}"`). */
+export const portSchema = parsedNumberSchema('port', 'use a whole number from 0 to 65535', parsePort);
 
 /** Zod schema for a whole number >= 0 that may come from an environment variable. */
 export const countSchema = wholeNumberSchema(0);
