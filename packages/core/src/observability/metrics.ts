@@ -126,18 +126,18 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
   registry.setDefaultLabels({ app: options.app, process: options.process });
   const node = options.enabled ? nodeMetrics() : undefined;
 
-  const getOrCreate = <M extends Metric<string>>(
+  /** The metric of that name when it has this type and labels, else a new one made by `create`. */
+  const getOrCreate = <L extends string, M extends Metric<string>>(
     type: 'counter' | 'gauge' | 'histogram',
-    name: string,
-    labelNames: readonly string[],
-    create: () => M,
+    { name, help, labelNames = [] }: MetricOptions<L>,
+    create: (config: { name: string; help: string; labelNames: L[]; registers: Registry[] }) => M,
   ): M => {
     const existing = registry.getSingleMetric(name) as
       | (Metric<string> & { type?: string; labelNames?: readonly string[] })
       | undefined;
     if (existing === undefined) {
       checkLabels(name, labelNames);
-      return create();
+      return create({ name, help, labelNames: [...labelNames], registers: [registry] });
     }
     const existingLabels = existing.labelNames ?? [];
     if (
@@ -156,50 +156,25 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     enabled: options.enabled,
     registry,
     contentType: registry.contentType,
-    counter<L extends string>({ name, help, labelNames = [], collect }: CounterOptions<L>) {
+    counter<L extends string>(metric: CounterOptions<L>) {
+      const { collect } = metric;
       return getOrCreate(
         'counter',
-        name,
-        labelNames,
-        () =>
-          new Counter<L>({
-            name,
-            help,
-            labelNames: [...labelNames],
-            registers: [registry],
-            ...(collect === undefined ? {} : { collect }),
-          }),
+        metric,
+        (config) => new Counter<L>({ ...config, ...(collect && { collect }) }),
       );
     },
-    gauge<L extends string>({ name, help, labelNames = [], collect }: GaugeOptions<L>) {
+    gauge<L extends string>(metric: GaugeOptions<L>) {
+      const { collect } = metric;
       return getOrCreate(
         'gauge',
-        name,
-        labelNames,
-        () =>
-          new Gauge<L>({
-            name,
-            help,
-            labelNames: [...labelNames],
-            registers: [registry],
-            ...(collect === undefined ? {} : { collect }),
-          }),
+        metric,
+        (config) => new Gauge<L>({ ...config, ...(collect && { collect }) }),
       );
     },
-    histogram<L extends string>({ name, help, labelNames = [], buckets }: HistogramOptions<L>) {
-      return getOrCreate(
-        'histogram',
-        name,
-        labelNames,
-        () =>
-          new Histogram<L>({
-            name,
-            help,
-            labelNames: [...labelNames],
-            buckets: [...(buckets ?? DURATION_BUCKETS)],
-            registers: [registry],
-          }),
-      );
+    histogram<L extends string>(metric: HistogramOptions<L>) {
+      const buckets = [...(metric.buckets ?? DURATION_BUCKETS)];
+      return getOrCreate('histogram', metric, (config) => new Histogram<L>({ ...config, buckets }));
     },
     tallyHistogram(tally) {
       checkLabels(tally.name, tally.labelNames);
