@@ -244,25 +244,20 @@ export function describeRpcConformance(
         expect(error.status).toBe(404);
       });
 
-      it('turns a plain Error into INTERNAL with its message', async () => {
-        const error = await rejectionOf(api.fail({ kind: 'plain' }));
+      it.each([
+        ['a plain Error into INTERNAL with its message', 'plain', 'x'],
+        [
+          "an error that merely has a string code (Node's ENOENT) into INTERNAL",
+          'node-coded',
+          'ENOENT: no such file or directory',
+        ],
+        ['a thrown non-Error into INTERNAL', 'non-error', 'a bare string'],
+      ] as const)('turns %s', async (_case, kind, message) => {
+        const error = await rejectionOf(api.fail({ kind }));
         expect(error).toBeInstanceOf(InternalError);
         expect(error.code).toBe('INTERNAL');
-        expectInternalMessage(error, 'x');
+        expectInternalMessage(error, message);
         expect(error.status).toBe(500);
-      });
-
-      it("turns an error that merely has a string code (Node's ENOENT) into INTERNAL", async () => {
-        const error = await rejectionOf(api.fail({ kind: 'node-coded' }));
-        expect(error).toBeInstanceOf(InternalError);
-        expect(error.code).toBe('INTERNAL');
-        expectInternalMessage(error, 'ENOENT: no such file or directory');
-      });
-
-      it('turns a thrown non-Error into INTERNAL', async () => {
-        const error = await rejectionOf(api.fail({ kind: 'non-error' }));
-        expect(error).toBeInstanceOf(InternalError);
-        expectInternalMessage(error, 'a bare string');
       });
     });
 
