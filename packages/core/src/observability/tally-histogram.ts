@@ -4,6 +4,7 @@
  * is written in the Prometheus format when the registry is scraped. It joins the process's prom-client
  * registry as a metric of its own (`registry.registerMetric`).
  */
+import type { MetricOptions } from './metrics.js';
 
 /** The counts of one series. */
 export class HistogramTally {
@@ -47,11 +48,10 @@ interface SampleValue {
   readonly value: number;
 }
 
-/** Options of {@link registerTallyHistogram}. */
-export interface TallyHistogramOptions {
-  readonly name: string;
-  readonly help: string;
+/** Options of {@link registerTallyHistogram}: a metric's name, help and labels (all of them given), and its buckets. */
+export interface TallyHistogramOptions extends MetricOptions {
   readonly labelNames: readonly string[];
+  /** Upper bounds of the buckets, ascending. */
   readonly buckets: readonly number[];
   /** The series to write, read on every scrape. */
   readonly series: () => Iterable<TallySeries>;
