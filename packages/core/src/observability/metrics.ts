@@ -120,24 +120,33 @@ export interface CreateMetricsOptions {
   readonly enabled: boolean;
 }
 
+/** The `collect` of a counter or gauge as prom-client takes it: only when given. */
+function collectOf<C>(metric: { readonly collect?: C | undefined }): { collect?: C } {
+  return metric.collect === undefined ? {} : { collect: metric.collect };
+}
+
 /** Creates the metrics of one process. */
 export function createMetrics(options: CreateMetricsOptions): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ app: options.app, process: options.process });
   const node = options.enabled ? nodeMetrics() : undefined;
 
-  /** The metric of that name when it has this type and labels, else a new one made by `create`. */
-  const getOrCreate = <L extends string, M extends Metric<string>>(
+  /**
+   * The metric of that name when it has this type and labels, else a new `Kind` in the registry, with
+   * `extra` (its `collect` or `buckets`) besides the name, help and labels.
+   */
+  const getOrCreate = <L extends string, M extends Metric<string>, E extends object>(
     type: 'counter' | 'gauge' | 'histogram',
+    Kind: new (config: { name: string; help: string; labelNames: L[]; registers: Registry[] } & E) => M,
     { name, help, labelNames = [] }: MetricOptions<L>,
-    create: (config: { name: string; help: string; labelNames: L[]; registers: Registry[] }) => M,
+    extra: E,
   ): M => {
     const existing = registry.getSingleMetric(name) as
       | (Metric<string> & { type?: string; labelNames?: readonly string[] })
       | undefined;
     if (existing === undefined) {
       checkLabels(name, labelNames);
-      return create({ name, help, labelNames: [...labelNames], registers: [registry] });
+      return new Kind({ name, help, labelNames: [...labelNames], registers: [registry], ...extra });
     }
     const existingLabels = existing.labelNames ?? [];
     if (
@@ -157,24 +166,15 @@ export function createMetrics(options: CreateMetricsOptions): Metrics {
     registry,
     contentType: registry.contentType,
     counter<L extends string>(metric: CounterOptions<L>) {
-      const { collect } = metric;
-      return getOrCreate(
-        'counter',
-        metric,
-        (config) => new Counter<L>({ ...config, ...(collect && { collect }) }),
-      );
+      return getOrCreate('counter', Counter<L>, metric, collectOf(metric));
     },
     gauge<L extends string>(metric: GaugeOptions<L>) {
-      const { collect } = metric;
-      return getOrCreate(
-        'gauge',
-        metric,
-        (config) => new Gauge<L>({ ...config, ...(collect && { collect }) }),
-      );
+      return getOrCreate('gauge', Gauge<L>, metric, collectOf(metric));
     },
     histogram<L extends string>(metric: HistogramOptions<L>) {
-      const buckets = [...(metric.buckets ?? DURATION_BUCKETS)];
-      return getOrCreate('histogram', metric, (config) => new Histogram<L>({ ...config, buckets }));
+      return getOrCreate('histogram', Histogram<L>, metric, {
+        buckets: [...(metric.buckets ?? DURATION_BUCKETS)],
+      });
     },
     tallyHistogram(tally) {
       checkLabels(tally.name, tally.labelNames);
