@@ -38,24 +38,36 @@ function describeValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+/**
+ * Text holding digits alone (the base unit), or an amount and a unit `pattern` captures (amount, unit),
+ * scaled by `scale`. Returns undefined when it is neither.
+ */
+function parseWithUnit(
+  text: string,
+  pattern: RegExp,
+  scale: (amount: number, unit: string) => number,
+): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const match = pattern.exec(trimmed);
+  return match ? scale(Number(match[1]), match[2]!) : undefined;
+}
+
+const scaleDuration = (amount: number, unit: string): number =>
+  amount * DURATION_FACTORS[unit as keyof typeof DURATION_FACTORS];
+const scaleSize = (amount: number, unit: string): number =>
+  Math.floor(amount * SIZE_FACTORS[unit.toLowerCase()]!);
+
 /** Parses `"250ms"`, `"2s"`, `"1.5m"`, `"1h"` or a number of milliseconds. Returns undefined when invalid. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const match = DURATION.exec(trimmed);
-  if (!match) return undefined;
-  return Number(match[1]) * DURATION_FACTORS[match[2] as keyof typeof DURATION_FACTORS];
+  return parseWithUnit(value, DURATION, scaleDuration);
 }
 
 /** Parses `"64kb"`, `"1mb"` or a number of bytes. Returns undefined when invalid. */
 export function parseByteSize(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const match = SIZE.exec(trimmed);
-  if (!match) return undefined;
-  return Math.floor(Number(match[1]) * SIZE_FACTORS[match[2]!.toLowerCase()]!);
+  return parseWithUnit(value, SIZE, scaleSize);
 }
 
 /**
