@@ -114,29 +114,38 @@ export function observabilityLink(
     stage: 'observability',
     wrap(target) {
       if (!active || target.contract === undefined || target.definition === undefined) return undefined;
-      if (target.entry === 'serve') return serveSide(target, telemetry, observers.server, options);
+      if (target.entry === 'serve') return serveSide(siteOf(target, observers.server), telemetry, options);
       if (target.entry !== 'call') return undefined;
-      if (target.placement === 'remote') return clientSide(target, telemetry, observers.client, options);
-      return localSide(target, telemetry, observers.local);
+      if (target.placement === 'remote')
+        return clientSide(siteOf(target, observers.client), telemetry, options);
+      return localSide(siteOf(target, observers.local), telemetry);
     },
   };
 }
 
 type ContractMethod = (input: unknown, context?: CallContext) => Promise<unknown>;
 
-function clientSide(
-  target: LinkTarget,
-  telemetry: Telemetry,
-  metrics: CallMetrics | undefined,
-  options: ObservabilityLinkOptions,
-): LinkHandler {
+/** The method a handler observes: its names, its span name, and its metrics' tally (none without metrics). */
+interface CallSite {
+  readonly service: string;
+  readonly method: string;
+  /** `<service>/<method>`. */
+  readonly spanName: string;
+  readonly tally: ReturnType<CallMetrics['forMethod']> | undefined;
+}
+
+function siteOf(target: LinkTarget, metrics: CallMetrics | undefined): CallSite {
   const service = target.contract!.name;
-  const tally = metrics?.forMethod(service, target.method);
-  const spanName = `${service}/${target.method}`;
+  const { method } = target;
+  return { service, method, spanName: `${service}/${method}`, tally: metrics?.forMethod(service, method) };
+}
+
+function clientSide(site: CallSite, telemetry: Telemetry, options: ObservabilityLinkOptions): LinkHandler {
+  const { service, method, spanName, tally } = site;
   const attributes = {
     ...addressAttributes(options.addressOf(service)),
     'rpc.service': service,
-    'rpc.method': target.method,
+    'rpc.method': method,
   };
   const { tracer } = telemetry;
   return (next: ContractMethod) => (input: unknown, callContext?: CallContext) => {
@@ -159,14 +168,12 @@ function clientSide(
   };
 }
 
-function localSide(target: LinkTarget, telemetry: Telemetry, metrics: CallMetrics | undefined): LinkHandler {
-  const service = target.contract!.name;
-  const tally = metrics?.forMethod(service, target.method);
-  const spanName = `${service}/${target.method}`;
+function localSide(site: CallSite, telemetry: Telemetry): LinkHandler {
+  const { service, method, spanName, tally } = site;
   const attributes = {
     'rpc.system': RPC_SYSTEM,
     'rpc.service': service,
-    'rpc.method': target.method,
+    'rpc.method': method,
     'network.transport': 'inproc',
   };
   const { tracer } = telemetry;
@@ -179,16 +186,8 @@ function localSide(target: LinkTarget, telemetry: Telemetry, metrics: CallMetric
   };
 }
 
-function serveSide(
-  target: LinkTarget,
-  telemetry: Telemetry,
-  metrics: CallMetrics | undefined,
-  options: ObservabilityLinkOptions,
-): LinkHandler {
-  const service = target.contract!.name;
-  const method = target.method;
-  const tally = metrics?.forMethod(service, method);
-  const spanName = `${service}/${method}`;
+function serveSide(site: CallSite, telemetry: Telemetry, options: ObservabilityLinkOptions): LinkHandler {
+  const { service, method, spanName, tally } = site;
   let attributes: Attributes | undefined;
   const logger = telemetry.logger.child({ component: 'rpc' });
   const { tracer } = telemetry;
