@@ -16,6 +16,7 @@ import { type Codec, jsonCodec } from '../../codec.js';
 import { isBlueprintError, RpcBadRequestError, RpcUnknownMethodError } from '../../errors.js';
 import { answerOperatorRoute, listen, type OperatorRoutes } from '../../internal/operator-http.js';
 import { settleWithin } from '../../timing.js';
+import { rpcServerHandle, stopAccepting } from '../server-handle.js';
 import { limitsWithDefaults } from '../server-limits.js';
 import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
@@ -115,24 +116,18 @@ export async function startHttpRpcServer(options: HttpRpcServerOptions): Promise
 
   const bound = await listen(server, options.port, options.host);
   const url = options.secure ? bound.replace(/^http:/, 'https:') : bound;
-  let closing: Promise<void> | undefined;
-  return {
+  return rpcServerHandle(
     url,
-    get inFlight() {
-      return calls.count;
+    () => calls.count,
+    async (drainTimeoutMs) => {
+      draining = true;
+      const closed = stopAccepting(server);
+      server.closeIdleConnections();
+      await calls.drained(drainTimeoutMs);
+      server.closeAllConnections();
+      await closed;
     },
-    close(drainTimeoutMs: number) {
-      closing ??= (async () => {
-        draining = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await calls.drained(drainTimeoutMs);
-        server.closeAllConnections();
-        await closed;
-      })();
-      return closing;
-    },
-  };
+  );
 }
 
 /** A node:https server with the process's certificate; it asks for client certificates with `clientCert`. */

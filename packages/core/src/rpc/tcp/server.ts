@@ -24,6 +24,7 @@ import { settleWithin } from '../../timing.js';
 import { unknownMethodError } from '../errors.js';
 import { CallState } from '../http/call-state.js';
 import { isValidCorrelationId } from '../http/protocol.js';
+import { rpcServerHandle, stopAccepting } from '../server-handle.js';
 import { limitsWithDefaults } from '../server-limits.js';
 import { tlsServerOptions } from '../tls-server.js';
 import type { RpcListenOptions, RpcServer, RpcTlsMaterial } from '../types.js';
@@ -112,32 +113,26 @@ export async function startTcpRpcServer(options: TcpRpcServerOptions): Promise<R
   );
   sweeper.unref();
 
-  let closing: Promise<void> | undefined;
-  return {
+  return rpcServerHandle(
     url,
-    get inFlight() {
-      return shared.inFlight;
+    () => shared.inFlight,
+    async (drainTimeoutMs) => {
+      shared.draining = true;
+      const closed = stopAccepting(server);
+      for (const connection of connections) connection.goAway();
+      if (connections.size > 0) {
+        await settleWithin(
+          new Promise<void>((resolve) => {
+            shared.onIdle = resolve;
+          }),
+          drainTimeoutMs,
+        );
+      }
+      clearInterval(sweeper);
+      for (const connection of connections) connection.destroy();
+      await closed;
     },
-    close(drainTimeoutMs: number) {
-      closing ??= (async () => {
-        shared.draining = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const connection of connections) connection.goAway();
-        if (connections.size > 0) {
-          await settleWithin(
-            new Promise<void>((resolve) => {
-              shared.onIdle = resolve;
-            }),
-            drainTimeoutMs,
-          );
-        }
-        clearInterval(sweeper);
-        for (const connection of connections) connection.destroy();
-        await closed;
-      })();
-      return closing;
-    },
-  };
+  );
 }
 
 /** What every connection of one server shares. */
