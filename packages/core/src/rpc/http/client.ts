@@ -5,50 +5,30 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
-import { type Codec, jsonCodec } from '../../codec.js';
+import { jsonCodec } from '../../codec.js';
 import type { CallContext } from '../../contract.js';
-import { CONTRACT_HEADER, type ContractVersionGuard } from '../../contracts/version-guard.js';
+import { CONTRACT_HEADER } from '../../contracts/version-guard.js';
 import {
   AbortedError,
   type BlueprintError,
-  type CodedErrorClass,
   isBlueprintError,
   RemoteUnavailableError,
   TimeoutError,
 } from '../../errors.js';
+import type { RpcClientOptions } from '../client-options.js';
 import { type RpcClientTls, tlsConnectOptions } from '../client-tls.js';
 import { answeredError, callTimedOut, codedErrorIn, responseTooLarge } from '../remote-errors.js';
 import type { RpcClient } from '../types.js';
 import { contractPath, LIVENESS_PATH, PROPAGATED_HEADERS, rpcPath, TIMEOUT_HEADER } from './protocol.js';
 
 /** Options of {@link createHttpRpcClient}. */
-export interface HttpRpcClientOptions {
+export interface HttpRpcClientOptions extends RpcClientOptions {
   /** Base URL of the remote process, e.g. `http://127.0.0.1:4001`. */
   readonly url: string;
-  /** Timeout of a call when the caller gives no deadline, in ms. Default 10000. */
-  readonly timeout?: number;
   /** Keep-alive connections in the pool. Default 64. */
   readonly connections?: number;
   /** Idle time before a pooled connection closes, in ms. Default 4000. */
   readonly keepAliveTimeout?: number;
-  /** Largest response body accepted, in bytes. Default 1 MiB. */
-  readonly bodyLimit?: number;
-  /** Error classes a service throws, to rebuild them by code. */
-  readonly errorsFor?: (service: string) => readonly CodedErrorClass[];
-  /** Codec of bodies. Default: the tagged JSON codec. */
-  readonly codec?: Codec;
-  /**
-   * For an `https://` url: the CA the server's certificate is verified against (default: the system's
-   * CAs), and the client certificate and key presented for mutual TLS (default: none).
-   */
-  readonly tls?: HttpRpcClientTls | undefined;
-  /**
-   * The calling process's guard against contract version skew (see `contracts/version-guard.ts`): answers
-   * whose contract fingerprint differs from the caller's are checked by it. Default: no check.
-   */
-  readonly versions?: ContractVersionGuard | undefined;
-  /** The name of the remote process, for the guard's credentials and messages. Default: the url. */
-  readonly process?: string | undefined;
 }
 
 /** The TLS side of an `https://` client: see {@link HttpRpcClientOptions.tls}. */

@@ -4,51 +4,29 @@
  * when idle.
  */
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
-import { type Codec, jsonCodec } from '../../codec.js';
+import { jsonCodec } from '../../codec.js';
 import type { CallContext } from '../../contract.js';
-import type { ContractVersionGuard } from '../../contracts/version-guard.js';
 import {
   AbortedError,
-  type CodedErrorClass,
   isBlueprintError,
   OptionsError,
   RemoteUnavailableError,
   TimeoutError,
 } from '../../errors.js';
-import type { RpcClientTls } from '../client-tls.js';
+import type { RpcClientOptions } from '../client-options.js';
 import type { RpcClient } from '../types.js';
 import { ClientConnection, type ConnectionConfig } from './connection.js';
 
 /** Options of {@link createTcpRpcClient}. */
-export interface TcpRpcClientOptions {
+export interface TcpRpcClientOptions extends RpcClientOptions {
   /** Address of the remote process: `tcp://host:port`, or `tcps://host:port` for TLS. */
   readonly url: string;
-  /** Timeout of a call when the caller gives no deadline, in ms. Default 10000. */
-  readonly timeout?: number;
   /** Connections to the remote process; calls take them in turn. Default 1. */
   readonly connections?: number;
-  /** Largest answer body accepted, in bytes. Default 1 MiB. */
-  readonly bodyLimit?: number;
   /** How long a connection without calls stays open, in ms. Default 60000. */
   readonly idleTimeout?: number;
   /** How long connecting (and the TLS handshake) may take, in ms. Default 10000. */
   readonly connectTimeout?: number;
-  /** Error classes a service throws, to rebuild them by code. */
-  readonly errorsFor?: (service: string) => readonly CodedErrorClass[];
-  /** Codec of bodies. Default: the tagged JSON codec. */
-  readonly codec?: Codec;
-  /**
-   * For a `tcps://` url: the CA the server's certificate is verified against (default: the system's
-   * CAs), and the client certificate and key presented for mutual TLS (default: none).
-   */
-  readonly tls?: RpcClientTls | undefined;
-  /**
-   * The calling process's guard against contract version skew (see `contracts/version-guard.ts`): answers
-   * for a service the server serves with another fingerprint are checked by it. Default: no check.
-   */
-  readonly versions?: ContractVersionGuard | undefined;
-  /** The name of the remote process, for the guard's credentials and messages. Default: the url. */
-  readonly process?: string | undefined;
 }
 
 /** The host and port of a `tcp://` or `tcps://` address, and whether it means TLS. */
