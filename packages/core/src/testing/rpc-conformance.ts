@@ -327,7 +327,15 @@ export function describeRpcConformance(
         expect(await api.slow({ ms: 20 }, { timeout: 10_000 })).toEqual({ waited: 20 });
       });
 
-      it("rejects with ABORTED when the caller's signal aborts, and the implementation sees its signal abort", async () => {
+      /** Waits until the implementation saw the signal of a call made after `before` abort. */
+      const implementationSawAbort = (before: Stats) =>
+        waitFor(async () => (await stats()).slowAborted > before.slowAborted, {
+          timeout: patience,
+          message: 'the implementation to see its signal abort',
+        });
+
+      /** A slow call whose signal aborts (with `reason` when given) once the implementation runs it. */
+      const abortedSlowCall = async (reason?: unknown) => {
         const before = await stats();
         const controller = new AbortController();
         const pending = rejectionOf(api.slow({ ms: 60_000 }, { signal: controller.signal }));
@@ -335,32 +343,22 @@ export function describeRpcConformance(
           timeout: patience,
           message: 'the slow call to start',
         });
-        controller.abort();
-        const error = await pending;
+        controller.abort(reason);
+        return { before, error: await pending };
+      };
+
+      it("rejects with ABORTED when the caller's signal aborts, and the implementation sees its signal abort", async () => {
+        const { before, error } = await abortedSlowCall();
         expect(error).toBeInstanceOf(AbortedError);
         expect(error.code).toBe('ABORTED');
-        await waitFor(async () => (await stats()).slowAborted > before.slowAborted, {
-          timeout: patience,
-          message: 'the implementation to see its signal abort',
-        });
+        await implementationSawAbort(before);
       });
 
       it("rejects with the signal's reason when it is a coded error", async () => {
-        const before = await stats();
-        const controller = new AbortController();
-        const pending = rejectionOf(api.slow({ ms: 60_000 }, { signal: controller.signal }));
-        await waitFor(async () => (await stats()).slowStarted > before.slowStarted, {
-          timeout: patience,
-          message: 'the slow call to start',
-        });
-        controller.abort(new TimeoutError('the request budget is spent'));
-        const error = await pending;
+        const { before, error } = await abortedSlowCall(new TimeoutError('the request budget is spent'));
         expect(error.code).toBe('TIMEOUT');
         expect(error.message).toBe('the request budget is spent');
-        await waitFor(async () => (await stats()).slowAborted > before.slowAborted, {
-          timeout: patience,
-          message: 'the implementation to see its signal abort',
-        });
+        await implementationSawAbort(before);
       });
 
       it('does not call the implementation when the signal is already aborted', async () => {
@@ -376,10 +374,7 @@ export function describeRpcConformance(
         expect(error).toBeInstanceOf(TimeoutError);
         expect(error.code).toBe('TIMEOUT');
         expect(error.status).toBe(504);
-        await waitFor(async () => (await stats()).slowAborted > before.slowAborted, {
-          timeout: patience,
-          message: 'the implementation to see its signal abort',
-        });
+        await implementationSawAbort(before);
       });
     });
   });
