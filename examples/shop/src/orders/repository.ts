@@ -2,7 +2,7 @@
  * The orders table. Its outgoing events go through the framework's outbox (`@blueprint/events/outbox`),
  * whose table lives in the same database, so an order and its `order.placed` commit together.
  */
-import type { ServiceDatabase } from '../shared/database.js';
+import { type ServiceDatabase, statementsOf } from '../shared/database.js';
 import type { Order } from './contract.js';
 
 interface OrderRow {
@@ -25,7 +25,12 @@ const toOrder = (row: OrderRow): Order => ({
 
 /** Data access for the orders service. */
 export class OrdersRepository {
-  constructor(private readonly db: ServiceDatabase) {}
+  /** Statements prepared once per repository. */
+  private readonly sql: ReturnType<typeof statementsOf>;
+
+  constructor(private readonly db: ServiceDatabase) {
+    this.sql = statementsOf(db);
+  }
 
   /** Creates the table. */
   migrate(): void {
@@ -39,31 +44,29 @@ export class OrdersRepository {
 
   /** Stores a new order; call it in a transaction to commit it with its outbox rows. */
   insert(order: Order): void {
-    this.db
-      .prepare(
-        'INSERT INTO orders (id, product_id, quantity, total_cents, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        order.id,
-        order.productId,
-        order.quantity,
-        order.totalCents,
-        order.status,
-        order.createdAt.getTime(),
-      );
+    this.sql(
+      'INSERT INTO orders (id, product_id, quantity, total_cents, status, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      order.id,
+      order.productId,
+      order.quantity,
+      order.totalCents,
+      order.status,
+      order.createdAt.getTime(),
+    );
   }
 
   /** One order, or undefined. */
   find(id: string): Order | undefined {
-    const row = this.db.prepare('SELECT * FROM orders WHERE id = ?').get(id) as OrderRow | undefined;
+    const row = this.sql('SELECT * FROM orders WHERE id = ?').get(id) as OrderRow | undefined;
     return row === undefined ? undefined : toOrder(row);
   }
 
   /** Moves a pending order to `status`. Returns false when the order was not pending (already moved). */
   settle(id: string, status: 'paid' | 'payment_failed'): boolean {
     return (
-      this.db.prepare("UPDATE orders SET status = ? WHERE id = ? AND status = 'pending'").run(status, id)
-        .changes === 1
+      this.sql("UPDATE orders SET status = ? WHERE id = ? AND status = 'pending'").run(status, id).changes ===
+      1
     );
   }
 }

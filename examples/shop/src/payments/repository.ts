@@ -2,7 +2,7 @@
  * The payments table: one row per order, so an order is charged once however often its event arrives.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServiceDatabase } from '../shared/database.js';
+import { type ServiceDatabase, statementsOf } from '../shared/database.js';
 import { PAYMENT_LIMIT_CENTS, type Payment } from './contract.js';
 
 interface PaymentRow {
@@ -25,7 +25,12 @@ const toPayment = (row: PaymentRow): Payment => ({
 
 /** Data access for the payments service. */
 export class PaymentsRepository {
-  constructor(private readonly db: ServiceDatabase) {}
+  /** Statements prepared once per repository. */
+  private readonly sql: ReturnType<typeof statementsOf>;
+
+  constructor(private readonly db: ServiceDatabase) {
+    this.sql = statementsOf(db);
+  }
 
   /** Creates the table. */
   migrate(): void {
@@ -43,31 +48,27 @@ export class PaymentsRepository {
    */
   chargeOnce(orderId: string, amountCents: number): { payment: Payment; charged: boolean } {
     const declined = amountCents > PAYMENT_LIMIT_CENTS;
-    const inserted = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        randomUUID(),
-        orderId,
-        amountCents,
-        declined ? 'failed' : 'succeeded',
-        declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
-        Date.now(),
-      );
+    const inserted = this.sql(
+      'INSERT OR IGNORE INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      randomUUID(),
+      orderId,
+      amountCents,
+      declined ? 'failed' : 'succeeded',
+      declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
+      Date.now(),
+    );
     return { payment: this.forOrder(orderId)!, charged: inserted.changes === 1 };
   }
 
   /** The payment of an order, or undefined. */
   forOrder(orderId: string): Payment | undefined {
-    const row = this.db.prepare('SELECT * FROM payments WHERE order_id = ?').get(orderId) as
-      | PaymentRow
-      | undefined;
+    const row = this.sql('SELECT * FROM payments WHERE order_id = ?').get(orderId) as PaymentRow | undefined;
     return row === undefined ? undefined : toPayment(row);
   }
 
   /** Number of charges made (one per order). */
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM payments').get() as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM payments').get() as { n: number }).n;
   }
 }

@@ -2,7 +2,7 @@
  * The products tables: the catalog, and one reservation row per order so reserving and releasing are
  * idempotent.
  */
-import type { ServiceDatabase } from '../shared/database.js';
+import { type ServiceDatabase, statementsOf } from '../shared/database.js';
 import type { Product } from './contract.js';
 
 /** The catalog seeded on first start with an empty store. */
@@ -38,7 +38,12 @@ const toProduct = (row: ProductRow): Product => ({
 
 /** Data access for the products service. */
 export class ProductsRepository {
-  constructor(private readonly db: ServiceDatabase) {}
+  /** Statements prepared once per repository. */
+  private readonly sql: ReturnType<typeof statementsOf>;
+
+  constructor(private readonly db: ServiceDatabase) {
+    this.sql = statementsOf(db);
+  }
 
   /** Creates the tables and seeds the catalog when it is empty (once, whichever replica comes first). */
   migrate(seed: readonly Product[] = SEED_CATALOG): void {
@@ -50,8 +55,8 @@ export class ProductsRepository {
         order_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantity INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0
       );
     `);
-    const count = this.db.prepare('SELECT COUNT(*) AS n FROM products');
-    const insert = this.db.prepare('INSERT INTO products (id, name, price_cents, stock) VALUES (?, ?, ?, ?)');
+    const count = this.sql('SELECT COUNT(*) AS n FROM products');
+    const insert = this.sql('INSERT INTO products (id, name, price_cents, stock) VALUES (?, ?, ?, ?)');
     // Immediate: replicas sharing the database file seed it once between them.
     this.db
       .transaction(() => {
@@ -63,12 +68,12 @@ export class ProductsRepository {
 
   /** Every product, by id. */
   list(): Product[] {
-    return (this.db.prepare('SELECT * FROM products ORDER BY id').all() as ProductRow[]).map(toProduct);
+    return (this.sql('SELECT * FROM products ORDER BY id').all() as ProductRow[]).map(toProduct);
   }
 
   /** One product, or undefined. */
   find(id: string): Product | undefined {
-    const row = this.db.prepare('SELECT * FROM products WHERE id = ?').get(id) as ProductRow | undefined;
+    const row = this.sql('SELECT * FROM products WHERE id = ?').get(id) as ProductRow | undefined;
     return row === undefined ? undefined : toProduct(row);
   }
 
@@ -78,13 +83,15 @@ export class ProductsRepository {
       .transaction((): ReserveOutcome => {
         const product = this.find(productId);
         if (product === undefined) return { kind: 'unknown-product' };
-        const existing = this.db.prepare('SELECT 1 FROM reservations WHERE order_id = ?').get(orderId);
+        const existing = this.sql('SELECT 1 FROM reservations WHERE order_id = ?').get(orderId);
         if (existing !== undefined) return { kind: 'already', stock: product.stock };
         if (product.stock < quantity) return { kind: 'short', available: product.stock };
-        this.db.prepare('UPDATE products SET stock = stock - ? WHERE id = ?').run(quantity, productId);
-        this.db
-          .prepare('INSERT INTO reservations (order_id, product_id, quantity) VALUES (?, ?, ?)')
-          .run(orderId, productId, quantity);
+        this.sql('UPDATE products SET stock = stock - ? WHERE id = ?').run(quantity, productId);
+        this.sql('INSERT INTO reservations (order_id, product_id, quantity) VALUES (?, ?, ?)').run(
+          orderId,
+          productId,
+          quantity,
+        );
         return { kind: 'reserved', stock: product.stock - quantity };
       })
       .immediate();
@@ -94,15 +101,16 @@ export class ProductsRepository {
   release(orderId: string): { productId: string; stock: number } | undefined {
     return this.db
       .transaction(() => {
-        const reservation = this.db
-          .prepare('SELECT product_id, quantity, released FROM reservations WHERE order_id = ?')
-          .get(orderId) as { product_id: string; quantity: number; released: number } | undefined;
+        const reservation = this.sql(
+          'SELECT product_id, quantity, released FROM reservations WHERE order_id = ?',
+        ).get(orderId) as { product_id: string; quantity: number; released: number } | undefined;
         if (reservation === undefined) return undefined;
         if (reservation.released === 0) {
-          this.db
-            .prepare('UPDATE products SET stock = stock + ? WHERE id = ?')
-            .run(reservation.quantity, reservation.product_id);
-          this.db.prepare('UPDATE reservations SET released = 1 WHERE order_id = ?').run(orderId);
+          this.sql('UPDATE products SET stock = stock + ? WHERE id = ?').run(
+            reservation.quantity,
+            reservation.product_id,
+          );
+          this.sql('UPDATE reservations SET released = 1 WHERE order_id = ?').run(orderId);
         }
         const product = this.find(reservation.product_id);
         return { productId: reservation.product_id, stock: product?.stock ?? 0 };

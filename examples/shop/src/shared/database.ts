@@ -25,6 +25,22 @@ export function openServiceDatabase(dataDir: string, service: string): ServiceDa
   return db;
 }
 
+/**
+ * The statement of a SQL text on `db`, prepared on first use and reused after: better-sqlite3 statements
+ * can run any number of times, and preparing one costs more than running a short query.
+ */
+export function statementsOf(db: ServiceDatabase): (sql: string) => Database.Statement {
+  const prepared = new Map<string, Database.Statement>();
+  return (sql) => {
+    let statement = prepared.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      prepared.set(sql, statement);
+    }
+    return statement;
+  };
+}
+
 /** A readiness check for a database: a trivial query must answer. */
 export function databaseCheck(db: ServiceDatabase): () => { ok: boolean; details?: unknown } {
   return () => {
