@@ -163,98 +163,88 @@ function deployment(
     },
     volumeMounts: storage.mounts,
   };
+  return processObject(plan, process, 'apps/v1', 'Deployment', {
+    // With an autoscaler the replicas are its to set.
+    replicas: options.hpa === true ? undefined : process.replicas,
+    revisionHistoryLimit: 5,
+    selector: { matchLabels: podSelector(plan, process.name) },
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    template: {
+      metadata: {
+        labels: processLabels(plan, process.name),
+        annotations: { 'blueprint.dev/topology-checksum': checksum },
+      },
+      spec: {
+        automountServiceAccountToken: false,
+        // Service links would set variables such as PRODUCTS_PORT=tcp://..., which the topology reads.
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: gracePeriodSeconds(plan),
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: NODE_USER,
+          runAsGroup: NODE_USER,
+          fsGroup: NODE_USER,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        containers: [container],
+        volumes: storage.volumes,
+      },
+    },
+  });
+}
+
+/** A manifest of one process's object: its API version and kind, the process's name and labels, and `spec`. */
+function processObject(
+  plan: DeploymentPlan,
+  process: ProcessPlan,
+  apiVersion: string,
+  kind: string,
+  spec: Mapping,
+): Mapping {
   return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    apiVersion,
+    kind,
     metadata: {
       name: kubernetesNames(plan).process(process.name),
       labels: processLabels(plan, process.name),
     },
-    spec: {
-      // With an autoscaler the replicas are its to set.
-      replicas: options.hpa === true ? undefined : process.replicas,
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: podSelector(plan, process.name) },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: {
-        metadata: {
-          labels: processLabels(plan, process.name),
-          annotations: { 'blueprint.dev/topology-checksum': checksum },
-        },
-        spec: {
-          automountServiceAccountToken: false,
-          // Service links would set variables such as PRODUCTS_PORT=tcp://..., which the topology reads.
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: gracePeriodSeconds(plan),
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: NODE_USER,
-            runAsGroup: NODE_USER,
-            fsGroup: NODE_USER,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers: [container],
-          volumes: storage.volumes,
-        },
-      },
-    },
+    spec,
   };
 }
 
 function service(plan: DeploymentPlan, process: ProcessPlan): Mapping {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: kubernetesNames(plan).process(process.name),
-      labels: processLabels(plan, process.name),
-    },
-    spec: {
-      type: 'ClusterIP',
-      selector: podSelector(plan, process.name),
-      ports: [process.ports.rpc, ...process.ports.public, process.ports.admin].flatMap((port) =>
-        port === undefined
-          ? []
-          : [{ name: port.name, port: port.port, targetPort: port.name, protocol: 'TCP' }],
-      ),
-    },
-  };
+  return processObject(plan, process, 'v1', 'Service', {
+    type: 'ClusterIP',
+    selector: podSelector(plan, process.name),
+    ports: [process.ports.rpc, ...process.ports.public, process.ports.admin].flatMap((port) =>
+      port === undefined
+        ? []
+        : [{ name: port.name, port: port.port, targetPort: port.name, protocol: 'TCP' }],
+    ),
+  });
 }
 
 function disruptionBudget(plan: DeploymentPlan, process: ProcessPlan): Mapping {
-  return {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: {
-      name: kubernetesNames(plan).process(process.name),
-      labels: processLabels(plan, process.name),
-    },
-    spec: {
-      // One pod at a time: a drain of a node never takes every replica at once, and a single replica
-      // does not block it forever.
-      maxUnavailable: 1,
-      unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      selector: { matchLabels: podSelector(plan, process.name) },
-    },
-  };
+  return processObject(plan, process, 'policy/v1', 'PodDisruptionBudget', {
+    // One pod at a time: a drain of a node never takes every replica at once, and a single replica
+    // does not block it forever.
+    maxUnavailable: 1,
+    unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    selector: { matchLabels: podSelector(plan, process.name) },
+  });
 }
 
 function autoscaler(plan: DeploymentPlan, process: ProcessPlan): Mapping {
   const name = kubernetesNames(plan).process(process.name);
-  return {
-    apiVersion: 'autoscaling/v2',
-    kind: 'HorizontalPodAutoscaler',
-    metadata: { name, labels: processLabels(plan, process.name) },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-      minReplicas: process.replicas,
-      maxReplicas: Math.max(3, process.replicas * 3),
-      metrics: [
-        {
-          type: 'Resource',
-          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
-        },
-      ],
-    },
-  };
+  return processObject(plan, process, 'autoscaling/v2', 'HorizontalPodAutoscaler', {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+    minReplicas: process.replicas,
+    maxReplicas: Math.max(3, process.replicas * 3),
+    metrics: [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+    ],
+  });
 }
