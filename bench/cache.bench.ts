@@ -149,7 +149,7 @@ const hit = await compareAsync(
     longKey: () => cached.search(filter),
     getOrSet: () => memoryCache.getOrSet('direct:p1', () => product, getOrSetOptions),
   },
-  { timeMs: 500, rounds: 8, warmup: 200_000 },
+  { timeMs: 400, rounds: 6, warmup: 200_000 },
 );
 const longArgumentBytes = Buffer.byteLength(JSON.stringify(filter));
 const added = (name: string) => hit[name]!.p50Ns - hit.baseline!.p50Ns;
@@ -179,7 +179,7 @@ const copies = await compareSync(
     'JSON.parse of plain JSON': () => JSON.parse(plainJson),
     'frozen value, no copy': () => frozen,
   },
-  { timeMs: 500, rounds: 6 },
+  { timeMs: 400, rounds: 5 },
 );
 
 printSection(
@@ -256,7 +256,7 @@ const redisHit = await compareLatency(
     getOrSet: () => redisCache.getOrSet('p1', never, redisOptions),
     storeGet: () => store.get('p1'),
   },
-  { concurrency: 1, durationMs: 3_000, rounds: 8, warmupMs: 300 },
+  { concurrency: 1, durationMs: 1_200, rounds: 6, warmupMs: 300 },
 );
 const redisRatio = 1 / redisHit.getOrSet!.throughputRatio!;
 const redisP50Ratio = redisHit.getOrSet!.p50Ratio!;
@@ -337,7 +337,7 @@ const mcHit = await compareLatency(
     storeGet: () => mcStore.get('p1'),
     l1: () => mcTiered.getOrSet('p1', never, redisOptions),
   },
-  { concurrency: 1, durationMs: 2_500, rounds: 8, warmupMs: 300 },
+  { concurrency: 1, durationMs: 1_200, rounds: 6, warmupMs: 300 },
 );
 const mcRatio = 1 / mcHit.getOrSet!.throughputRatio!;
 
@@ -366,7 +366,7 @@ const mcCold = await compareLatency(
       return mcCache.getOrSet(`c${cacheNext}`, never, redisOptions);
     },
   },
-  { concurrency: 1, durationMs: 2_000, rounds: 8, warmupMs: 200 },
+  { concurrency: 1, durationMs: 1_500, rounds: 6, warmupMs: 200 },
 );
 const mcColdRatio = 1 / mcCold.getOrSet!.throughputRatio!;
 
@@ -437,7 +437,7 @@ await memcachedServer.stop();
 // ---------------------------------------------------------------------------------------------------
 
 const CALLERS = 1_000;
-const ROUNDS = 10;
+const ROUNDS = 4;
 const LOAD_MS = 20;
 const slowLoad = () => new Promise<Product>((resolve) => setTimeout(() => resolve(product), LOAD_MS));
 

@@ -74,7 +74,7 @@ const r = await compareLatency(
       probes: { client: cpuMicros, server: () => rawServer.cpuMicros() },
     },
   },
-  { concurrency: CONCURRENCY, durationMs: 2_000, rounds: 6, warmupMs: 300 },
+  { concurrency: CONCURRENCY, durationMs: 800, rounds: 5, warmupMs: 300 },
 );
 
 const base = r.plain!;

@@ -63,7 +63,7 @@ for (const concurrency of [1, 64]) {
         probes: { client: cpuMicros, server: () => bareServer.cpuMicros() },
       },
     },
-    { concurrency, durationMs: 2_000, rounds: 6, warmupMs: 300 },
+    { concurrency, durationMs: 1_000, rounds: 5, warmupMs: 300 },
   );
   const base = r.raw!;
   rows.push(latencyRow(`raw node:http + undici Pool, c=${concurrency} (baseline)`, base));

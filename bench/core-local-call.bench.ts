@@ -51,7 +51,7 @@ const r = await compareAsync(
     observed: () => observedClient.echoProduct(input),
     serialize: () => serializedClient.echoProduct(input),
   },
-  { timeMs: 1_300, rounds: 10 },
+  { timeMs: 800, rounds: 8 },
 );
 
 // The request context's storage is created by the first request that enters the process; from then on
@@ -64,12 +64,12 @@ const withContext = await runWithRequestContext(request, () =>
       direct: () => direct.echoProduct(input),
       on: () => onClient.echoProduct(input),
     },
-    { timeMs: 1_000, rounds: 8 },
+    { timeMs: 800, rounds: 8 },
   ),
 );
 const outside = await compareAsync(
   { direct: () => direct.echoProduct(input), on: () => onClient.echoProduct(input) },
-  { timeMs: 1_000, rounds: 8 },
+  { timeMs: 800, rounds: 8 },
 );
 const onFloor = r.on!.ratio! / r.floor!.ratio!;
 

@@ -21,8 +21,8 @@ import {
 } from './lib.js';
 
 const TARGET_CALLS = 1_000_000;
-const BLUEPRINT_BUDGET_MS = 6_000;
-const RAW_BUDGET_MS = 3_000;
+const BLUEPRINT_BUDGET_MS = 3_000;
+const RAW_BUDGET_MS = 1_200;
 const WARMUP_CALLS = 20_000;
 const concurrency = 64;
 

@@ -90,7 +90,7 @@ const microNoSdk = await compareAsync(
     'client call (baseline)': raw.call,
     'client call, instrumented': noSdk.call,
   },
-  { timeMs: 700 },
+  { timeMs: 500 },
 );
 
 const modes: ObservabilityMode[] = ['off', 'on', 'traced'];
@@ -111,7 +111,7 @@ const microSdk = await compareAsync(
     'client call (baseline)': raw.call,
     'client call, instrumented + SDK': withSdk.call,
   },
-  { timeMs: 700 },
+  { timeMs: 500 },
 );
 const added = (m: Record<string, { p50Ns: number }>, base: string, name: string) =>
   m[name]!.p50Ns - m[base]!.p50Ns;
@@ -190,7 +190,7 @@ for (const concurrency of [1, 64]) {
         probes: { client: cpuMicros, server: () => servers[2]!.cpuMicros() },
       },
     },
-    { concurrency, durationMs: 1_600, rounds: 5, warmupMs: 300 },
+    { concurrency, durationMs: 1_000, rounds: 4, warmupMs: 300 },
   );
   const base = r.off!;
   const metricsLogs = r.on!;

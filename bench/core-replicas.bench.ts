@@ -72,7 +72,7 @@ const r = await compareLatency(
     inTurn: { call: viaEachInTurn, probes: { client: cpuMicros, servers: serverCpu } },
     three: { call: () => viaBalancer.echo(sampleItem), probes: { client: cpuMicros, servers: serverCpu } },
   },
-  { concurrency: 64, durationMs: 2_000, rounds: 4, warmupMs: 400 },
+  { concurrency: 64, durationMs: 1_200, rounds: 4, warmupMs: 300 },
 );
 const one = r.one!;
 const inTurn = r.inTurn!;

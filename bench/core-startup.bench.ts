@@ -129,7 +129,7 @@ function timeToReady(variant: Variant): Promise<number> {
   });
 }
 
-const rounds = 5;
+const rounds = 3;
 const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 for (const v of variants) await timeToReady(v);
 for (let round = 0; round < rounds; round++) {

@@ -99,7 +99,7 @@ for (const concurrency of [1, 64]) {
         { call: c.call, probes: { client: cpuMicros, server: () => c.server.cpuMicros() } },
       ]),
     ),
-    { concurrency, durationMs: 1_000, rounds: 4, warmupMs: 200 },
+    { concurrency, durationMs: 500, rounds: 3, warmupMs: 200 },
   );
   const nestResult = r.nest!;
   const rawResult = r.raw!;

@@ -7,7 +7,7 @@ import { startNats } from '../test/harness/index.js';
 import { IN_FLIGHT, latencyRow, measureBrokerEndToEnd, throughputRow } from './fixtures/broker-e2e.js';
 import { formatTable, percentile, printSection, progress, section } from './lib.js';
 
-const E2E = 12_000;
+const E2E = 8_000;
 const ROUNDS = 2;
 
 progress('nats: starting the broker and workers');
@@ -25,7 +25,7 @@ const busP99 = percentile(busLatency, 99);
 printSection(
   section(
     'events: nats (JetStream) end to end vs raw nats.js JetStream',
-    `What is measured: a publisher process and a consumer process on one local nats-server 2.9 (JetStream, file storage, interest retention on both sides). Throughput: ${E2E.toLocaleString('en')} events per round, ${IN_FLIGHT} acked publishes in flight (bus: \`bus.publish\` → zod validation, UUID v7 id, envelope, \`js.publish\` with \`msgID\` = event id; raw: \`js.publish\` of the JSON payload), from the first publish to the consumer having handled the last (bus: pull requests sized to 256 handler slots, decode, zod parse, handler, \`+ACK\`; raw: \`consumer.consume({ max_messages: 256 })\`, JSON decode, \`ack()\`); the publish rate is the publisher's alone; CPU per event is each process's user + system time over the round (less sensitive to other load on this shared machine than rates). ${ROUNDS} interleaved rounds after a warm-up, medians. Latency: one event per millisecond for 3 s, publish→handler entry, measured across the processes on one clock.`,
+    `What is measured: a publisher process and a consumer process on one local nats-server 2.9 (JetStream, file storage, interest retention on both sides). Throughput: ${E2E.toLocaleString('en')} events per round, ${IN_FLIGHT} acked publishes in flight (bus: \`bus.publish\` → zod validation, UUID v7 id, envelope, \`js.publish\` with \`msgID\` = event id; raw: \`js.publish\` of the JSON payload), from the first publish to the consumer having handled the last (bus: pull requests sized to 256 handler slots, decode, zod parse, handler, \`+ACK\`; raw: \`consumer.consume({ max_messages: 256 })\`, JSON decode, \`ack()\`); the publish rate is the publisher's alone; CPU per event is each process's user + system time over the round (less sensitive to other load on this shared machine than rates). ${ROUNDS} interleaved rounds after a warm-up, medians. Latency: one event per millisecond for 2 s, publish→handler entry, measured across the processes on one clock.`,
     formatTable([
       throughputRow('raw nats.js: js.publish → consume/ack', result.raw, 1, '—', undefined),
       throughputRow('bus.publish → nats transport consumer', result.bus, ratio, '≥ 0.5× raw', ratio >= 0.5),

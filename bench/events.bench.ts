@@ -2,7 +2,7 @@
  * Events: the memory bus against raw eventemitter3; the bytes a queued event holds; the redis-streams
  * transport end to end (publisher and consumer in their own processes) against a raw ioredis
  * XADD / XREADGROUP / XACK loop, in throughput and in latency at a steady 1,000 events/s and the
- * consumer's RSS over 480,000 events; and what the transactional outbox costs per order.
+ * consumer's RSS over 160,000 events; and what the transactional outbox costs per order.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,13 +35,13 @@ import {
 
 const OrderPlaced = defineEvent('bench.order-placed', z.object({ orderId: z.string(), total: z.number() }));
 const payload = { orderId: 'o-1', total: 42 };
-const ROUNDS = 3;
+const ROUNDS = 2;
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Memory bus vs raw eventemitter3
 // ---------------------------------------------------------------------------------------------------
 
-const MEMORY_EVENTS = 500_000;
+const MEMORY_EVENTS = 300_000;
 
 async function rawEmitter(n: number): Promise<number> {
   const emitter = new EventEmitter();
@@ -201,7 +201,7 @@ printSection(
 // ---------------------------------------------------------------------------------------------------
 
 progress('memory: bytes per queued event');
-const QUEUED = 100_000;
+const QUEUED = 50_000;
 async function bytesPerQueuedEvent(): Promise<{ perEvent: number; payloadOnly: number }> {
   const bus = createEventBus({
     transport: createMemoryTransport({ maxQueue: QUEUED }),
@@ -254,7 +254,7 @@ printSection(
 // ---------------------------------------------------------------------------------------------------
 
 progress('outbox: cost per order against publishing directly');
-const ORDERS = 4_000;
+const ORDERS = 1_500;
 interface OrderWrite {
   /** µs per order, from the first write to the last event handled. */
   readonly perOrder: number;
@@ -403,7 +403,7 @@ async function endToEnd(publisher: Worker, consumer: Worker, n: number, shape = 
   };
 }
 
-const E2E = 60_000;
+const E2E = 20_000;
 await endToEnd(rawPublisher, rawConsumer, E2E / 2);
 await endToEnd(busPublisher, busConsumer, E2E / 2);
 await endToEnd(busPublisher, busConsumer, E2E / 2, SINGLES);
@@ -445,7 +445,7 @@ async function steadyLatency(publisher: Worker, consumer: Worker): Promise<Laten
   await publisher.request('steady', { durationMs: LATENCY_WINDOW_MS });
   return consumer.request<LatencyWindow>('latency', { on: false });
 }
-const LATENCY_ROUNDS = 3;
+const LATENCY_ROUNDS = 2;
 const LATENCY_WINDOW_MS = 1_000;
 progress('redis-streams latency at 1,000 events/s');
 await steadyLatency(rawPublisher, rawConsumer);
@@ -474,8 +474,8 @@ const latencyRow = (name: string, list: LatencyWindow[], target: string, met: bo
   };
 };
 
-const SOAK = 480_000;
-const CHECKPOINT = 160_000;
+const SOAK = 160_000;
+const CHECKPOINT = 40_000;
 progress(`redis-streams: consumer RSS over ${SOAK.toLocaleString('en')} events`);
 const rssSamples: { handled: number; rss: number; heapUsed: number }[] = [];
 for (let done = 0; done < SOAK; done += CHECKPOINT) {

@@ -55,7 +55,7 @@ for (const framework of ['fastify', 'express'] as const) {
           probes: { client: cpuMicros, server: () => blueprint.cpuMicros() },
         },
       },
-      { concurrency, durationMs: 1_500, rounds: 6, warmupMs: 300 },
+      { concurrency, durationMs: 700, rounds: 5, warmupMs: 300 },
     );
     const base = r.hand!;
     const bp = r.blueprint!;

@@ -69,7 +69,7 @@ function coldStart(variant: Variant): Promise<Sample> {
   });
 }
 
-const rounds = 7;
+const rounds = 5;
 const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
 for (const v of variants) await coldStart(v);
 for (let round = 0; round < rounds; round++) {

@@ -55,7 +55,7 @@ const cases = {
 };
 
 progress('resilience: success path of wrap(retry, breaker, timeout) vs direct, opossum, cockatiel');
-const r = await compareAsync(cases, { timeMs: 1_500, rounds: 10 });
+const r = await compareAsync(cases, { timeMs: 800, rounds: 8 });
 const base = r[DIRECT]!;
 const added = (name: string) => formatNs(Math.max(0, r[name]!.p50Ns - base.p50Ns));
 const row = (name: string, options: { target?: string; met?: boolean } = {}) => ({

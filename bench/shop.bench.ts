@@ -33,10 +33,10 @@ import {
 /** Requests in flight (the issue's target for the hand-written baseline is at 32). */
 const CONNECTIONS = 32;
 /** One warmup per endpoint, of the three shops at once. */
-const WARMUP_S = 1.25;
+const WARMUP_S = 0.75;
 /** Each case is measured in {@link ROUNDS} rounds of {@link ROUND_S}, interleaved A B C C B A. */
 const ROUNDS = 2;
-const ROUND_S = 1.5;
+const ROUND_S = 1;
 /**
  * autocannon stops at its first sample tick (every `sampleInt` ms, 1,000 by default) after the duration:
  * a tick every 100 ms makes a 1.5 s run last 1.5 s, not 2 s. (Not in `fixtures/shop-autocannon.d.ts`.)
