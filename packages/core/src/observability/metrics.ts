@@ -4,21 +4,14 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { AppDefinitionError } from '../errors.js';
+import type { MetricOptions } from './metric-options.js';
 import {
   type MetricRegistry,
   registerTallyHistogram,
   type TallyHistogramOptions,
 } from './tally-histogram.js';
 
-/** What every metric is declared with. */
-export interface MetricOptions<L extends string = string> {
-  /** Metric name, `snake_case` with a unit suffix where one applies (`_total` for counters). */
-  readonly name: string;
-  /** One sentence: what is counted. */
-  readonly help: string;
-  /** Label names. Bounded values only (service, method, code, event, group): never ids. Default: none. */
-  readonly labelNames?: readonly L[];
-}
+export type { MetricOptions } from './metric-options.js';
 
 /** Options of {@link Metrics.counter}. */
 export interface CounterOptions<L extends string = string> extends MetricOptions<L> {

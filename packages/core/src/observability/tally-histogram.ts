@@ -4,7 +4,7 @@
  * is written in the Prometheus format when the registry is scraped. It joins the process's prom-client
  * registry as a metric of its own (`registry.registerMetric`).
  */
-import type { MetricOptions } from './metrics.js';
+import type { MetricOptions } from './metric-options.js';
 
 /** The counts of one series. */
 export class HistogramTally {
