@@ -16,8 +16,8 @@ export function signText(signer: MessageSigner, text: string, scope?: string): s
 
 /** The text after the signature of a signed text; undefined when the signature is missing or wrong. */
 export function verifiedText(signer: MessageSigner, signedText: string, scope?: string): string | undefined {
-  const text = signedText.slice(SIGNATURE_LENGTH + 1);
   if (signedText[SIGNATURE_LENGTH] !== '~') return undefined;
+  const text = signedText.slice(SIGNATURE_LENGTH + 1);
   const signature = signedText.slice(0, SIGNATURE_LENGTH);
   return signer.verify(scope === undefined ? text : `${scope}\n${text}`, signature) ? text : undefined;
 }

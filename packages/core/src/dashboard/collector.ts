@@ -76,7 +76,9 @@ export function createCollector(options: CollectorOptions): Collector {
           .catch(() => undefined),
         admin
           .json(target, `/dashboard/spans${traces.nextQuery(target)}`)
-          .then((page) => traces.add(target, page as SpanPage))
+          .then((page) => {
+            if (page !== undefined) traces.add(target, page as SpanPage);
+          })
           .catch(() => undefined),
       ]),
     );
