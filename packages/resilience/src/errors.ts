@@ -4,6 +4,8 @@
  * Every error has a stable `code`, a message naming the policy and what to do, JSON-safe `details`
  * and the `cause`. Guards compare `code`, never `instanceof`, so two installed copies agree and an
  * error rebuilt from the wire (a `ServiceError` with the same code) is recognised too.
+ *
+ * The package entry re-exports this whole module: everything exported here is public.
  */
 import {
   BlueprintError,

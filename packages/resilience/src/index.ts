@@ -24,24 +24,7 @@ export {
   Retry,
   Timeout,
 } from './decorators.js';
-export {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  isBrokenCircuitError,
-  isBulkheadRejectedError,
-  isDependencyFailure,
-  isResilienceOptionsError,
-  isRetryExhaustedError,
-  isTimeoutError,
-  isTransientError,
-  RESILIENCE_ERROR_CODES,
-  RESILIENCE_ERRORS,
-  ResilienceOptionsError,
-  RetryExhaustedError,
-  type RetryExhaustedErrorOptions,
-  shouldFallback,
-  TimeoutError,
-} from './errors.js';
+export * from './errors.js';
 export { type FallbackHandler, type FallbackOptions, fallback } from './fallback.js';
 export { BREAKER_STATE_VALUES, RESILIENCE_METRICS } from './instruments.js';
 export { type RemoteFallback, type ResiliencePluginOptions, resiliencePlugin } from './plugin.js';
