@@ -20,7 +20,7 @@ import { describe, expect, inject as injectValue, it } from 'vitest';
 import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
 import { startMonolith } from '../../../../test/harness/monolith.js';
-import { appStarter, quiet } from '../../../core/test/integration/fixtures/started-apps.js';
+import { appStarter, quiet } from '../../../../test/harness/started-apps.js';
 import { defineEvent, type EventBus, EventsTokens, eventsPlugin, OnEvent } from '../../src/index.js';
 
 const OrderPlaced = defineEvent('order.placed', z.object({ orderId: z.string() }));
