@@ -374,7 +374,7 @@ export class Cache {
       this.land(key, flight, 'hit');
       return entry.value;
     }
-    return this.afterRead(key, flight.loader, flight.policy, flight.tagsOf, flight, entry);
+    return this.afterRead(flight, entry);
   }
 
   /** A flight's read failed: counted, reported, and the call falls through to the loader. @internal */
@@ -383,7 +383,7 @@ export class Cache {
     if (isCacheError(error, 'CACHE_ENTRY_CORRUPT')) this.discard(key);
     else flight.storeFailed = true;
     this.absorb(error, 'get', key);
-    return this.afterRead(key, flight.loader, flight.policy, flight.tagsOf, flight, undefined);
+    return this.afterRead(flight, undefined);
   }
 
   /** Reports and deletes an entry whose value its reader refuses; the read becomes a miss. */
@@ -432,17 +432,11 @@ export class Cache {
   }
 
   /** After a read that found no fresh value: load (sharing a running load), or serve the stale value. */
-  private async afterRead(
-    key: string,
-    loader: () => unknown,
-    policy: CachePolicy,
-    tagsOf: (() => readonly string[]) | undefined,
-    flight: Flight,
-    entry: CacheEntry | undefined,
-  ): Promise<unknown> {
+  private async afterRead(flight: Flight, entry: CacheEntry | undefined): Promise<unknown> {
+    const policy = flight.policy;
     let kind: Outcome = 'miss';
     try {
-      const load = this.load(key, loader, policy, tagsOf, flight);
+      const load = this.load(flight);
       if (entry === undefined || policy.staleFor === 0) return await load;
       try {
         const value = await settleOrTimeOut(load, policy.refreshTimeout);
@@ -453,26 +447,21 @@ export class Cache {
       kind = 'stale';
       return entry.value;
     } finally {
-      this.land(key, flight, kind);
+      this.land(flight.key, flight, kind);
     }
   }
 
-  /** Runs the loader once per key at a time; a later caller joins the running load with a copy. */
-  private load(
-    key: string,
-    loader: () => unknown,
-    policy: CachePolicy,
-    tagsOf: (() => readonly string[]) | undefined,
-    ticket: Ticket,
-  ): Promise<unknown> {
+  /** Runs the flight's loader once per key at a time; a later caller joins the running load with a copy. */
+  private load(flight: Flight): Promise<unknown> {
+    const key = flight.key;
     const running = this.loads.get(key);
     if (running !== undefined) return running.promise.then(cloneValue);
     const record: { promise: Promise<unknown>; invalidated: boolean; storeFailed: boolean } = {
       promise: undefined as unknown as Promise<unknown>,
-      invalidated: ticket.invalidated,
-      storeFailed: ticket.storeFailed,
+      invalidated: flight.invalidated,
+      storeFailed: flight.storeFailed,
     };
-    record.promise = this.runLoader(key, loader, policy, tagsOf, record);
+    record.promise = this.runLoader(flight, record);
     record.promise.catch(noop);
     this.loads.set(key, record);
     const done = () => {
@@ -482,13 +471,12 @@ export class Cache {
     return record.promise;
   }
 
-  private async runLoader(
-    key: string,
-    loader: () => unknown,
-    policy: CachePolicy,
-    tagsOf: (() => readonly string[]) | undefined,
-    record: Ticket,
-  ): Promise<unknown> {
+  /**
+   * Runs the flight's loader (under the store's lock when the policy takes one) and stores the value,
+   * unless a write or invalidation overtook the load (`record`).
+   */
+  private async runLoader(flight: Flight, record: Ticket): Promise<unknown> {
+    const { key, loader, policy, tagsOf } = flight;
     const store = this.store;
     let lease: LockLease | undefined;
     if (policy.lock && store.lock !== undefined && !record.storeFailed) {
