@@ -1,25 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import * as errors from './errors.js';
-import {
-  BlueprintError,
-  CORE_ERROR_CODES,
-  defineError,
-  hasErrorCode,
-  InternalError,
-  isBlueprintError,
-  isNotFoundError,
-  isRemoteUnavailableError,
-  isTimeoutError,
-  isValidationError,
-  NotFoundError,
-  reviveError,
-  ServiceError,
-  serializeError,
-} from './errors.js';
 import * as core from './index.js';
 
-type CoreCode = keyof typeof CORE_ERROR_CODES;
+type CoreCode = keyof typeof errors.CORE_ERROR_CODES;
 
 /** Exported classes of the package entry that carry a static code, by code. */
 function exportedClassesByCode(): Map<string, errors.CodedErrorClass> {
@@ -34,25 +18,25 @@ function exportedClassesByCode(): Map<string, errors.CodedErrorClass> {
 
 describe('every core error code', () => {
   const classes = exportedClassesByCode();
-  const codes = Object.keys(CORE_ERROR_CODES) as CoreCode[];
+  const codes = Object.keys(errors.CORE_ERROR_CODES) as CoreCode[];
 
   it.each(codes)('%s is exported as a class with its status', (code) => {
-    const status = CORE_ERROR_CODES[code];
+    const status = errors.CORE_ERROR_CODES[code];
     const cls = classes.get(code);
     expect(cls, `no exported class has the code ${code}`).toBeDefined();
     expect(cls!.status).toBe(status);
     const error = new cls!('something went wrong', { details: { a: 1 } });
-    expect(error).toBeInstanceOf(BlueprintError);
+    expect(error).toBeInstanceOf(errors.BlueprintError);
     expect(error.code).toBe(code);
     expect(error.status).toBe(status);
     expect(error.name).toBe(cls!.name);
-    expect(isBlueprintError(error)).toBe(true);
+    expect(errors.isBlueprintError(error)).toBe(true);
   });
 
   it.each(codes)('%s revives from the wire into the same class and status', (code) => {
-    const revived = reviveError({ code, message: 'm', details: { d: 1 } });
+    const revived = errors.reviveError({ code, message: 'm', details: { d: 1 } });
     expect(revived.code).toBe(code);
-    expect(revived.status).toBe(CORE_ERROR_CODES[code]);
+    expect(revived.status).toBe(errors.CORE_ERROR_CODES[code]);
     expect(revived.message).toBe('m');
     expect(revived.details).toEqual({ d: 1 });
     expect(revived).toBeInstanceOf(classes.get(code)!);
@@ -61,7 +45,9 @@ describe('every core error code', () => {
   it('documents every code with its HTTP status in the README', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const code of codes) {
-      expect(readme).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${CORE_ERROR_CODES[code]}\\s*\\|`));
+      expect(readme).toMatch(
+        new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${errors.CORE_ERROR_CODES[code]}\\s*\\|`),
+      );
     }
   });
 });
@@ -69,7 +55,7 @@ describe('every core error code', () => {
 describe('BlueprintError', () => {
   it('carries code, message, details, status and cause; the wire form drops the cause', () => {
     const cause = new Error('socket closed');
-    const error = new BlueprintError('PAYMENT_DECLINED', 'card declined for order 42', {
+    const error = new errors.BlueprintError('PAYMENT_DECLINED', 'card declined for order 42', {
       details: { orderId: 42 },
       cause,
       status: 402,
@@ -84,39 +70,39 @@ describe('BlueprintError', () => {
       details: { orderId: 42 },
     });
     expect(JSON.parse(JSON.stringify(error))).toEqual(error.toJSON());
-    expect(new BlueprintError('X', 'y').status).toBe(500);
+    expect(new errors.BlueprintError('X', 'y').status).toBe(500);
   });
 });
 
 describe('defineError', () => {
   it('makes a ServiceError class with a fixed code, status and a name derived from the code', () => {
-    const OutOfStockError = defineError('OUT_OF_STOCK', 409);
+    const OutOfStockError = errors.defineError('OUT_OF_STOCK', 409);
     const error = new OutOfStockError('product p1 has 3 left, 5 requested', { details: { available: 3 } });
     expect(OutOfStockError.name).toBe('OutOfStockError');
     expect(OutOfStockError.code).toBe('OUT_OF_STOCK');
     expect(OutOfStockError.status).toBe(409);
-    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toBeInstanceOf(errors.ServiceError);
     expect(error).toBeInstanceOf(OutOfStockError);
     expect(error.name).toBe('OutOfStockError');
     expect(error.code).toBe('OUT_OF_STOCK');
     expect(error.status).toBe(409);
     expect(error.details).toEqual({ available: 3 });
-    expect(defineError('TEAPOT').status).toBe(400);
-    expect(defineError('TEAPOT', 418, 'Teapot').name).toBe('Teapot');
+    expect(errors.defineError('TEAPOT').status).toBe(400);
+    expect(errors.defineError('TEAPOT', 418, 'Teapot').name).toBe('Teapot');
   });
 
   it('revives a class listed by the contract before the built-in ones', () => {
-    const Special = defineError('NOT_FOUND', 404, 'SpecialNotFound');
-    expect(reviveError({ code: 'NOT_FOUND', message: 'm' }, [Special])).toBeInstanceOf(Special);
-    expect(reviveError({ code: 'NOT_FOUND', message: 'm' })).toBeInstanceOf(NotFoundError);
+    const Special = errors.defineError('NOT_FOUND', 404, 'SpecialNotFound');
+    expect(errors.reviveError({ code: 'NOT_FOUND', message: 'm' }, [Special])).toBeInstanceOf(Special);
+    expect(errors.reviveError({ code: 'NOT_FOUND', message: 'm' })).toBeInstanceOf(errors.NotFoundError);
   });
 
   it('revives an unknown code as a ServiceError with the status it came with', () => {
-    const revived = reviveError({ code: 'OUT_OF_STOCK', message: 'none left' }, [], 409);
-    expect(revived).toBeInstanceOf(ServiceError);
+    const revived = errors.reviveError({ code: 'OUT_OF_STOCK', message: 'none left' }, [], 409);
+    expect(revived).toBeInstanceOf(errors.ServiceError);
     expect(revived.code).toBe('OUT_OF_STOCK');
     expect(revived.status).toBe(409);
-    expect(reviveError({ code: 'WHO_KNOWS', message: 'x' }).status).toBe(500);
+    expect(errors.reviveError({ code: 'WHO_KNOWS', message: 'x' }).status).toBe(500);
   });
 });
 
@@ -124,55 +110,58 @@ describe('type guards compare codes, not classes', () => {
   it('recognise errors made by another copy of the package', async () => {
     vi.resetModules();
     const copy = (await import('./errors.js')) as typeof errors;
-    expect(copy.NotFoundError).not.toBe(NotFoundError);
+    expect(copy.NotFoundError).not.toBe(errors.NotFoundError);
     const foreign = new copy.NotFoundError('no product p9', { details: { id: 'p9' } });
-    expect(foreign).not.toBeInstanceOf(NotFoundError);
-    expect(isBlueprintError(foreign)).toBe(true);
-    expect(isNotFoundError(foreign)).toBe(true);
-    expect(hasErrorCode(foreign, 'NOT_FOUND')).toBe(true);
-    expect(serializeError(foreign)).toEqual({
+    expect(foreign).not.toBeInstanceOf(errors.NotFoundError);
+    expect(errors.isBlueprintError(foreign)).toBe(true);
+    expect(errors.isNotFoundError(foreign)).toBe(true);
+    expect(errors.hasErrorCode(foreign, 'NOT_FOUND')).toBe(true);
+    expect(errors.serializeError(foreign)).toEqual({
       status: 404,
       body: { code: 'NOT_FOUND', message: 'no product p9', details: { id: 'p9' } },
     });
-    expect(copy.isNotFoundError(new NotFoundError('x'))).toBe(true);
+    expect(copy.isNotFoundError(new errors.NotFoundError('x'))).toBe(true);
   });
 
   it('tell the codes apart', () => {
     const timeout = new errors.TimeoutError('slow');
-    expect(isTimeoutError(timeout)).toBe(true);
-    expect(isNotFoundError(timeout)).toBe(false);
-    expect(isValidationError(new errors.ValidationError('bad'))).toBe(true);
-    expect(isRemoteUnavailableError(new errors.RemoteUnavailableError('down'))).toBe(true);
+    expect(errors.isTimeoutError(timeout)).toBe(true);
+    expect(errors.isNotFoundError(timeout)).toBe(false);
+    expect(errors.isValidationError(new errors.ValidationError('bad'))).toBe(true);
+    expect(errors.isRemoteUnavailableError(new errors.RemoteUnavailableError('down'))).toBe(true);
   });
 
   it('refuse errors that merely carry a string code, and non-errors', () => {
     const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
-    expect(isBlueprintError(enoent)).toBe(false);
-    expect(hasErrorCode(enoent, 'ENOENT')).toBe(false);
-    expect(isNotFoundError({ code: 'NOT_FOUND', message: 'plain object' })).toBe(false);
-    expect(isBlueprintError(null)).toBe(false);
-    expect(isBlueprintError('NOT_FOUND')).toBe(false);
+    expect(errors.isBlueprintError(enoent)).toBe(false);
+    expect(errors.hasErrorCode(enoent, 'ENOENT')).toBe(false);
+    expect(errors.isNotFoundError({ code: 'NOT_FOUND', message: 'plain object' })).toBe(false);
+    expect(errors.isBlueprintError(null)).toBe(false);
+    expect(errors.isBlueprintError('NOT_FOUND')).toBe(false);
   });
 });
 
 describe('serializeError', () => {
   it('keeps code, message and details of a coded error, never its cause or stack', () => {
-    const error = new NotFoundError('no order 7', { details: { id: 7 }, cause: new Error('db') });
-    const { status, body } = serializeError(error);
+    const error = new errors.NotFoundError('no order 7', { details: { id: 7 }, cause: new Error('db') });
+    const { status, body } = errors.serializeError(error);
     expect(status).toBe(404);
     expect(body).toEqual({ code: 'NOT_FOUND', message: 'no order 7', details: { id: 7 } });
   });
 
   it('turns anything else into INTERNAL with its message', () => {
-    expect(serializeError(new Error('boom'))).toEqual({
+    expect(errors.serializeError(new Error('boom'))).toEqual({
       status: 500,
       body: { code: 'INTERNAL', message: 'boom' },
     });
-    expect(serializeError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toEqual({
+    expect(errors.serializeError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toEqual({
       status: 500,
       body: { code: 'INTERNAL', message: 'refused' },
     });
-    expect(serializeError('text')).toEqual({ status: 500, body: { code: 'INTERNAL', message: 'text' } });
-    expect(new InternalError('x').status).toBe(500);
+    expect(errors.serializeError('text')).toEqual({
+      status: 500,
+      body: { code: 'INTERNAL', message: 'text' },
+    });
+    expect(new errors.InternalError('x').status).toBe(500);
   });
 });
