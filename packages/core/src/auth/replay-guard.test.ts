@@ -56,5 +56,7 @@ describe('ReplayGuard', () => {
     expect(replays.remember('d', now + 5_000, now + 1_500)).toBe(true);
     expect(replays.remember('c', now + 5_000, now + 1_500)).toBe(false);
     expect(replays.size).toBe(2);
+    expect(replays.remember('e', now + 9_000, now + 6_000)).toBe(true);
+    expect(replays.size).toBe(1);
   });
 });
