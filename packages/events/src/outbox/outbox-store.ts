@@ -97,7 +97,7 @@ export interface OutboxTables {
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** The checked table names of `options`; throws `EVENTS_CONFIG_INVALID` naming a bad one. */
-export function tableNamesOf(options: OutboxTables, subject: string): { outbox: string; inbox: string } {
+function tableNamesOf(options: OutboxTables, subject: string): { outbox: string; inbox: string } {
   const outbox = options.outboxTable ?? 'blueprint_outbox';
   const inbox = options.inboxTable ?? 'blueprint_inbox';
   for (const [key, name] of [
@@ -133,7 +133,48 @@ export interface RawOutboxRow {
 }
 
 /** The columns of {@link RawOutboxRow}, for a `SELECT`. */
-export const OUTBOX_COLUMNS = 'seq, id, name, envelope, created_at, attempts, last_error, parked';
+const OUTBOX_COLUMNS = 'seq, id, name, envelope, created_at, attempts, last_error, parked';
+
+/** The tables of a store and the statements every SQL dialect writes alike (parameters in order). */
+export interface OutboxStatements {
+  /** The outbox table. */
+  readonly outbox: string;
+  /** The inbox table. */
+  readonly inbox: string;
+  /** Pending rows, oldest first: `(limit)`. */
+  readonly due: string;
+  /** Parked rows, oldest first: `(limit)`. */
+  readonly parkedRows: string;
+  /** Counts a failed delivery attempt of a row: `(error, seq)`. */
+  readonly attempt: string;
+  /** Parks a row: `(reason, seq)`. */
+  readonly park: string;
+  /** Removes the inbox marks processed before a time: `(before)`. */
+  readonly purge: string;
+}
+
+/**
+ * The checked table names of `options` (throws `EVENTS_CONFIG_INVALID` naming a bad one, for `subject`)
+ * and the shared statements, with `param(n)` as the dialect's n-th placeholder (`?`, `$1`).
+ */
+export function outboxStatements(
+  options: OutboxTables,
+  subject: string,
+  param: (n: number) => string,
+): OutboxStatements {
+  const { outbox, inbox } = tableNamesOf(options, subject);
+  const rows = (where: string) =>
+    `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE ${where} ORDER BY seq LIMIT ${param(1)}`;
+  return {
+    outbox,
+    inbox,
+    due: rows('parked IS NULL'),
+    parkedRows: rows('parked IS NOT NULL'),
+    attempt: `UPDATE ${outbox} SET attempts = attempts + 1, last_error = ${param(1)} WHERE seq = ${param(2)}`,
+    park: `UPDATE ${outbox} SET parked = ${param(1)} WHERE seq = ${param(2)}`,
+    purge: `DELETE FROM ${inbox} WHERE processed_at < ${param(1)}`,
+  };
+}
 
 /** An {@link OutboxRow} from what a driver read. */
 export function toOutboxRow(row: RawOutboxRow): OutboxRow {

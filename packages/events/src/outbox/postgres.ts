@@ -7,14 +7,14 @@
 import type { ClientBase, Pool, PoolClient } from 'pg';
 import { EventsConfigError } from '../errors.js';
 import {
-  OUTBOX_COLUMNS,
   type OutboxCounts,
   type OutboxRecord,
   type OutboxRow,
+  type OutboxStatements,
   type OutboxStore,
   type OutboxTables,
+  outboxStatements,
   type RawOutboxRow,
-  tableNamesOf,
   toOutboxRow,
 } from './outbox-store.js';
 
@@ -27,8 +27,7 @@ export type PostgresOutboxStore = OutboxStore<ClientBase, 'async'>;
 class PostgresStore implements PostgresOutboxStore {
   readonly kind = 'postgres';
   readonly mode = 'async';
-  private readonly outbox: string;
-  private readonly inbox: string;
+  private readonly sql: OutboxStatements;
   /** The connection that holds the relay's advisory lock, between `claim` and `release`. */
   private claimer: PoolClient | undefined;
 
@@ -36,7 +35,7 @@ class PostgresStore implements PostgresOutboxStore {
     private readonly pool: Pool,
     options: PostgresOutboxStoreOptions,
   ) {
-    ({ outbox: this.outbox, inbox: this.inbox } = tableNamesOf(options, 'createPostgresOutboxStore'));
+    this.sql = outboxStatements(options, 'createPostgresOutboxStore', (n) => `$${n}`);
   }
 
   async migrate(): Promise<void> {
@@ -44,16 +43,16 @@ class PostgresStore implements PostgresOutboxStore {
     try {
       await client.query('BEGIN');
       // Two processes creating the same table at once collide in the catalog: take turns.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.outbox}:migrate`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.sql.outbox}:migrate`]);
       await client.query(`
-        CREATE TABLE IF NOT EXISTS ${this.outbox} (
+        CREATE TABLE IF NOT EXISTS ${this.sql.outbox} (
           seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL, envelope TEXT NOT NULL,
           created_at BIGINT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, parked TEXT
         );
-        CREATE TABLE IF NOT EXISTS ${this.inbox} (
+        CREATE TABLE IF NOT EXISTS ${this.sql.inbox} (
           grp TEXT NOT NULL, id TEXT NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (grp, id)
         );
-        CREATE INDEX IF NOT EXISTS ${this.inbox}_processed_at ON ${this.inbox} (processed_at);
+        CREATE INDEX IF NOT EXISTS ${this.sql.inbox}_processed_at ON ${this.sql.inbox} (processed_at);
       `);
       await client.query('COMMIT');
     } catch (error) {
@@ -69,7 +68,7 @@ class PostgresStore implements PostgresOutboxStore {
     if (records.length === 0) return;
     await this.run(
       tx.query(
-        `INSERT INTO ${this.outbox} (id, name, envelope, created_at)
+        `INSERT INTO ${this.sql.outbox} (id, name, envelope, created_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])`,
         [
           records.map((r) => r.id),
@@ -87,7 +86,7 @@ class PostgresStore implements PostgresOutboxStore {
       try {
         const { rows } = await client.query<{ locked: boolean }>(
           'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
-          [this.outbox],
+          [this.sql.outbox],
         );
         if (rows[0]?.locked !== true) {
           client.release();
@@ -99,33 +98,23 @@ class PostgresStore implements PostgresOutboxStore {
       }
       this.claimer = client;
     }
-    const { rows } = await this.run(
-      this.claimer.query<RawOutboxRow>(
-        `SELECT ${OUTBOX_COLUMNS} FROM ${this.outbox} WHERE parked IS NULL ORDER BY seq LIMIT $1`,
-        [limit],
-      ),
-    );
+    const { rows } = await this.run(this.claimer.query<RawOutboxRow>(this.sql.due, [limit]));
     return rows.map(toOutboxRow);
   }
 
   async markSent(seqs: readonly number[]): Promise<void> {
     if (seqs.length === 0) return;
-    await this.run(this.connection().query(`DELETE FROM ${this.outbox} WHERE seq = ANY($1::int8[])`, [seqs]));
+    await this.run(
+      this.connection().query(`DELETE FROM ${this.sql.outbox} WHERE seq = ANY($1::int8[])`, [seqs]),
+    );
   }
 
   async recordAttempt(seq: number, error: string): Promise<void> {
-    await this.run(
-      this.connection().query(
-        `UPDATE ${this.outbox} SET attempts = attempts + 1, last_error = $1 WHERE seq = $2`,
-        [error, seq],
-      ),
-    );
+    await this.run(this.connection().query(this.sql.attempt, [error, seq]));
   }
 
   async park(seq: number, reason: string): Promise<void> {
-    await this.run(
-      this.connection().query(`UPDATE ${this.outbox} SET parked = $1 WHERE seq = $2`, [reason, seq]),
-    );
+    await this.run(this.connection().query(this.sql.park, [reason, seq]));
   }
 
   async release(): Promise<void> {
@@ -133,7 +122,7 @@ class PostgresStore implements PostgresOutboxStore {
     if (client === undefined) return;
     this.claimer = undefined;
     try {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.outbox]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.sql.outbox]);
       client.release();
     } catch (error) {
       // A broken connection: dropping it ends the session, and with it the lock.
@@ -145,19 +134,14 @@ class PostgresStore implements PostgresOutboxStore {
   async counts(): Promise<OutboxCounts> {
     const { rows } = await this.run(
       this.pool.query<{ pending: string; parked: string }>(
-        `SELECT COUNT(*) FILTER (WHERE parked IS NULL) AS pending, COUNT(*) FILTER (WHERE parked IS NOT NULL) AS parked FROM ${this.outbox}`,
+        `SELECT COUNT(*) FILTER (WHERE parked IS NULL) AS pending, COUNT(*) FILTER (WHERE parked IS NOT NULL) AS parked FROM ${this.sql.outbox}`,
       ),
     );
     return { pending: Number(rows[0]?.pending ?? 0), parked: Number(rows[0]?.parked ?? 0) };
   }
 
   async parked(limit = 100): Promise<OutboxRow[]> {
-    const { rows } = await this.run(
-      this.pool.query<RawOutboxRow>(
-        `SELECT ${OUTBOX_COLUMNS} FROM ${this.outbox} WHERE parked IS NOT NULL ORDER BY seq LIMIT $1`,
-        [limit],
-      ),
-    );
+    const { rows } = await this.run(this.pool.query<RawOutboxRow>(this.sql.parkedRows, [limit]));
     return rows.map(toOutboxRow);
   }
 
@@ -165,7 +149,7 @@ class PostgresStore implements PostgresOutboxStore {
     this.inTransaction(tx, 'inbox.claim');
     const result = await this.run(
       tx.query(
-        `INSERT INTO ${this.inbox} (grp, id, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${this.sql.inbox} (grp, id, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
         [group, id, now],
       ),
     );
@@ -173,9 +157,7 @@ class PostgresStore implements PostgresOutboxStore {
   }
 
   async purgeProcessed(before: number): Promise<number> {
-    const result = await this.run(
-      this.pool.query(`DELETE FROM ${this.inbox} WHERE processed_at < $1`, [before]),
-    );
+    const result = await this.run(this.pool.query(this.sql.purge, [before]));
     return result.rowCount ?? 0;
   }
 
@@ -205,7 +187,7 @@ class PostgresStore implements PostgresOutboxStore {
     } catch (error) {
       if ((error as { code?: unknown }).code === '42P01') {
         throw new EventsConfigError(
-          `the outbox tables ${this.outbox} and ${this.inbox} do not exist: call store.migrate() (outbox.start() does) first`,
+          `the outbox tables ${this.sql.outbox} and ${this.sql.inbox} do not exist: call store.migrate() (outbox.start() does) first`,
           { cause: error },
         );
       }

@@ -6,14 +6,14 @@
 import type Database from 'better-sqlite3';
 import { EventsConfigError } from '../errors.js';
 import {
-  OUTBOX_COLUMNS,
   type OutboxCounts,
   type OutboxRecord,
   type OutboxRow,
+  type OutboxStatements,
   type OutboxStore,
   type OutboxTables,
+  outboxStatements,
   type RawOutboxRow,
-  tableNamesOf,
   toOutboxRow,
 } from './outbox-store.js';
 
@@ -29,15 +29,14 @@ export type SqliteOutboxStore = OutboxStore<SqliteDatabase, 'sync'>;
 class SqliteStore implements SqliteOutboxStore {
   readonly kind = 'sqlite';
   readonly mode = 'sync';
-  private readonly outbox: string;
-  private readonly inbox: string;
+  private readonly sql: OutboxStatements;
   private statements: ReturnType<SqliteStore['prepare']> | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
     options: SqliteOutboxStoreOptions,
   ) {
-    ({ outbox: this.outbox, inbox: this.inbox } = tableNamesOf(options, 'createSqliteOutboxStore'));
+    this.sql = outboxStatements(options, 'createSqliteOutboxStore', () => '?');
   }
 
   async migrate(): Promise<void> {
@@ -104,14 +103,14 @@ class SqliteStore implements SqliteOutboxStore {
 
   private migrateSync(): void {
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS ${this.outbox} (
+      CREATE TABLE IF NOT EXISTS ${this.sql.outbox} (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, name TEXT NOT NULL, envelope TEXT NOT NULL,
         created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, parked TEXT
       );
-      CREATE TABLE IF NOT EXISTS ${this.inbox} (
+      CREATE TABLE IF NOT EXISTS ${this.sql.inbox} (
         grp TEXT NOT NULL, id TEXT NOT NULL, processed_at INTEGER NOT NULL, PRIMARY KEY (grp, id)
       ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS ${this.inbox}_processed_at ON ${this.inbox} (processed_at);
+      CREATE INDEX IF NOT EXISTS ${this.sql.inbox}_processed_at ON ${this.sql.inbox} (processed_at);
     `);
   }
 
@@ -125,21 +124,20 @@ class SqliteStore implements SqliteOutboxStore {
   }
 
   private prepare() {
-    const { db, outbox, inbox } = this;
+    const { db, sql } = this;
+    const { outbox, inbox } = sql;
     return {
       insert: db.prepare(`INSERT INTO ${outbox} (id, name, envelope, created_at) VALUES (?, ?, ?, ?)`),
-      due: db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE parked IS NULL ORDER BY seq LIMIT ?`),
+      due: db.prepare(sql.due),
       remove: db.prepare(`DELETE FROM ${outbox} WHERE seq = ?`),
-      attempt: db.prepare(`UPDATE ${outbox} SET attempts = attempts + 1, last_error = ? WHERE seq = ?`),
-      park: db.prepare(`UPDATE ${outbox} SET parked = ? WHERE seq = ?`),
+      attempt: db.prepare(sql.attempt),
+      park: db.prepare(sql.park),
       counts: db.prepare(
         `SELECT SUM(parked IS NULL) AS pending, SUM(parked IS NOT NULL) AS parked FROM ${outbox}`,
       ),
-      parkedRows: db.prepare(
-        `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE parked IS NOT NULL ORDER BY seq LIMIT ?`,
-      ),
+      parkedRows: db.prepare(sql.parkedRows),
       processed: db.prepare(`INSERT OR IGNORE INTO ${inbox} (grp, id, processed_at) VALUES (?, ?, ?)`),
-      purge: db.prepare(`DELETE FROM ${inbox} WHERE processed_at < ?`),
+      purge: db.prepare(sql.purge),
     };
   }
 }
