@@ -3,6 +3,7 @@ import type { Codec } from '../codec.js';
 import type { ContractVersionGuard } from '../contracts/version-guard.js';
 import type { CodedErrorClass } from '../errors.js';
 import type { RpcClientTls } from './client-tls.js';
+import type { RpcConnectOptions } from './types.js';
 
 /** Options shared by `createHttpRpcClient` and `createTcpRpcClient`. */
 export interface RpcClientOptions {
@@ -29,4 +30,27 @@ export interface RpcClientOptions {
   readonly versions?: ContractVersionGuard | undefined;
   /** The name of the remote process, for the guard's credentials and messages. Default: the url. */
   readonly process?: string | undefined;
+}
+
+/**
+ * The {@link RpcClientOptions} of a driver's client of `target`: the target's address, process, errors
+ * and version guard, the driver's call timeout and body limit, and the process's client TLS.
+ *
+ * @example
+ * connect: (target) => createTcpRpcClient({ ...rpcClientOptions(target, options, clientTls), connections: 2 })
+ */
+export function rpcClientOptions(
+  target: RpcConnectOptions,
+  driver: { readonly timeout: number; readonly bodyLimit: number },
+  tls: RpcClientTls | undefined,
+): RpcClientOptions {
+  return {
+    url: target.url,
+    timeout: driver.timeout,
+    bodyLimit: driver.bodyLimit,
+    errorsFor: target.errorsFor,
+    tls,
+    versions: target.versions,
+    process: target.process,
+  };
 }

@@ -1,4 +1,10 @@
 /** The limits an RPC server runs with: those its options give, each one left out taken from the defaults. */
+import { durationSchema } from '../units.js';
+
+/** A timeout in an RPC driver's options: a duration above zero. */
+export const positiveTimeoutSchema = durationSchema.refine((ms) => ms > 0, {
+  message: 'use a duration above zero: a server without this timeout lets a slow client hold it forever',
+});
 
 /**
  * `defaults` with every limit `given` sets (not undefined) in its place; keys of `given` that are not

@@ -9,13 +9,11 @@
 import { z } from 'zod';
 import { defineDriver } from '../../transport/drivers.js';
 import { byteSizeSchema, countSchema, durationSchema, wholeNumberSchema } from '../../units.js';
+import { rpcClientOptions } from '../client-options.js';
 import { clientTlsOf } from '../client-tls.js';
+import { positiveTimeoutSchema } from '../server-limits.js';
 import type { RpcDriverContext, RpcTransport } from '../types.js';
 import { DEFAULT_SERVER_LIMITS } from './limits.js';
-
-const positiveDuration = durationSchema.refine((ms) => ms > 0, {
-  message: 'use a duration above zero: a server without this timeout lets a slow client hold it forever',
-});
 
 /** Options of the `http` driver: the `rpc` section with `"type": "http"`. */
 export const httpRpcSchema = z
@@ -28,17 +26,17 @@ export const httpRpcSchema = z
     /** Keep-alive connections per remote process. Default: 64. */
     connections: countSchema.optional().default(64),
     /** How long an idle keep-alive connection stays open, on servers and in client pools. Default: `"4s"`. */
-    keepAliveTimeout: positiveDuration.optional().default(DEFAULT_SERVER_LIMITS.keepAliveTimeout),
+    keepAliveTimeout: positiveTimeoutSchema.optional().default(DEFAULT_SERVER_LIMITS.keepAliveTimeout),
     /**
      * How long a server waits for a request's headers (from the connection's start, or the request's
      * first byte) before it answers 408 and closes. Default: `"10s"`.
      */
-    headersTimeout: positiveDuration.optional().default(DEFAULT_SERVER_LIMITS.headersTimeout),
+    headersTimeout: positiveTimeoutSchema.optional().default(DEFAULT_SERVER_LIMITS.headersTimeout),
     /**
      * How long a server waits for a whole request, body included, before it answers 408 and closes;
      * at least `headersTimeout`. The time a method runs does not count. Default: `"30s"`.
      */
-    requestTimeout: positiveDuration.optional().default(DEFAULT_SERVER_LIMITS.requestTimeout),
+    requestTimeout: positiveTimeoutSchema.optional().default(DEFAULT_SERVER_LIMITS.requestTimeout),
     /** Connections a server keeps open at once; further ones are closed when accepted. Default: 1024. */
     maxConnections: wholeNumberSchema(1).optional().default(DEFAULT_SERVER_LIMITS.maxConnections),
     /** Largest request head (request line and headers) a server reads; larger gets 431. Default: `"16kb"`. */
@@ -70,15 +68,9 @@ export const httpRpc = defineDriver({
       crossesProcesses: true,
       connect: (target) =>
         createHttpRpcClient({
-          url: target.url,
-          timeout: options.timeout,
+          ...rpcClientOptions(target, options, clientTls),
           connections: options.connections,
           keepAliveTimeout: options.keepAliveTimeout,
-          bodyLimit: options.bodyLimit,
-          errorsFor: target.errorsFor,
-          tls: clientTls,
-          versions: target.versions,
-          process: target.process,
         }),
       listen: (listenOptions) =>
         startHttpRpcServer({

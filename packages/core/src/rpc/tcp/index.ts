@@ -11,13 +11,11 @@
 import { z } from 'zod';
 import { defineDriver } from '../../transport/drivers.js';
 import { byteSizeSchema, durationSchema, wholeNumberSchema } from '../../units.js';
+import { rpcClientOptions } from '../client-options.js';
 import { clientTlsOf } from '../client-tls.js';
+import { positiveTimeoutSchema } from '../server-limits.js';
 import type { RpcDriverContext, RpcTransport } from '../types.js';
 import { DEFAULT_TCP_SERVER_LIMITS } from './limits.js';
-
-const positiveDuration = durationSchema.refine((ms) => ms > 0, {
-  message: 'use a duration above zero: a server without this timeout lets a slow client hold it forever',
-});
 
 /** Options of the `tcp` driver: the `rpc` section with `"type": "tcp"`. */
 export const tcpRpcSchema = z.strictObject({
@@ -33,22 +31,22 @@ export const tcpRpcSchema = z.strictObject({
    */
   connections: wholeNumberSchema(1, 64).optional().default(1),
   /** How long connecting (TLS handshake included) may take before the calls waiting fail. Default: `"5s"`. */
-  connectTimeout: positiveDuration.optional().default(5_000),
+  connectTimeout: positiveTimeoutSchema.optional().default(5_000),
   /**
    * How long a connection without calls stays open: callers close theirs, servers ask callers to go
    * (GOAWAY) after it. Default: `"60s"`.
    */
-  idleTimeout: positiveDuration.optional().default(DEFAULT_TCP_SERVER_LIMITS.idleTimeout),
+  idleTimeout: positiveTimeoutSchema.optional().default(DEFAULT_TCP_SERVER_LIMITS.idleTimeout),
   /**
    * How long a server waits, once a connection opened, for the TLS handshake and the preface before it
    * closes the connection. Default: `"10s"`.
    */
-  headersTimeout: positiveDuration.optional().default(DEFAULT_TCP_SERVER_LIMITS.headersTimeout),
+  headersTimeout: positiveTimeoutSchema.optional().default(DEFAULT_TCP_SERVER_LIMITS.headersTimeout),
   /**
    * How long a server waits for the rest of a frame once its first byte came before it closes the
    * connection. The time a method runs does not count. Default: `"30s"`.
    */
-  frameTimeout: positiveDuration.optional().default(DEFAULT_TCP_SERVER_LIMITS.frameTimeout),
+  frameTimeout: positiveTimeoutSchema.optional().default(DEFAULT_TCP_SERVER_LIMITS.frameTimeout),
   /** Connections a server keeps open at once; further ones are told so and closed. Default: 1024. */
   maxConnections: wholeNumberSchema(1).optional().default(DEFAULT_TCP_SERVER_LIMITS.maxConnections),
   /**
@@ -86,16 +84,10 @@ export const tcpRpc = defineDriver({
       crossesProcesses: true,
       connect: (target) =>
         createTcpRpcClient({
-          url: target.url,
-          timeout: options.timeout,
+          ...rpcClientOptions(target, options, clientTls),
           connections: options.connections,
-          bodyLimit: options.bodyLimit,
           idleTimeout: options.idleTimeout,
           connectTimeout: options.connectTimeout,
-          errorsFor: target.errorsFor,
-          tls: clientTls,
-          versions: target.versions,
-          process: target.process,
         }),
       listen: (listenOptions) =>
         startTcpRpcServer({
