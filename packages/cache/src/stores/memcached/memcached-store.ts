@@ -22,11 +22,10 @@ import {
   CacheUnavailableError,
   CacheValueTooLargeError,
 } from '../../errors.js';
-import { Breaker, type BreakerState } from '../../internal/breaker.js';
-import { CommandTimeouts, type Pending } from '../../internal/command-timeouts.js';
-import { DecodedValues } from '../../internal/decoded-values.js';
+import type { Breaker, BreakerState } from '../../internal/breaker.js';
+import type { Pending } from '../../internal/command-timeouts.js';
+import { RemoteStore } from '../../internal/remote-store.js';
 import { signText, verifiedEntry } from '../../internal/signed-text.js';
-import { decodeCacheValue, encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -47,9 +46,6 @@ import {
 import { keysWithPrefix, MetadumpError } from './metadump.js';
 import { type MemcachedStoreOptions, parseMemcachedOptions } from './options.js';
 import { HashRing } from './ring.js';
-
-/** The key prefix of a store whose options give none, outside an app. */
-export const DEFAULT_PREFIX = 'cache:';
 
 /** Why a memcached server cannot be used now (`details.reason` of `CACHE_STORE_UNAVAILABLE`). */
 export type MemcachedUnavailableReason = 'timeout' | 'offline' | 'breaker-open' | 'error';
@@ -83,19 +79,13 @@ interface Node {
 }
 
 /** The `memcached` store. Create it with `memcachedStore(options)`. */
-export class MemcachedStore implements CacheStore {
+export class MemcachedStore extends RemoteStore implements CacheStore {
   /** Always `memcached`. */
   readonly type = 'memcached';
-  /** The key prefix. */
-  readonly prefix: string;
   /** The servers, as given. */
   readonly servers: readonly string[];
   /** The readiness check's name in an app. */
   readonly healthCheckName = 'memcached:cache';
-  /** How long a process waits for another lock holder's value, in ms (when the lock is on). */
-  readonly lockWait: number | undefined;
-  /** Takes the cross-process lock of `key`; present only when the `lock` option is set. */
-  readonly lock?: (key: string) => Promise<LockLease | undefined>;
   /** Connection settings (ms, bytes). */
   readonly settings: {
     readonly commandTimeout: number;
@@ -104,21 +94,13 @@ export class MemcachedStore implements CacheStore {
   };
   private readonly ring: HashRing;
   private readonly nodes: readonly Node[];
-  private readonly commandTimeouts: CommandTimeouts;
-  /** Values decoded on earlier reads, so an unchanged entry is not decoded again. */
-  private readonly decoded = new DecodedValues();
-  private readonly lockTtl: number | undefined;
-  private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
-  private connecting: Promise<void> | undefined;
   private connected = false;
-  private readonly signer: MessageSigner | undefined;
 
   /** Checks `options` with `memcachedStoreSchema`; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
   constructor(options: MemcachedStoreOptions & MemcachedSignerOption) {
     const { signer, ...rest } = options;
     const parsed = parseMemcachedOptions(rest, 'memcachedStore(options)');
-    this.signer = signer;
-    this.prefix = parsed.prefix ?? DEFAULT_PREFIX;
+    super({ ...parsed, signer }, undecodable);
     this.servers = parsed.servers;
     this.settings = {
       commandTimeout: parsed.commandTimeout,
@@ -130,17 +112,8 @@ export class MemcachedStore implements CacheStore {
       address,
       client: undefined,
       lastError: undefined,
-      breaker: new Breaker({
-        ...parsed.breaker,
-        onChange: (state, previous) => {
-          for (const listener of this.breakerListeners) listener(state, previous);
-        },
-      }),
+      breaker: this.watchedBreaker(parsed.breaker),
     }));
-    this.commandTimeouts = new CommandTimeouts(parsed.commandTimeout);
-    this.lockTtl = parsed.lock?.ttl;
-    this.lockWait = parsed.lock?.wait;
-    if (parsed.lock !== undefined) this.lock = (key) => this.takeLock(key);
   }
 
   /**
@@ -166,17 +139,7 @@ export class MemcachedStore implements CacheStore {
     return this.ring.serverFor(this.entryKey(key));
   }
 
-  /** Calls `listener` on every state change of any server's breaker. */
-  onBreakerChange(listener: (state: BreakerState, previous: BreakerState) => void): void {
-    this.breakerListeners.push(listener);
-  }
-
-  connect(): Promise<void> {
-    this.connecting ??= this.open();
-    return this.connecting;
-  }
-
-  private async open(): Promise<void> {
+  protected override async open(): Promise<void> {
     const memjs = await loadMemjs();
     const backstop = Math.max(4 * this.settings.commandTimeout, 500);
     for (const node of this.nodes) {
@@ -281,20 +244,11 @@ export class MemcachedStore implements CacheStore {
     return verifiedEntry(this.signer!, 'memcached', key, name, text);
   }
 
-  /** Decodes a value read by {@link getRaw}. @internal */
-  decode(key: string, encoded: string): unknown {
-    return decodeCacheValue(key, encoded, undecodable);
-  }
-
-  async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
-    await this.setEncoded(key, encodeCacheValue(key, value), options);
-  }
-
   /**
    * Stores an encoded value. Rejects with `CACHE_VALUE_TOO_LARGE` (after removing the key's older entry)
    * when the entry is over `maxItemSize`. @internal
    */
-  async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
+  override async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
     const now = Date.now();
     if (options.expiresAt <= now) return this.delete([key]);
     const name = this.entryKey(key);
@@ -405,11 +359,8 @@ export class MemcachedStore implements CacheStore {
     return { ok, details: { servers } };
   }
 
-  async close(): Promise<void> {
+  protected override async disconnect(): Promise<void> {
     this.connected = false;
-    this.connecting = undefined;
-    this.commandTimeouts.stop();
-    this.decoded.clear();
     for (const node of this.nodes) {
       node.client?.close();
       node.client = undefined;
@@ -462,7 +413,7 @@ export class MemcachedStore implements CacheStore {
     return entry.tags.every(([, generation], i) => current[i]?.toString('latin1') === generation);
   }
 
-  private async takeLock(key: string): Promise<LockLease | undefined> {
+  protected override async takeLock(key: string): Promise<LockLease | undefined> {
     const name = itemKey(this.prefix, `l:${key}`);
     const token = randomUUID();
     const expires = Math.max(1, Math.ceil(this.lockTtl! / 1000));

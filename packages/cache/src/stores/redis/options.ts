@@ -91,9 +91,6 @@ export interface RedisClientOption {
 /** Options of `redisStore(options)`. */
 export type RedisStoreOptions = Omit<StoreOptions<typeof redisStoreSchema>, 'url'> & RedisClientOption;
 
-/** The key prefix of a store whose options give none, outside an app. */
-export const DEFAULT_PREFIX = 'cache:';
-
 /**
  * Parses the options of a Redis-backed store with its schema; `url` may be left out when an ioredis
  * `client` is given. @internal

@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BlueprintError, HealthCheckResult } from '@blueprint/core';
-import type { MessageSigner } from '@blueprint/core/plugin';
 import {
   classifyRedisError,
   closeClient,
@@ -29,11 +28,9 @@ import {
   type CacheError,
   CacheUnavailableError,
 } from '../../errors.js';
-import { Breaker, type BreakerState } from '../../internal/breaker.js';
-import { CommandTimeouts } from '../../internal/command-timeouts.js';
-import { DecodedValues } from '../../internal/decoded-values.js';
+import type { Breaker, BreakerState } from '../../internal/breaker.js';
+import { RemoteStore } from '../../internal/remote-store.js';
 import { signText, verifiedEntry } from '../../internal/signed-text.js';
-import { decodeCacheValue, encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -41,7 +38,7 @@ import type {
   LockLease,
   StoreSetOptions,
 } from '../../transport/store.js';
-import { DEFAULT_PREFIX, parseRedisOptions, type RedisStoreOptions, redisStoreSchema } from './options.js';
+import { parseRedisOptions, type RedisStoreOptions, redisStoreSchema } from './options.js';
 
 /** An entry as stored in Redis, before decoding. @internal */
 export interface RawEntry {
@@ -81,55 +78,32 @@ const undecodable = (key: string, error: unknown): string =>
   `the Redis entry of "${key}" cannot be decoded: ${(error as Error).message}; it is treated as a miss`;
 
 /** The `redis` store. Create it with `redisStore(options)`. */
-export class RedisStore implements CacheStore {
+export class RedisStore extends RemoteStore implements CacheStore {
   /** Always `redis` (the tiered store reports `tiered`). */
   readonly type: string = 'redis';
-  /** The key prefix. */
-  readonly prefix: string;
-  /** How long a process waits for another lock holder's value, in ms (when the lock is on). */
-  readonly lockWait: number | undefined;
   /** Connection settings (ms). */
   readonly settings: RedisConnectionSettings;
   /** The readiness check's name in an app. */
   readonly healthCheckName = 'redis:cache';
-  /** Takes the cross-process lock of `key`; present only when the `lock` option is set. */
-  readonly lock?: (key: string) => Promise<LockLease | undefined>;
-  private readonly lockTtl: number | undefined;
   private readonly breaker: Breaker;
-  private readonly commandTimeouts: CommandTimeouts;
-  /** Values decoded on earlier reads, so an unchanged entry is not decoded again. */
-  private readonly decoded = new DecodedValues();
-  private readonly breakerListeners: ((state: BreakerState, previous: BreakerState) => void)[] = [];
   private connection: Redis | undefined;
   private CommandClass: typeof Command | undefined;
-  private connecting: Promise<void> | undefined;
   private lastError: string | undefined;
   /** The client given in the options, which the store uses but does not close. */
   private readonly given: Redis | undefined;
-  private readonly signer: MessageSigner | undefined;
 
   /** Checks `options` with {@link redisStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
   constructor(options: RedisStoreOptions) {
     const parsed = parseRedisOptions(redisStoreSchema, options, 'redisStore(options)');
+    super({ ...parsed, signer: options.signer }, undecodable);
     this.given = options.client;
-    this.signer = options.signer;
-    this.prefix = parsed.prefix ?? DEFAULT_PREFIX;
     this.settings = {
       url: parsed.url ?? '',
       commandTimeout: parsed.commandTimeout,
       connectTimeout: parsed.connectTimeout,
       maxRetriesPerRequest: parsed.maxRetriesPerRequest,
     };
-    this.breaker = new Breaker({
-      ...parsed.breaker,
-      onChange: (state, previous) => {
-        for (const listener of this.breakerListeners) listener(state, previous);
-      },
-    });
-    this.commandTimeouts = new CommandTimeouts(this.settings.commandTimeout);
-    this.lockTtl = parsed.lock?.ttl;
-    this.lockWait = parsed.lock?.wait;
-    if (parsed.lock !== undefined) this.lock = (key) => this.takeLock(key);
+    this.breaker = this.watchedBreaker(parsed.breaker);
   }
 
   /** The ioredis client once connected (for admin commands; do not change its options). */
@@ -142,17 +116,7 @@ export class RedisStore implements CacheStore {
     return this.breaker.state;
   }
 
-  /** Calls `listener` on every breaker state change. */
-  onBreakerChange(listener: (state: BreakerState, previous: BreakerState) => void): void {
-    this.breakerListeners.push(listener);
-  }
-
-  connect(): Promise<void> {
-    this.connecting ??= this.open();
-    return this.connecting;
-  }
-
-  private async open(): Promise<void> {
+  protected override async open(): Promise<void> {
     const ioredis = await this.loadClient();
     this.CommandClass = ioredis.Command;
     if (this.given !== undefined) {
@@ -235,17 +199,8 @@ export class RedisStore implements CacheStore {
     return verifiedEntry(this.signer!, 'Redis', key, this.entryKey(key), text);
   }
 
-  /** Decodes a value read by {@link getRaw}. @internal */
-  decode(key: string, encoded: string): unknown {
-    return decodeCacheValue(key, encoded, undecodable);
-  }
-
-  async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
-    await this.setEncoded(key, encodeCacheValue(key, value), options);
-  }
-
   /** Stores an encoded value. @internal */
-  async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
+  override async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
     const ttl = Math.ceil(options.expiresAt - Date.now());
     if (ttl <= 0) return this.delete([key]);
     const text = `${options.freshUntil},${options.expiresAt}|${encoded}`;
@@ -293,7 +248,7 @@ export class RedisStore implements CacheStore {
     } while (cursor !== '0');
   }
 
-  private async takeLock(key: string): Promise<LockLease | undefined> {
+  protected override async takeLock(key: string): Promise<LockLease | undefined> {
     const lockKey = `${this.prefix}l:${key}`;
     const token = randomUUID();
     const taken = await this.command((client) => client.set(lockKey, token, 'PX', this.lockTtl!, 'NX'));
@@ -338,12 +293,9 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  async close(): Promise<void> {
+  protected override async disconnect(): Promise<void> {
     const client = this.connection;
     this.connection = undefined;
-    this.connecting = undefined;
-    this.commandTimeouts.stop();
-    this.decoded.clear();
     if (client !== undefined && this.given === undefined) await closeClient(client);
   }
 
