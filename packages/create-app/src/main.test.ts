@@ -56,6 +56,7 @@ describe('runCreateApp', () => {
       'src/app.ts',
       'src/existing.ts',
       'src/http-api.ts',
+      'src/id.ts',
       'src/mailer/contract.ts',
       'src/mailer/service.ts',
       'src/users/contract.ts',

@@ -4,6 +4,7 @@
  */
 import { defineService } from "@blueprint/core";
 import { z } from "zod";
+import { Id } from "../id.js";
 
 /** An email that was sent. */
 export const Email = z.object({
@@ -20,7 +21,7 @@ export const Mailer = defineService(
 	"mailer",
 	{
 		sentTo: {
-			input: z.object({ userId: z.string().min(1).max(100) }),
+			input: z.object({ userId: Id }),
 			output: z.array(Email),
 			idempotent: true,
 			description:

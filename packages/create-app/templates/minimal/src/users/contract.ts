@@ -6,6 +6,7 @@
 import { defineService } from "@blueprint/core";
 import { defineEvent } from "@blueprint/events";
 import { z } from "zod";
+import { Id } from "../id.js";
 
 /** A registered user. */
 export const User = z.object({
@@ -30,7 +31,7 @@ export const Users = defineService(
 			description: "registers a user and publishes user.registered",
 		},
 		get: {
-			input: z.object({ id: z.string().min(1).max(100) }),
+			input: z.object({ id: Id }),
 			output: User,
 			idempotent: true,
 			description: "one user (cached)",

@@ -4,6 +4,8 @@
 import { defineService } from "@blueprint/core";
 import { defineEvent } from "@blueprint/events";
 import { z } from "zod";
+import { Id } from "../id.js";
+import { Quantity } from "../products/contract.js";
 
 /** Where an order is: `pending` until its payment is decided. */
 export const OrderStatus = z.enum(["pending", "paid", "payment_failed"]);
@@ -26,15 +28,15 @@ export const Orders = defineService(
 	{
 		place: {
 			input: z.strictObject({
-				productId: z.string().min(1).max(100),
-				quantity: z.number().int().min(1).max(100),
+				productId: Id,
+				quantity: Quantity,
 			}),
 			output: Order,
 			description:
 				"reserves stock, stores the order as pending and publishes order.placed",
 		},
 		get: {
-			input: z.object({ id: z.string().min(1).max(100) }),
+			input: z.object({ id: Id }),
 			output: Order,
 			idempotent: true,
 			description: "one order",

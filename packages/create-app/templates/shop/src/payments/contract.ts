@@ -5,6 +5,7 @@
 import { defineService } from "@blueprint/core";
 import { defineEvent } from "@blueprint/events";
 import { z } from "zod";
+import { Id } from "../id.js";
 
 /** Orders whose total is above this are declined (a simulated card limit). */
 export const PAYMENT_LIMIT_CENTS = 1_000_000;
@@ -25,7 +26,7 @@ export const Payments = defineService(
 	"payments",
 	{
 		forOrder: {
-			input: z.object({ orderId: z.string().min(1).max(100) }),
+			input: z.object({ orderId: Id }),
 			output: Payment,
 			idempotent: true,
 			description: "the payment made for an order",

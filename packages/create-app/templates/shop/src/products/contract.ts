@@ -3,6 +3,7 @@
  */
 import { defineError, defineService } from "@blueprint/core";
 import { z } from "zod";
+import { Id } from "../id.js";
 
 /** A product as the catalog shows it. */
 export const Product = z.object({
@@ -21,6 +22,9 @@ export const OutOfStockError = defineError(
 	"OutOfStockError",
 );
 
+/** How many of a product one order takes: 1 to 100 (`orders.place` passes it on to `reserve`). */
+export const Quantity = z.number().int().min(1).max(100);
+
 const StockLevel = z.object({ productId: z.string(), stock: z.number().int() });
 
 /** The `products` service. */
@@ -34,16 +38,16 @@ export const Products = defineService(
 			description: "the whole catalog (cached)",
 		},
 		get: {
-			input: z.object({ id: z.string().min(1).max(100) }),
+			input: z.object({ id: Id }),
 			output: Product,
 			idempotent: true,
 			description: "one product (cached)",
 		},
 		reserve: {
 			input: z.object({
-				orderId: z.string().min(1).max(100),
-				productId: z.string().min(1).max(100),
-				quantity: z.number().int().min(1).max(100),
+				orderId: Id,
+				productId: Id,
+				quantity: Quantity,
 			}),
 			output: StockLevel,
 			idempotent: true,
@@ -51,7 +55,7 @@ export const Products = defineService(
 				"takes stock for an order; reserving again for the same order changes nothing",
 		},
 		release: {
-			input: z.object({ orderId: z.string().min(1).max(100) }),
+			input: z.object({ orderId: Id }),
 			output: StockLevel.nullable(),
 			idempotent: true,
 			description:
