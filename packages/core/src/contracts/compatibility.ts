@@ -129,19 +129,20 @@ export function schemaIncompatibilities(
   at: string,
   parties: CompatibilityParties,
 ): string[] {
-  const problems: string[] = [];
-  accepts(reader, writer, at, problems, parties);
-  return problems;
+  const comparison: Comparison = { problems: [], flow: parties };
+  accepts(reader, writer, at, comparison);
+  return comparison.problems;
 }
 
-/** True when every value `narrow` accepts, `wide` accepts too (within the rules above). */
-function accepts(
-  wide: JsonSchema,
-  narrow: JsonSchema,
-  at: string,
-  problems: string[],
-  flow: CompatibilityParties,
-): void {
+/** One comparison of schemas: the parties it compares between, and the differences found so far. */
+interface Comparison {
+  readonly flow: CompatibilityParties;
+  readonly problems: string[];
+}
+
+/** Adds to the comparison where a value `narrow` accepts, `wide` does not (within the rules above). */
+function accepts(wide: JsonSchema, narrow: JsonSchema, at: string, comparison: Comparison): void {
+  const { flow, problems } = comparison;
   if (Object.keys(wide).length === 0) return; // anything
   const wideTypes = typesOf(wide);
   const narrowTypes = typesOf(narrow);
@@ -166,19 +167,14 @@ function accepts(
         : values.filter((v) => !allowed.has(JSON.stringify(v))).map(String);
     if (outside.length > 0) problems.push(`${at}: ${outside.join(', ')} not accepted by the other side`);
   }
-  if (wideTypes.includes('object')) objectAccepts(wide, narrow, at, problems, flow);
+  if (wideTypes.includes('object')) objectAccepts(wide, narrow, at, comparison);
   if (wideTypes.includes('array') && wide.items !== undefined && narrow.items !== undefined) {
-    accepts(wide.items as JsonSchema, narrow.items as JsonSchema, `${at}[]`, problems, flow);
+    accepts(wide.items as JsonSchema, narrow.items as JsonSchema, `${at}[]`, comparison);
   }
 }
 
-function objectAccepts(
-  wide: JsonSchema,
-  narrow: JsonSchema,
-  at: string,
-  problems: string[],
-  flow: CompatibilityParties,
-): void {
+function objectAccepts(wide: JsonSchema, narrow: JsonSchema, at: string, comparison: Comparison): void {
+  const { flow, problems } = comparison;
   const wideProps = (wide.properties ?? {}) as Record<string, JsonSchema>;
   const narrowProps = (narrow.properties ?? {}) as Record<string, JsonSchema>;
   const wideRequired = new Set((wide.required ?? []) as string[]);
@@ -197,7 +193,7 @@ function objectAccepts(
         problems.push(`${at}.${field}: the other side refuses unknown fields`);
       continue;
     }
-    accepts(other, schema, `${at}.${field}`, problems, flow);
+    accepts(other, schema, `${at}.${field}`, comparison);
   }
 }
 
@@ -212,6 +208,8 @@ export function incompatibilities(
 ): string[] {
   if (caller.fingerprint === server.fingerprint) return [];
   const problems: string[] = [];
+  const inputs: Comparison = { flow: INPUT, problems };
+  const outputs: Comparison = { flow: OUTPUT, problems };
   for (const [method, expected] of Object.entries(caller.methods)) {
     if (only !== undefined && method !== only) continue;
     const actual = Object.hasOwn(server.methods, method) ? server.methods[method] : undefined;
@@ -219,8 +217,8 @@ export function incompatibilities(
       problems.push(`${method}: the server has no such method`);
       continue;
     }
-    accepts(actual.input, expected.input, `${method} input`, problems, INPUT);
-    accepts(expected.output, actual.output, `${method} output`, problems, OUTPUT);
+    accepts(actual.input, expected.input, `${method} input`, inputs);
+    accepts(expected.output, actual.output, `${method} output`, outputs);
   }
   return problems;
 }
