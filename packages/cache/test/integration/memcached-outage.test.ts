@@ -1,4 +1,4 @@
-import { type Cache, isCacheError } from '@blueprint/cache';
+import { isCacheError } from '@blueprint/cache';
 import { memcachedStore } from '@blueprint/cache/stores/memcached';
 import { waitFor } from '@blueprint/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   summarize,
   timed,
   timedCalls,
+  warm,
 } from './support/outage.js';
 
 const CALLERS = 100;
@@ -20,18 +21,6 @@ const TWO_SERVER_TIMEOUT = 250;
 /** A connected cache over a memcached store on `servers` with the outage tests' options. */
 const memcachedCache = (servers: string[], openFor = '300ms', commandTimeout?: number) =>
   outageCache(memcachedStore({ servers, ...outageStoreOptions(openFor, commandTimeout) }));
-
-/** Stores `keys` and reads them back, retrying: a 50 ms command timeout can trip on a loaded machine. */
-async function warm(cache: Cache, keys: readonly string[]): Promise<void> {
-  await waitFor(
-    async () => {
-      await Promise.all(keys.map((key) => cache.set(key, `cached ${key}`, { ttl: '10m' })));
-      const read = await Promise.all(keys.map((key) => cache.get(key)));
-      return read.every((value, i) => value === `cached ${keys[i]}`);
-    },
-    { timeout: 10_000, interval: 50, message: 'the cache to store and read the keys' },
-  );
-}
 
 const keys = Array.from({ length: CALLERS }, (_, i) => `product:${i}`);
 

@@ -1,6 +1,6 @@
 /**
  * What the store outage tests (`outage`, `memcached-outage`) share: the timeout bounds, the stores' options
- * and a cache over them closed after each test, timing of calls, and the calls through a server that stops
+ * and a cache over them closed after each test, warming it, timing of calls, and the calls through a server that stops
  * answering (blackhole) until the breaker opens, once it is open, and once it answers again.
  */
 
@@ -39,6 +39,21 @@ export async function outageCache<S extends CacheStore>(
   cleanups.push(() => cache.close());
   await cache.connect();
   return { store, cache, errors };
+}
+
+/**
+ * Stores `cached <key>` under each of `keys` and reads them back, retrying: a 50 ms command timeout can
+ * trip on a loaded machine.
+ */
+export async function warm(cache: Cache, keys: readonly string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      await Promise.all(keys.map((key) => cache.set(key, `cached ${key}`, { ttl: '10m' })));
+      const read = await Promise.all(keys.map((key) => cache.get(key)));
+      return read.every((value, i) => value === `cached ${keys[i]}`);
+    },
+    { timeout: 10_000, interval: 50, message: 'the cache to store and read the keys' },
+  );
 }
 
 /** Count, mean, median and max of call durations in milliseconds. */
