@@ -45,6 +45,11 @@ export interface CallContext {
   readonly caller?: string | undefined;
 }
 
+/** The absolute deadline of a call (epoch ms): its `deadline`, else now plus its `timeout`; undefined with neither. */
+export function callDeadline(context: CallContext | undefined): number | undefined {
+  return context?.deadline ?? (context?.timeout !== undefined ? Date.now() + context.timeout : undefined);
+}
+
 /** The client a caller receives for a contract: the same methods, always async, parsed output. */
 export type ServiceClient<M extends MethodDefinitions> = {
   readonly [K in keyof M]: (

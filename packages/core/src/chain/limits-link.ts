@@ -7,7 +7,7 @@
  */
 
 import { requestContext, runWithRequestContext, withRequestContext } from '../context/request-context.js';
-import type { CallContext } from '../contract.js';
+import { type CallContext, callDeadline } from '../contract.js';
 import { type BlueprintError, TimeoutError } from '../errors.js';
 import { abortError } from '../timing.js';
 import type { Invocation, Link } from './link.js';
@@ -44,8 +44,7 @@ async function callWithLimits(
 ): Promise<unknown> {
   const callerSignal = context.signal;
   if (callerSignal?.aborted) throw abortError(callerSignal.reason, subject);
-  const deadline =
-    context.deadline ?? (context.timeout !== undefined ? Date.now() + context.timeout : undefined);
+  const deadline = callDeadline(context);
   const timeoutMs = deadline === undefined ? undefined : deadline - Date.now();
   if (timeoutMs !== undefined && timeoutMs <= 0) {
     throw new TimeoutError(`${subject}: the deadline passed before the call was made`, {

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
 import { jsonCodec } from '../../codec.js';
-import type { CallContext } from '../../contract.js';
+import { type CallContext, callDeadline } from '../../contract.js';
 import { CONTRACT_HEADER } from '../../contracts/version-guard.js';
 import {
   AbortedError,
@@ -139,8 +139,7 @@ export function createHttpRpcClient(options: HttpRpcClientOptions): RpcClient {
   return {
     async call(service, method, input, context?: CallContext) {
       const subject = `${service}.${method}`;
-      const deadline =
-        context?.deadline ?? (context?.timeout !== undefined ? Date.now() + context.timeout : undefined);
+      const deadline = callDeadline(context);
       const timeoutMs = deadline !== undefined ? deadline - Date.now() : defaultTimeout;
       if (timeoutMs <= 0) throw new TimeoutError(`${subject}: the deadline passed before the call was sent`);
       const signal = context?.signal;

@@ -6,7 +6,7 @@
 import type { HealthCheckResult } from '../../app/health.js';
 import { CREDENTIAL_HEADER } from '../../auth/credentials.js';
 import { type Codec, jsonCodec } from '../../codec.js';
-import type { CallContext } from '../../contract.js';
+import { type CallContext, callDeadline } from '../../contract.js';
 import { type BlueprintError, OptionsError, RemoteUnavailableError, TimeoutError } from '../../errors.js';
 import { abortError } from '../../timing.js';
 import type { RpcClientOptions } from '../client-options.js';
@@ -188,8 +188,7 @@ export function createTcpRpcClient(options: TcpRpcClientOptions): RpcClient {
 
   return {
     call(service, method, input, context?: CallContext) {
-      const deadline =
-        context?.deadline ?? (context?.timeout !== undefined ? Date.now() + context.timeout : undefined);
+      const deadline = callDeadline(context);
       const timeoutMs = deadline !== undefined ? deadline - Date.now() : defaultTimeout;
       const signal = context?.signal;
       const refusal = unsendable(pool, service, method, timeoutMs, signal);
