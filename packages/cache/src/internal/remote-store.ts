@@ -1,5 +1,5 @@
 /**
- * What the stores on a server (`redis`, `memcached`) share: the key prefix and the signer, the optional
+ * What the stores on a server (`redis`, `memcached`) share: the key prefix, signing entries, the optional
  * cross-process lock, one shared timer for the command timeouts, the values decoded last, the listeners
  * of their breakers' state changes, one `connect` at a time, and the codec between `set` and the store's
  * own `setEncoded`. Each store adds its commands, its entry layout and its connections.
@@ -10,6 +10,7 @@ import type { LockLease, StoreSetOptions } from '../transport/store.js';
 import { Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { DecodedValues } from './decoded-values.js';
+import { signText, verifiedEntry } from './signed-text.js';
 
 /** The key prefix of a store whose options give none, outside an app. */
 export const DEFAULT_PREFIX = 'cache:';
@@ -46,9 +47,13 @@ export abstract class RemoteStore {
   private readonly breakerListeners: BreakerListener[] = [];
   private connecting: Promise<void> | undefined;
 
-  /** `undecodable` gives the message of an entry the codec cannot decode. */
+  /**
+   * `server` names the server in messages (`"Redis"`, `"memcached"`); `undecodable` gives the message of
+   * an entry the codec cannot decode.
+   */
   constructor(
     options: RemoteStoreOptions,
+    private readonly server: string,
     private readonly undecodable: (key: string, error: unknown) => string,
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -86,6 +91,19 @@ export abstract class RemoteStore {
     this.commandTimeouts.stop();
     this.decoded.clear();
     await this.disconnect();
+  }
+
+  /** The text of an entry stored under the server key `name`: signed with the signer, as is without one. */
+  protected signed(text: string, name: string): string {
+    return this.signer === undefined ? text : signText(this.signer, text, name);
+  }
+
+  /**
+   * The text of a signed entry read under the server key `name`, after its signature; `CACHE_ENTRY_CORRUPT`
+   * when the signature is wrong. Only with a signer.
+   */
+  protected verified(key: string, name: string, text: string): string {
+    return verifiedEntry(this.signer!, this.server, key, name, text);
   }
 
   /** Decodes a value read by the store's `getRaw`. @internal */

@@ -25,7 +25,6 @@ import {
 import type { Breaker, BreakerState } from '../../internal/breaker.js';
 import type { Pending } from '../../internal/command-timeouts.js';
 import { RemoteStore } from '../../internal/remote-store.js';
-import { signText, verifiedEntry } from '../../internal/signed-text.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -100,7 +99,7 @@ export class MemcachedStore extends RemoteStore implements CacheStore {
   constructor(options: MemcachedStoreOptions & MemcachedSignerOption) {
     const { signer, ...rest } = options;
     const parsed = parseMemcachedOptions(rest, 'memcachedStore(options)');
-    super({ ...parsed, signer }, undecodable);
+    super({ ...parsed, signer }, 'memcached', undecodable);
     this.servers = parsed.servers;
     this.settings = {
       commandTimeout: parsed.commandTimeout,
@@ -239,11 +238,6 @@ export class MemcachedStore extends RemoteStore implements CacheStore {
     );
   }
 
-  /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
-  private verified(key: string, name: string, text: string): string {
-    return verifiedEntry(this.signer!, 'memcached', key, name, text);
-  }
-
   /**
    * Stores an encoded value. Rejects with `CACHE_VALUE_TOO_LARGE` (after removing the key's older entry)
    * when the entry is over `maxItemSize`. @internal
@@ -263,7 +257,7 @@ export class MemcachedStore extends RemoteStore implements CacheStore {
     }
     const generations = tags.length === 0 ? [] : await this.currentGenerations(tags);
     const entry = formatEntry(options.freshUntil, options.expiresAt, generations, encoded);
-    const text = this.signer === undefined ? entry : signText(this.signer, entry, name);
+    const text = this.signed(entry, name);
     const bytes = Buffer.byteLength(name) + Buffer.byteLength(text) + ITEM_OVERHEAD_BYTES;
     if (bytes > this.settings.maxItemSize) return this.refuseTooLarge(key, bytes);
     const expires = memcachedExpiry(options.expiresAt, now);

@@ -30,7 +30,6 @@ import {
 } from '../../errors.js';
 import type { Breaker, BreakerState } from '../../internal/breaker.js';
 import { RemoteStore } from '../../internal/remote-store.js';
-import { signText, verifiedEntry } from '../../internal/signed-text.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -95,7 +94,7 @@ export class RedisStore extends RemoteStore implements CacheStore {
   /** Checks `options` with {@link redisStoreSchema}; throws `CACHE_OPTIONS_INVALID` naming a bad one. */
   constructor(options: RedisStoreOptions) {
     const parsed = parseRedisOptions(redisStoreSchema, options, 'redisStore(options)');
-    super({ ...parsed, signer: options.signer }, undecodable);
+    super({ ...parsed, signer: options.signer }, 'Redis', undecodable);
     this.given = options.client;
     this.settings = {
       url: parsed.url ?? '',
@@ -180,7 +179,7 @@ export class RedisStore extends RemoteStore implements CacheStore {
   }
 
   private parse(key: string, signedText: string): RawEntry {
-    const text = this.signer === undefined ? signedText : this.verified(key, signedText);
+    const text = this.signer === undefined ? signedText : this.verified(key, this.entryKey(key), signedText);
     const bar = text.indexOf('|');
     const comma = text.indexOf(',');
     const freshUntil = Number(text.slice(0, comma));
@@ -194,17 +193,12 @@ export class RedisStore extends RemoteStore implements CacheStore {
     return { freshUntil, expiresAt, encoded: text.slice(bar + 1) };
   }
 
-  /** The text of a signed entry after its signature, or `CACHE_ENTRY_CORRUPT` when the signature is wrong. */
-  private verified(key: string, text: string): string {
-    return verifiedEntry(this.signer!, 'Redis', key, this.entryKey(key), text);
-  }
-
   /** Stores an encoded value. @internal */
   override async setEncoded(key: string, encoded: string, options: StoreSetOptions): Promise<void> {
     const ttl = Math.ceil(options.expiresAt - Date.now());
     if (ttl <= 0) return this.delete([key]);
     const text = `${options.freshUntil},${options.expiresAt}|${encoded}`;
-    const payload = this.signer === undefined ? text : signText(this.signer, text, this.entryKey(key));
+    const payload = this.signed(text, this.entryKey(key));
     const tags = options.tags;
     if (tags === undefined || tags.length === 0) {
       await this.command((client) => client.set(this.entryKey(key), payload, 'PX', ttl));
