@@ -52,7 +52,7 @@ class ConnectionPool {
   private readonly idleTimeout: number;
   private turn = 0;
   private sweeper: NodeJS.Timeout | undefined;
-  /** True once {@link close} was called: calls are refused, and no connection opens a sweeper. */
+  /** True once {@link ConnectionPool.close} was called: calls are refused, and no connection opens a sweeper. */
   closed = false;
 
   constructor(
@@ -130,6 +130,7 @@ class ConnectionPool {
     });
   }
 
+  /** Retires the connections idle for `idleTimeout`: the sweeper's callback, made once per pool. */
   private readonly sweep = (): void => {
     const now = Date.now();
     for (const connection of this.open) {
