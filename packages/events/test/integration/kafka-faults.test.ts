@@ -6,43 +6,36 @@
  * the later tests run on it too.
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../test/harness/index.js';
-import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
+import { createEventBus, type EventBus } from '../../src/event-bus.js';
 import type { GroupBinding } from '../../src/transport/index.js';
 import { createKafkaTransport, type KafkaTransportOptions } from '../../src/transports/kafka/index.js';
 import {
-  countRuns,
-  expectMidstreamOutcome,
+  expectMidstreamKill,
   expectNoAckedLossAcrossCrash,
   expectPoisonAndInvalidLetters,
   expectStopLeavesNothing,
+  type FaultBusOptions,
   Job,
-  killChildren,
   poisonScenario,
   publishAll,
-  publishThroughFaults,
   sleep,
-  startReplicaChild,
   suspend,
   unique,
+  useFaultBuses,
 } from './support/broker-faults.js';
 import { usePrivateKafka } from './support/kafka-broker.js';
 
 const childScript = fileURLToPath(new URL('./kafka-fault-child.ts', import.meta.url));
 
 const broker = usePrivateKafka();
-let buses: EventBus[] = [];
-let children: ChildProcess[] = [];
+const faults = useFaultBuses();
 
-function newBus(
-  transport: KafkaTransportOptions & { prefix: string },
-  options: Partial<Omit<EventBusOptions, 'transport'>> = {},
-): EventBus {
-  const bus = createEventBus({
-    transport: createKafkaTransport({
+function newBus(transport: KafkaTransportOptions & { prefix: string }, options?: FaultBusOptions): EventBus {
+  return faults.newBus(
+    createKafkaTransport({
       brokers: broker.server.bootstrap,
       partitions: 4,
       sessionTimeout: 3_000,
@@ -51,11 +44,8 @@ function newBus(
       publishTimeout: 2_000,
       ...transport,
     }),
-    drainTimeout: 2_000,
-    ...options,
-  });
-  buses.push(bus);
-  return bus;
+    options,
+  );
 }
 
 /** Kills the broker with -9 and starts it again on the same storage and ports. */
@@ -64,13 +54,6 @@ async function crashAndRestart(pauseMs = 0): Promise<void> {
   if (pauseMs > 0) await sleep(pauseMs);
   await broker.server.restart();
 }
-
-afterEach(async () => {
-  killChildren(children);
-  await Promise.all(buses.map((bus) => bus.stop().catch(() => undefined)));
-  buses = [];
-  children = [];
-});
 
 describe('kafka transport under faults', () => {
   // First, so no earlier test's sockets are still closing when the baseline is taken.
@@ -93,11 +76,13 @@ describe('kafka transport under faults', () => {
     const sessionTimeout = 3_000;
     const groups: GroupBinding[] = [{ event: Job.name, group: 'workers' }];
     await newBus({ prefix }, { groups }).connect();
-    const replica = await startReplicaChild(
-      childScript,
-      [broker.server.bootstrap, prefix, 'workers', '8', String(sessionTimeout)],
-      children,
-    );
+    const replica = await faults.startReplica(childScript, [
+      broker.server.bootstrap,
+      prefix,
+      'workers',
+      '8',
+      String(sessionTimeout),
+    ]);
     const takenByChild = replica.taken;
 
     const survivor = newBus({ prefix, sessionTimeout });
@@ -207,28 +192,14 @@ describe('kafka transport under faults', () => {
     const prefix = unique('midstream');
     const publishTimeout = 1_000;
     const groups: GroupBinding[] = [{ event: Job.name, group: 'ledger' }];
-    const consumer = newBus({ prefix, publishTimeout }, { groups });
-    const runs = await countRuns(consumer, 'ledger');
-    const publisher = newBus({ prefix, publishTimeout });
-    await publisher.connect();
-
-    const publishing = publishThroughFaults(publisher, 4_000);
-    const { acked } = publishing;
-    await waitFor(() => acked.size >= 1_500, { timeout: 30_000, message: '1,500 acknowledged publishes' });
-    await crashAndRestart(300);
-    await publishing.done;
-
-    await waitFor(() => [...acked].every((id) => runs.has(id)), {
-      timeout: 40_000,
-      message: 'every acknowledged event handled',
-    }).catch((error: unknown) => {
-      const missing = [...acked].filter((id) => !runs.has(id));
-      throw new Error(
-        `${(error as Error).message}: ${missing.length} of ${acked.size} not handled (${missing.slice(0, 5).join(', ')}), stats ${JSON.stringify(consumer.stats())}`,
-      );
-    });
-    expectMidstreamOutcome('kafka', consumer, { ...publishing, runs, count: 4_000 }, publishTimeout + 1_000);
-    expect(publishing.rejections.length).toBeGreaterThan(0);
+    const rejections = await expectMidstreamKill(
+      'kafka',
+      newBus({ prefix, publishTimeout }, { groups }),
+      newBus({ prefix, publishTimeout }),
+      () => crashAndRestart(300),
+      { ackedWithin: 30_000, handledWithin: 40_000, rejectWithin: publishTimeout + 1_000 },
+    );
+    expect(rejections.length).toBeGreaterThan(0);
   }, 120_000);
 
   it('a poison event is dead-lettered after maxAttempts while the events behind it on its partition go on', async () => {

@@ -4,52 +4,48 @@
  * the inbox absorbing duplicates, max deliveries, and `close()` leaving nothing behind.
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect, createInbox, type NatsConnection, nanos } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { type ServerHandle, startNats, waitFor } from '../../../../test/harness/index.js';
 import { defineEvent } from '../../src/define-event.js';
-import { createEventBus, type EventBus, type EventBusOptions } from '../../src/event-bus.js';
+import { createEventBus, type EventBus } from '../../src/event-bus.js';
 import type { GroupBinding } from '../../src/transport/index.js';
 import { createNatsTransport, type NatsTransportOptions } from '../../src/transports/nats/index.js';
 import { NatsNames } from '../../src/transports/nats/names.js';
 import {
-  countRuns,
-  expectMidstreamOutcome,
+  expectMidstreamKill,
   expectNoAckedLossAcrossCrash,
   expectPoisonAndInvalidLetters,
   expectStopLeavesNothing,
+  type FaultBusOptions,
   Job,
-  killChildren,
   poisonScenario,
-  publishThroughFaults,
   sleep,
-  startReplicaChild,
   suspend,
   unique,
+  useFaultBuses,
 } from './support/broker-faults.js';
 
 const childScript = fileURLToPath(new URL('./nats-fault-child.ts', import.meta.url));
 const sharedUrl = inject('natsUrl');
 
 let admin: NatsConnection;
-let buses: EventBus[] = [];
 let servers: ServerHandle[] = [];
-let children: ChildProcess[] = [];
 
-function newBus(
-  transport: NatsTransportOptions & { stream: string },
-  options: Partial<Omit<EventBusOptions, 'transport'>> = {},
-): EventBus {
-  const bus = createEventBus({
-    transport: createNatsTransport({ url: sharedUrl, ackWait: 1_000, pullExpires: 2_000, ...transport }),
-    drainTimeout: 2_000,
-    ...options,
-  });
-  buses.push(bus);
-  return bus;
+// Registered before the buses' hook, so it runs after it: the buses stop while their servers are up.
+afterEach(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+  servers = [];
+});
+const faults = useFaultBuses();
+
+function newBus(transport: NatsTransportOptions & { stream: string }, options?: FaultBusOptions): EventBus {
+  return faults.newBus(
+    createNatsTransport({ url: sharedUrl, ackWait: 1_000, pullExpires: 2_000, ...transport }),
+    options,
+  );
 }
 
 beforeAll(async () => {
@@ -58,15 +54,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.close();
-});
-
-afterEach(async () => {
-  killChildren(children);
-  await Promise.all(buses.map((bus) => bus.stop().catch(() => undefined)));
-  await Promise.all(servers.map((server) => server.stop()));
-  buses = [];
-  servers = [];
-  children = [];
 });
 
 describe('nats transport under faults', () => {
@@ -82,11 +69,13 @@ describe('nats transport under faults', () => {
   it('a replica killed with -9 mid-batch: the other replica handles every event within ackWait, none lost', async () => {
     const stream = unique('kill');
     const ackWait = 2_000;
-    const replica = await startReplicaChild(
-      childScript,
-      [sharedUrl, stream, 'workers', '8', String(ackWait)],
-      children,
-    );
+    const replica = await faults.startReplica(childScript, [
+      sharedUrl,
+      stream,
+      'workers',
+      '8',
+      String(ackWait),
+    ]);
     const takenByChild = replica.taken;
 
     const survivor = newBus({ stream, ackWait });
@@ -143,26 +132,17 @@ describe('nats transport under faults', () => {
     const stream = unique('midstream');
     const groups: GroupBinding[] = [{ event: Job.name, group: 'ledger' }];
     const consumer = newBus({ url: server.url, stream, publishTimeout: 1_000 }, { groups });
-    const runs = await countRuns(consumer, 'ledger');
-    const publisher = newBus({ url: server.url, stream, publishTimeout: 1_000 });
-    await publisher.connect();
-
-    const publishing = publishThroughFaults(publisher, 4_000);
-    const { acked } = publishing;
-    let killed = false;
-    await waitFor(() => acked.size >= 1_500, { timeout: 20_000, message: '1,500 acknowledged publishes' });
-    await server.kill();
-    killed = true;
-    await sleep(300);
-    await server.restart();
-    await publishing.done;
-    expect(killed).toBe(true);
-
-    await waitFor(() => [...acked].every((id) => runs.has(id)), {
-      timeout: 30_000,
-      message: 'every acknowledged event handled',
-    });
-    expectMidstreamOutcome('nats', consumer, { ...publishing, runs, count: 4_000 }, 1_000 + 1_000);
+    await expectMidstreamKill(
+      'nats',
+      consumer,
+      newBus({ url: server.url, stream, publishTimeout: 1_000 }),
+      async () => {
+        await server.kill();
+        await sleep(300);
+        await server.restart();
+      },
+      { ackedWithin: 20_000, handledWithin: 30_000, rejectWithin: 1_000 + 1_000 },
+    );
     expect(consumer.stats().transport.reconnects).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,17 +1,19 @@
 /**
- * What the broker fault tests (`kafka-faults`, `nats-faults`) share: the job events, a replica child
- * process, publishing under faults with retries, a stopped (SIGSTOP) server, and the checks of a
- * mid-stream kill and of the dead letters a poison and an invalid event leave.
+ * What the broker fault tests (`kafka-faults`, `nats-faults`) share: the buses and replica child
+ * processes a file makes (cleaned up after each test), the job events, publishing under faults with
+ * retries, a stopped (SIGSTOP) server, and the scenarios of a kill between publish and consume, a
+ * mid-stream kill, and the dead letters a poison and an invalid event leave.
  */
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../../../test/harness/index.js';
 import { defineEvent } from '../../../src/define-event.js';
 import { isEventsError } from '../../../src/errors.js';
-import type { EventBus } from '../../../src/event-bus.js';
+import { createEventBus, type EventBus, type EventBusOptions } from '../../../src/event-bus.js';
+import type { EventTransport } from '../../../src/transport/index.js';
 
 /** The event every fault test publishes. */
 export const Job = defineEvent('fault.job', z.object({ n: z.number().int().min(0) }));
@@ -63,8 +65,8 @@ export interface ReplicaChild {
   kill(): Promise<number>;
 }
 
-/** Forks `script` with `args`, adds it to `children` (killed after each test) and waits until it has subscribed. */
-export async function startReplicaChild(
+/** Forks `script` with `args`, adds it to `children` and waits until it has subscribed. */
+async function startReplicaChild(
   script: string,
   args: string[],
   children: ChildProcess[],
@@ -94,10 +96,39 @@ export async function startReplicaChild(
   };
 }
 
-/** Kills with -9 every child still running (for `afterEach`). */
-export function killChildren(children: readonly ChildProcess[]): void {
+/** Kills with -9 every child still running. */
+function killChildren(children: readonly ChildProcess[]): void {
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Bus options of {@link FaultTestBuses.newBus}, beside the transport. */
+export type FaultBusOptions = Partial<Omit<EventBusOptions, 'transport'>>;
+
+/** The buses and replica children of a fault test file: each is stopped or killed after its test. */
+export interface FaultTestBuses {
+  /** A bus on `transport` with a 2 s drain timeout (unless `options` sets one). */
+  newBus(transport: EventTransport, options?: FaultBusOptions): EventBus;
+  /** Forks `script` with `args` as a consumer replica and waits until it has subscribed. */
+  startReplica(script: string, args: string[]): Promise<ReplicaChild>;
+}
+
+/** Registers the `afterEach` that kills the replica children and stops the buses made through the result. */
+export function useFaultBuses(): FaultTestBuses {
+  const buses: EventBus[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    killChildren(children.splice(0));
+    await Promise.all(buses.splice(0).map((bus) => bus.stop().catch(() => undefined)));
+  });
+  return {
+    newBus(transport, options = {}) {
+      const bus = createEventBus({ transport, drainTimeout: 2_000, ...options });
+      buses.push(bus);
+      return bus;
+    },
+    startReplica: (script, args) => startReplicaChild(script, args, children),
+  };
 }
 
 /** Counts of the process's live timers and sockets, taken now, and a check that they are back to them. */
@@ -133,7 +164,7 @@ export interface Rejection {
 }
 
 /** Publishes `count` jobs (`m-<n>`, 16 in flight) as {@link publishAll}, collecting the acked ids and the rejections. */
-export function publishThroughFaults(publisher: EventBus, count: number) {
+function publishThroughFaults(publisher: EventBus, count: number) {
   const acked = new Set<string>();
   const rejections: Rejection[] = [];
   const done = publishAll(
@@ -151,7 +182,7 @@ export function publishThroughFaults(publisher: EventBus, count: number) {
  * The checks of a broker killed mid-stream: every acked event handled, a handler run again only when its
  * inbox write was lost with the broker, every rejection coded and within `rejectWithinMs`. Logs the figures.
  */
-export function expectMidstreamOutcome(
+function expectMidstreamOutcome(
   label: string,
   consumer: EventBus,
   outcome: { acked: Set<string>; rejections: Rejection[]; runs: Map<string, number>; count: number },
@@ -198,7 +229,7 @@ export async function expectPoisonAndInvalidLetters(
 }
 
 /** Subscribes `group` on `consumer` recording how many times each event's handler ran (1 ms per run). */
-export async function countRuns(consumer: EventBus, group: string): Promise<Map<string, number>> {
+async function countRuns(consumer: EventBus, group: string): Promise<Map<string, number>> {
   const runs = new Map<string, number>();
   await consumer.subscribe(
     Job,
@@ -209,6 +240,53 @@ export async function countRuns(consumer: EventBus, group: string): Promise<Map<
     { group, concurrency: 32, inbox: true },
   );
   return runs;
+}
+
+/** Timings of {@link expectMidstreamKill}, in ms. */
+export interface MidstreamTimings {
+  /** Most time for the first 1,500 publishes to be acknowledged. */
+  readonly ackedWithin: number;
+  /** Most time, after the last publish, for every acknowledged event to be handled. */
+  readonly handledWithin: number;
+  /** Most time a refused publish may take. */
+  readonly rejectWithin: number;
+}
+
+/**
+ * The "killed mid-stream" scenario: `consumer` counts the runs of group `ledger` (inbox on) while
+ * `publisher` publishes 4,000 jobs through faults; once 1,500 are acknowledged `crash` runs; then every
+ * acknowledged job must be handled, with the checks of {@link expectMidstreamOutcome} (logged as `label`).
+ * Resolves the publish rejections.
+ */
+export async function expectMidstreamKill(
+  label: string,
+  consumer: EventBus,
+  publisher: EventBus,
+  crash: () => Promise<void>,
+  timings: MidstreamTimings,
+): Promise<Rejection[]> {
+  const runs = await countRuns(consumer, 'ledger');
+  await publisher.connect();
+  const publishing = publishThroughFaults(publisher, 4_000);
+  const { acked } = publishing;
+  await waitFor(() => acked.size >= 1_500, {
+    timeout: timings.ackedWithin,
+    message: '1,500 acknowledged publishes',
+  });
+  await crash();
+  await publishing.done;
+
+  await waitFor(() => [...acked].every((id) => runs.has(id)), {
+    timeout: timings.handledWithin,
+    message: 'every acknowledged event handled',
+  }).catch((error: unknown) => {
+    const missing = [...acked].filter((id) => !runs.has(id));
+    throw new Error(
+      `${(error as Error).message}: ${missing.length} of ${acked.size} not handled (${missing.slice(0, 5).join(', ')}), stats ${JSON.stringify(consumer.stats())}`,
+    );
+  });
+  expectMidstreamOutcome(label, consumer, { ...publishing, runs, count: 4_000 }, timings.rejectWithin);
+  return publishing.rejections;
 }
 
 /**
