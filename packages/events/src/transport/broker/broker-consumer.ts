@@ -1,17 +1,29 @@
 /**
- * What the consumers of the broker transports (redis-streams, nats) have in common: deliveries that
- * settle once, the hand-out of deliveries up to the subscription's concurrency with a backlog for the
- * rest, the settlement writes `close()` waits for, and the dead-letter record.
+ * What the consumers of the broker transports (redis-streams, nats, kafka) have in common: deliveries
+ * that settle once, the hand-out of deliveries up to the subscription's concurrency with a backlog for
+ * the rest, the settlement writes `close()` waits for, and the dead letter's id and record.
  */
 import { decodeEnvelope, type EventEnvelope } from '../../envelope.js';
-import type {
-  DeadLetterReason,
-  Delivery,
-  SubscriptionSpec,
-  TransportSubscription,
+import {
+  type DeadLetterReason,
+  type Delivery,
+  deadLetterId,
+  type SubscriptionSpec,
+  type TransportSubscription,
 } from '../event-transport.js';
-import { encodeDeadLetterRecord } from './dead-letter-record.js';
+import { encodeDeadLetterRecord, encodeDeadLetterRecordWithin } from './dead-letter-record.js';
 import { PendingWrites } from './pending-writes.js';
+
+/** Bytes a dead-letter record leaves free under a broker's size limit, for the broker's own framing. */
+const DEAD_LETTER_HEADROOM = 4_096;
+
+/** A broker's limit on the size of a stored message. */
+export interface StoredSizeLimit {
+  /** The most bytes a stored message may have. */
+  readonly bytes: number;
+  /** The limit as a cut dead letter names it: `"the server's max_payload"`. */
+  readonly name: string;
+}
 
 /** The consumer that carries out a delivery's settlement. */
 export interface DeliverySettler<D> {
@@ -186,7 +198,15 @@ export abstract class BrokerConsumer<D extends BrokerDelivery<D>>
     }
   }
 
-  /** The encoded dead-letter record of an event of this subscription. */
+  /**
+   * The size limit of the broker's stored messages, which a dead letter is cut to fit (see
+   * `encodeDeadLetterRecordWithin`). Default: none.
+   */
+  protected storedSizeLimit(): StoredSizeLimit | undefined {
+    return undefined;
+  }
+
+  /** The encoded dead-letter record of an event of this subscription, within {@link storedSizeLimit}. */
   protected deadLetterRecord(
     eventId: string,
     text: string,
@@ -194,7 +214,16 @@ export abstract class BrokerConsumer<D extends BrokerDelivery<D>>
     attempts: number,
   ): string {
     const { group, event } = this.spec;
-    return encodeDeadLetterRecord({ group, event, eventId, text, reason, attempts });
+    const fields = { group, event, eventId, text, reason, attempts };
+    const limit = this.storedSizeLimit();
+    return limit === undefined
+      ? encodeDeadLetterRecord(fields)
+      : encodeDeadLetterRecordWithin(fields, limit.bytes - DEAD_LETTER_HEADROOM, limit.name);
+  }
+
+  /** The id of the dead letter of event `eventId` of this subscription (see `deadLetterId`). */
+  protected deadLetterIdOf(eventId: string): string {
+    return deadLetterId(this.spec.group, this.spec.event, eventId);
   }
 
   private hand(delivery: D): void {

@@ -30,14 +30,9 @@ import {
   BrokerDelivery,
   type DecodedEntry,
   decodeDelivered,
+  type StoredSizeLimit,
 } from '../../transport/broker/broker-consumer.js';
-import { encodeDeadLetterRecordWithin } from '../../transport/broker/dead-letter-record.js';
-import {
-  type DeadLetterReason,
-  type Delivery,
-  deadLetterId,
-  type SubscriptionSpec,
-} from '../../transport/event-transport.js';
+import type { DeadLetterReason, Delivery, SubscriptionSpec } from '../../transport/event-transport.js';
 import { HEADERS, type KafkaNames } from './names.js';
 import { OffsetTracker } from './offset-tracker.js';
 
@@ -71,7 +66,6 @@ export interface KafkaConsumerHost {
 
 const WRITE_RETRY_MIN_MS = 100;
 const WRITE_RETRY_MAX_MS = 2_000;
-const DEAD_LETTER_HEADROOM = 4_096;
 
 /** One delivery of a Kafka record. */
 class KafkaDelivery extends BrokerDelivery<KafkaDelivery> {
@@ -287,15 +281,14 @@ export class KafkaConsumer extends BrokerConsumer<KafkaDelivery> {
   }
 
   protected writeDeadLetter(delivery: KafkaDelivery, reason: DeadLetterReason): void {
-    const { group, event } = this.spec;
     const eventId = delivery.eventId;
-    const value = encodeDeadLetterRecordWithin(
-      { group, event, eventId, text: delivery.text, reason, attempts: delivery.attempt },
-      this.host.maxEventBytes - DEAD_LETTER_HEADROOM,
-      "the transport's maxEventBytes",
-    );
-    const record: Message = { key: deadLetterId(group, event, eventId), value };
+    const value = this.deadLetterRecord(eventId, delivery.text, reason, delivery.attempt);
+    const record: Message = { key: this.deadLetterIdOf(eventId), value };
     this.written(delivery, () => this.host.send(this.host.names.deadLetters, [record]), 'deadLetterFailures');
+  }
+
+  protected override storedSizeLimit(): StoredSizeLimit {
+    return { bytes: this.host.maxEventBytes, name: "the transport's maxEventBytes" };
   }
 
   protected slotFreed(): void {}

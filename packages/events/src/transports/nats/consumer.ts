@@ -12,8 +12,8 @@ import {
   BrokerDelivery,
   type DecodedEntry,
   decodeDelivered,
+  type StoredSizeLimit,
 } from '../../transport/broker/broker-consumer.js';
-import { encodeDeadLetterRecordWithin } from '../../transport/broker/dead-letter-record.js';
 import type { DeadLetterReason, Delivery, SubscriptionSpec } from '../../transport/event-transport.js';
 import type { NatsNames } from './names.js';
 import { PullSource, parseAckReply } from './pull-source.js';
@@ -65,7 +65,6 @@ const RECOVER_MIN_MS = 100;
 const RECOVER_MAX_MS = 2_000;
 const INBOX_RETRY_MS = 250;
 const WRITE_RETRY_MIN_MS = 100;
-const DEAD_LETTER_HEADROOM = 4_096;
 
 /** The broker's id of a message that could not be decoded: its stream sequence (`r` for the replay stream). */
 function messageId(source: 0 | 1, seq: number): string {
@@ -260,12 +259,12 @@ export class NatsConsumer extends BrokerConsumer<NatsDelivery> {
     attempts: number,
   ): Promise<void> {
     const { group, event } = this.spec;
-    const record = encodeDeadLetterRecordWithin(
-      { group, event, eventId, text, reason, attempts },
-      this.host.maxPayload() - DEAD_LETTER_HEADROOM,
-      "the server's max_payload",
-    );
+    const record = this.deadLetterRecord(eventId, text, reason, attempts);
     return this.host.storeDeadLetter(this.host.names.deadKey(group, event, eventId), record);
+  }
+
+  protected override storedSizeLimit(): StoredSizeLimit {
+    return { bytes: this.host.maxPayload(), name: "the server's max_payload" };
   }
 
   private respond(delivery: NatsDelivery, payload: Uint8Array): void {

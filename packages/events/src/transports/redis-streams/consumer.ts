@@ -12,12 +12,7 @@ import {
   type DecodedEntry,
   decodeDelivered,
 } from '../../transport/broker/broker-consumer.js';
-import {
-  type DeadLetterReason,
-  type Delivery,
-  deadLetterId,
-  type SubscriptionSpec,
-} from '../../transport/event-transport.js';
+import type { DeadLetterReason, Delivery, SubscriptionSpec } from '../../transport/event-transport.js';
 import { AckBatch, type Source } from './acks.js';
 import type { RedisConsumerHost } from './host.js';
 import { housekeeping, RetryMover } from './maintenance.js';
@@ -187,13 +182,12 @@ export class RedisConsumer extends BrokerConsumer<RedisDelivery> {
   }
 
   protected writeDeadLetter(delivery: RedisDelivery, reason: DeadLetterReason): void {
-    const { group, event } = this.spec;
     const record = this.deadLetterRecord(delivery.eventId, delivery.text, reason, delivery.attempt);
     this.writes.add(
       this.host.run(
         deadLetterScript,
         [this.streamKeys[delivery.source], this.deadKey],
-        [group, delivery.entryId, deadLetterId(group, event, delivery.eventId), record],
+        [this.spec.group, delivery.entryId, this.deadLetterIdOf(delivery.eventId), record],
       ),
     );
   }
