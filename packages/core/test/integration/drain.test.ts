@@ -12,7 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../../../../test/harness/index.js';
-import { appStarter } from './fixtures/started-apps.js';
+import { appStarter } from '../../../../test/harness/started-apps.js';
 
 /** Lets the test decide when each job finishes: no sleeps. */
 class Gates {

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getFreePortRange } from '../../../../test/harness/index.js';
+import { appStarter } from '../../../../test/harness/started-apps.js';
 import { Echo, echoApp, echoTopology, servedBy } from './fixtures/echo-app.js';
-import { appStarter } from './fixtures/started-apps.js';
 
 const started = appStarter();
 

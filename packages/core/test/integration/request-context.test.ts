@@ -17,7 +17,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { getFreePort, waitFor } from '../../../../test/harness/index.js';
-import { appStarter } from './fixtures/started-apps.js';
+import { appStarter } from '../../../../test/harness/started-apps.js';
 
 const Seen = z.object({
   remainingMs: z.number().nullable(),

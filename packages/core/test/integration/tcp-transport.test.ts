@@ -7,9 +7,9 @@
 import { parseTopology } from '@blueprint/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, getFreePortRange, type TestPki } from '../../../../test/harness/index.js';
+import { appStarter } from '../../../../test/harness/started-apps.js';
 import { createTcpRpcClient } from '../../src/rpc/tcp/client.js';
 import { bankApp, ledger, SECRET, Teller } from './fixtures/bank-app.js';
-import { appStarter } from './fixtures/started-apps.js';
 
 const started = appStarter();
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BlueprintApp } from '@blueprint/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getFreePort } from '../../../../../test/harness/index.js';
-import { appStarter } from '../fixtures/started-apps.js';
+import { appStarter } from '../../../../../test/harness/started-apps.js';
 import { useTempFolder } from '../fixtures/temp-folder.js';
 import { app, Orders } from './fixtures/graph-app.js';
 import { killLeftoverClis, spawnCli } from './spawn-cli.js';

@@ -12,8 +12,8 @@ import {
   startNginx,
   waitFor,
 } from '../../../../../test/harness/index.js';
+import { appStarter } from '../../../../../test/harness/started-apps.js';
 import { Echo, echoApp, servedCounter } from '../fixtures/echo-app.js';
-import { appStarter } from '../fixtures/started-apps.js';
 import { haproxyConfig, nginxConfig } from './configs.js';
 
 const secret = randomBytes(32).toString('base64url');
