@@ -105,6 +105,35 @@ describe('KeyMemo', () => {
     }
   });
 
+  it('keeps giving the full key in a streak of one argument, when it changes and when the streak ends', () => {
+    const memo = new KeyMemo('R:find:');
+    const argument = filter();
+    const key = memo.of(argument);
+    for (let i = 0; i < 5; i++) expect(memo.of(filter())).toBe(key);
+    argument.page = 4;
+    expect(memo.of(argument)).toBe(cacheKey('R', 'find', [argument]));
+    const other = { ...filter(), inStockOnly: false };
+    expect(memo.of(other)).toBe(cacheKey('R', 'find', [other]));
+    expect(memo.of(filter())).toBe(key);
+    expect(memo.of(filter())).toBe(key);
+    expect(memo.of({ ...filter(), toJSON: () => 'custom' })).toBe(cacheKey('R', 'find', ['custom']));
+    expect(memo.of([filter()])).toBe(cacheKey('R', 'find', [[filter()]]));
+  });
+
+  it('honours a toJSON added to Object.prototype in a streak, as the full key does', () => {
+    const memo = new KeyMemo('R:find:');
+    const key = memo.of({ id: 'p1' });
+    expect(memo.of({ id: 'p1' })).toBe(key);
+    Object.defineProperty(Object.prototype, 'toJSON', { value: () => 'everything', configurable: true });
+    try {
+      expect(memo.of({ id: 'p1' })).toBe(cacheKey('R', 'find', [{ id: 'p1' }]));
+      expect(memo.of({ id: 'p1' })).not.toBe(key);
+    } finally {
+      delete (Object.prototype as { toJSON?: unknown }).toJSON;
+    }
+    expect(memo.of({ id: 'p1' })).toBe(key);
+  });
+
   it('still refuses functions and cycles with CACHE_OPTIONS_INVALID', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;

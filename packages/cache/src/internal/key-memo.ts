@@ -15,6 +15,11 @@
  * Only primitives, plain objects, arrays and `Date`s whose text fits the 1,024 characters of a plain
  * key are remembered; anything else (a `Map`, a class instance, a long text) takes the full path on
  * every call.
+ *
+ * A hot key comes in streaks (many requests for the same product or search): once a call repeats the
+ * argument of the call before it, the next call is first compared with that argument's copy, without
+ * the fingerprint walk (the comparison is most of the cost of a miss, so a streak that ends costs one
+ * extra comparison, and arguments that change on every call never make it).
  */
 import { MAX_PLAIN_ARGS, stableText, textKey } from '../keys.js';
 
@@ -33,22 +38,39 @@ interface Remembered {
 /** Arguments of one decorated method and their full keys. @internal */
 export class KeyMemo {
   private readonly entries = new Map<number, Remembered>();
+  /** The argument of the last call that had one remembered. */
+  private last: Remembered | undefined = undefined;
+  /** Whether that call repeated the one before it: then the next call is compared with `last` first. */
+  private streak = false;
 
   /** `prefix` is `<scope>:<method>:`. */
   constructor(private readonly prefix: string) {}
 
   /** The full key of `value` (a method's only argument, or its argument list): `prefix` + `valueKey`. */
   of(value: unknown): string {
+    const last = this.last;
+    if (this.streak) {
+      // The fingerprint walk is what rules out a `toJSON`; here an own one cannot equal the copy's
+      // (a remembered argument has none that is a function), so only an inherited one is left to check.
+      if (prototypeIsClean() && !inheritsToJson() && equal(value, last!.copy, 0)) return last!.key;
+      this.streak = false;
+    }
     const print = fingerprint(value);
     if (print < 0) return this.prefix + textKey(stableText(value));
     const found = this.entries.get(print);
-    if (found !== undefined && prototypeIsClean() && equal(value, found.copy, 0)) return found.key;
+    if (found !== undefined && prototypeIsClean() && equal(value, found.copy, 0)) {
+      this.streak = found === last;
+      this.last = found;
+      return found.key;
+    }
     const copy = copyOf(value);
     const text = stableText(plainOf(copy));
     const key = this.prefix + textKey(text);
     if (text.length <= MAX_PLAIN_ARGS) {
       if (this.entries.size >= MEMO_SIZE) this.entries.clear();
-      this.entries.set(print, { copy, key });
+      const remembered = { copy, key };
+      this.entries.set(print, remembered);
+      this.last = remembered;
     }
     return key;
   }
@@ -238,6 +260,11 @@ function equal(value: unknown, copy: unknown, depth: number): boolean {
 }
 
 const EMPTY = {};
+
+/** Whether plain objects inherit a `toJSON` function (someone added one to `Object.prototype`). */
+function inheritsToJson(): boolean {
+  return typeof (Object.prototype as { toJSON?: unknown }).toJSON === 'function';
+}
 
 /** Whether `Object.prototype` has no enumerable property, so for-in over a plain object sees own keys only. */
 function prototypeIsClean(): boolean {
