@@ -111,6 +111,7 @@ export abstract class RemoteStore {
     return decodeCacheValue(key, encoded, this.undecodable);
   }
 
+  /** Encodes `value` with the cache codec and stores it with the store's own {@link setEncoded}. */
   async set(key: string, value: unknown, options: StoreSetOptions): Promise<void> {
     await this.setEncoded(key, encodeCacheValue(key, value), options);
   }
