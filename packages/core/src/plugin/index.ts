@@ -44,6 +44,7 @@ export {
   observabilityLink,
 } from '../chain/observability-link.js';
 export { type LocalCallOptions, validationLink } from '../chain/validation-link.js';
+export { callDeadline } from '../contract.js';
 export { DeadlineEntry, DeadlineQueue } from '../deadline-queue.js';
 export {
   LOG_LEVELS,

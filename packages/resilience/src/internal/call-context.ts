@@ -2,6 +2,7 @@
  * Bridges between core's `CallContext` (what a contract method receives) and a `PolicyContext`.
  */
 import type { CallContext } from '@blueprint/core';
+import { callDeadline } from '@blueprint/core/plugin';
 import type { PolicyContext } from '../policy.js';
 import { PEEK_SIGNAL, type PeekableContext } from './context.js';
 
@@ -13,7 +14,7 @@ export class CallerContext implements PeekableContext {
   readonly deadline: number | undefined;
 
   constructor(private readonly call: CallContext) {
-    this.deadline = call.deadline ?? (call.timeout !== undefined ? Date.now() + call.timeout : undefined);
+    this.deadline = callDeadline(call);
   }
 
   get signal(): AbortSignal | undefined {
