@@ -371,7 +371,7 @@ export class Cache {
     const entry =
       found === undefined || accepts === undefined || accepts(found.value) ? found : this.refuse(key, found);
     if (entry !== undefined && entry.freshUntil > Date.now()) {
-      this.land(key, flight, 'hit');
+      this.land(flight, 'hit');
       return entry.value;
     }
     return this.afterRead(flight, entry);
@@ -416,10 +416,11 @@ export class Cache {
   }
 
   /** Records the outcome of a flight (for the leader and, through `kind`, every joiner) and ends it. */
-  private land(key: string, flight: Flight, kind: Outcome): void {
+  private land(flight: Flight, kind: Outcome): void {
     flight.kind = kind;
     this.count(kind);
     flight.recorder?.record(kind);
+    const key = flight.key;
     if (this.flights.get(key) === flight) this.flights.delete(key);
   }
 
@@ -447,7 +448,7 @@ export class Cache {
       kind = 'stale';
       return entry.value;
     } finally {
-      this.land(flight.key, flight, kind);
+      this.land(flight, kind);
     }
   }
 
