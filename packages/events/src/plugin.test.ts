@@ -12,6 +12,7 @@ import { defineDriver } from '@blueprint/core/transport';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startMonolith } from '../../../test/harness/monolith.js';
+import { httpSplit } from '../../../test/harness/topologies.js';
 import {
   defineEvent,
   type EventBus,
@@ -80,13 +81,8 @@ const shopWith = (options?: EventsPluginOptions) =>
 const app = shopWith();
 
 /** A topology of two processes on http (no auth), with `events`. */
-const twoProcesses = (events: object, processes: object) => ({
-  app: 'x',
-  rpc: { type: 'http' },
-  auth: 'none',
-  events,
-  processes,
-});
+const twoProcesses = (events: object, processes: Record<string, unknown>) =>
+  httpSplit(processes, { app: 'x', events });
 
 const monolith = {
   app: 'x',
