@@ -1,20 +1,12 @@
 import { getMethodMetadata } from '@blueprint/core/plugin';
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../../../test/harness/failures.js';
 import { CACHED_METADATA, Cached, type CachedMetadata, CacheInvalidate } from './decorators.js';
 import { isCacheError } from './errors.js';
 
-function thrown(define: () => unknown): unknown {
-  try {
-    define();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
 describe('@Cached and @CacheInvalidate options', () => {
   it('are checked when the class is defined, naming the class, the method and the option', () => {
-    const ttl = thrown(() => {
+    const ttl = thrownBy(() => {
       class Catalog {
         @Cached({ ttl: 0 })
         async find() {}
@@ -22,20 +14,18 @@ describe('@Cached and @CacheInvalidate options', () => {
       return Catalog;
     });
     expect(isCacheError(ttl, 'CACHE_OPTIONS_INVALID')).toBe(true);
-    expect((ttl as Error).message).toBe('@Cached on Catalog.find: ttl: use more than 0');
+    expect(ttl.message).toBe('@Cached on Catalog.find: ttl: use more than 0');
 
-    const key = thrown(() => {
+    const key = thrownBy(() => {
       class Catalog {
         @Cached({ ttl: '1m', key: 42 as never })
         async find() {}
       }
       return Catalog;
     });
-    expect((key as Error).message).toMatch(
-      /^@Cached on Catalog\.find: key: key must be a string or a function/,
-    );
+    expect(key.message).toMatch(/^@Cached on Catalog\.find: key: key must be a string or a function/);
 
-    const invalidate = thrown(() => {
+    const invalidate = thrownBy(() => {
       class Catalog {
         @CacheInvalidate({})
         async update() {}
@@ -43,7 +33,7 @@ describe('@Cached and @CacheInvalidate options', () => {
       return Catalog;
     });
     expect(isCacheError(invalidate, 'CACHE_OPTIONS_INVALID')).toBe(true);
-    expect((invalidate as Error).message).toMatch(/^@CacheInvalidate on Catalog\.update: give keys or tags/);
+    expect(invalidate.message).toMatch(/^@CacheInvalidate on Catalog\.update: give keys or tags/);
   });
 
   it('record the parsed policy, and keep key and tag functions as given', () => {
