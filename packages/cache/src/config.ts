@@ -10,10 +10,10 @@
 import type { MessageSigner } from '@blueprint/core/plugin';
 import { driverFor, driverOptions, driverSectionSchema } from '@blueprint/core/transport';
 import type { z } from 'zod';
-import { memcachedStoreDriver } from './stores/memcached/index.js';
+import { memcachedStoreDriver } from './stores/memcached/driver.js';
 import { memoryStoreDriver } from './stores/memory/index.js';
-import { redisStoreDriver } from './stores/redis/index.js';
-import { tieredStoreDriver } from './stores/tiered/index.js';
+import { redisStoreDriver } from './stores/redis/driver.js';
+import { tieredStoreDriver } from './stores/tiered/driver.js';
 import type { AnyCacheStoreDriver, CacheStoreContext } from './transport/driver.js';
 import type { CacheStore } from './transport/store.js';
 

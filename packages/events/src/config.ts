@@ -13,10 +13,10 @@ import { busShape } from './bus-options.js';
 import type { HandlerDefaults } from './event-bus.js';
 import type { AnyEventTransportDriver, EventTransportContext } from './transport/driver.js';
 import type { EventTransport } from './transport/event-transport.js';
-import { kafkaTransportDriver } from './transports/kafka/index.js';
+import { kafkaTransportDriver } from './transports/kafka/driver.js';
 import { memoryTransportDriver } from './transports/memory/index.js';
-import { natsTransportDriver } from './transports/nats/index.js';
-import { redisStreamsTransportDriver } from './transports/redis-streams/index.js';
+import { natsTransportDriver } from './transports/nats/driver.js';
+import { redisStreamsTransportDriver } from './transports/redis-streams/driver.js';
 
 /** The transports every events section may select: `memory`, `redis-streams`, `nats`, `kafka`. */
 export const BUILT_IN_TRANSPORTS: readonly AnyEventTransportDriver[] = Object.freeze([

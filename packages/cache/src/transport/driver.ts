@@ -49,21 +49,23 @@ export type SharedStoreOptions<Schema extends z.ZodObject> = z.output<Schema> & 
 /**
  * The descriptor of a store on a shared server whose class takes its options (`redis`, `tiered`): the
  * key prefix defaults to the app's (`"<app name>:cache:"`), and with auth on the store signs what it
- * writes with the app's signer.
+ * writes with the app's signer. The class is loaded by `load()` when a topology selects the store, so an
+ * app on the memory store never loads a remote store's code.
  *
  * @example
- * export const redisStoreDriver = sharedStoreDriver('redis', redisStoreSchema, RedisStore);
+ * export const redisStoreDriver = sharedStoreDriver('redis', redisStoreSchema, async () =>
+ *   (await import('./redis-store.js')).RedisStore);
  */
 export function sharedStoreDriver<Type extends string, Schema extends z.ZodObject, Store extends CacheStore>(
   type: Type,
   schema: Schema,
-  Store: new (options: SharedStoreOptions<Schema>) => Store,
+  load: () => Promise<new (options: SharedStoreOptions<Schema>) => Store>,
 ): CacheStoreDriver<Type, Schema, Store> {
   return defineDriver({
     type,
     schema,
-    create: (options: z.output<Schema>, context: CacheStoreContext) =>
-      new Store({
+    create: async (options: z.output<Schema>, context: CacheStoreContext) =>
+      new (await load())({
         ...options,
         prefix: (options as { prefix?: string | undefined }).prefix ?? context.keyPrefix,
         signer: context.signer,

@@ -19,13 +19,9 @@ import { topologyVariables } from '../deploy/variables.js';
 import { TopologyError } from '../errors.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
-import { ExitCode } from './usage.js';
+import { EXPORT_TARGETS, ExitCode, type ExportTarget } from './usage.js';
 
-/** What `blueprint export` writes. */
-export const EXPORT_TARGETS = ['dockerfile', 'compose', 'kubernetes'] as const;
-
-/** A target of `blueprint export`. */
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+export { EXPORT_TARGETS, type ExportTarget };
 
 /** The Node.js major version of the image when the app's `package.json` has no `engines.node`. */
 export const DEFAULT_NODE_VERSION = '22';

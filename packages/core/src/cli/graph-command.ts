@@ -10,10 +10,9 @@ import { renderMermaid, renderText } from './graph-render.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { standInSecrets } from './stand-in-secrets.js';
-import { ExitCode } from './usage.js';
+import { ExitCode, GRAPH_FORMATS } from './usage.js';
 
-/** Output formats of `blueprint graph`. */
-export const GRAPH_FORMATS = ['text', 'mermaid'] as const;
+export { GRAPH_FORMATS };
 
 /** Options of {@link graphCommand}. */
 export interface GraphCommandOptions {

@@ -5,11 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseDuration } from '../units.js';
-import { devCommand } from './dev-command.js';
-import { EXPORT_TARGETS, type ExportTarget, exportCommand } from './export-command.js';
-import { GRAPH_FORMATS, graphCommand } from './graph-command.js';
-import { startCommand } from './start-command.js';
-import { ExitCode, HELP_TEXT } from './usage.js';
+import { EXPORT_TARGETS, ExitCode, type ExportTarget, GRAPH_FORMATS, HELP_TEXT } from './usage.js';
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -177,7 +173,8 @@ export function cliVersion(): string {
 
 /**
  * Runs the CLI with `argv` (the arguments after the program name) and resolves with the exit code.
- * `start` and `dev` resolve once their processes stopped.
+ * `start` and `dev` resolve once their processes stopped. Each command's module is imported when that
+ * command runs, so `blueprint start` does not load the exporters, the graph or the dev dashboard.
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
   const [first, ...rest] = argv;
@@ -203,6 +200,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
         process.stdout.write(HELP_TEXT);
         return ExitCode.Ok;
       }
+      const { graphCommand } = await import('./graph-command.js');
       return await graphCommand({
         topology: graph.topology!,
         format: graph.format,
@@ -219,6 +217,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
         return ExitCode.Ok;
       }
       const { help: _help, ...exportOptions } = parsed;
+      const { exportCommand } = await import('./export-command.js');
       return await exportCommand({
         ...exportOptions,
         typescriptRegistered: options.typescriptRegistered ?? false,
@@ -236,6 +235,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       if (values['no-dashboard'] === true && values['dashboard-port'] !== undefined) {
         throw new UsageError('--dashboard-port and --no-dashboard contradict each other; give one');
       }
+      const { devCommand } = await import('./dev-command.js');
       return await devCommand({
         topology,
         verbose,
@@ -245,6 +245,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       });
     }
     const replica = replicaOf(values.replica ?? process.env.BLUEPRINT_REPLICA);
+    const { startCommand } = await import('./start-command.js');
     return await startCommand({
       topology,
       process: values.process,

@@ -12,6 +12,15 @@ export const ExitCode = {
   Usage: 2,
 } as const;
 
+/** What `blueprint export` writes. */
+export const EXPORT_TARGETS = ['dockerfile', 'compose', 'kubernetes'] as const;
+
+/** A target of `blueprint export`. */
+export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+
+/** Output formats of `blueprint graph`. */
+export const GRAPH_FORMATS = ['text', 'mermaid'] as const;
+
 /** The text of `blueprint --help`. */
 export const HELP_TEXT = `blueprint: run a Blueprint app as its topology places it
 

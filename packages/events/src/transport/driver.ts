@@ -48,12 +48,20 @@ export function parseTransportOptions<Schema extends z.ZodObject>(
   );
 }
 
+/** A transport class: built from its parsed options and the context. */
+export type TransportClass<Schema extends z.ZodObject, Context extends EventTransportContext> = new (
+  options: z.output<Schema>,
+  context: Context,
+) => EventTransport;
+
 /**
- * The descriptor of a transport whose class takes its parsed options and the context: `create` builds a
- * new `Transport` (the context defaults to `{}`).
+ * The descriptor of a transport whose module is imported only when a topology selects it: `create`
+ * awaits `load()` for the class, then builds a new transport from its parsed options and the context
+ * (the context defaults to `{}`). An app on the memory transport never loads a broker's code.
  *
  * @example
- * export const natsTransportDriver = transportDriver('nats', natsTransportSchema, NatsTransport);
+ * export const natsTransportDriver = transportDriver('nats', natsTransportSchema, async () =>
+ *   (await import('./transport.js')).NatsTransport);
  */
 export function transportDriver<
   Type extends string,
@@ -62,29 +70,30 @@ export function transportDriver<
 >(
   type: Type,
   schema: Schema,
-  Transport: new (options: z.output<Schema>, context: Context) => EventTransport,
+  load: () => Promise<TransportClass<Schema, Context>>,
 ): EventTransportDriver<Type, Schema, Context> {
   return defineDriver({
     type,
     schema,
-    create: (options: z.output<Schema>, context = {} as Context): EventTransport =>
-      new Transport(options, context),
+    create: async (options: z.output<Schema>, context = {} as Context): Promise<EventTransport> =>
+      new (await load())(options, context),
   });
 }
 
 /**
  * The factory a transport exports for use in code (`createNatsTransport(options)`): options parsed with
- * its descriptor's schema, then the descriptor's `create`. Nothing connects until the bus connects.
- * Throws `EVENTS_CONFIG_INVALID` naming each bad option, with `name` in the message.
+ * its descriptor's schema, then a new `Transport`. Nothing connects until the bus connects. Throws
+ * `EVENTS_CONFIG_INVALID` naming each bad option, with `name` in the message.
  *
  * @example
- * export const createNatsTransport = transportFactory(natsTransportDriver, 'createNatsTransport');
+ * export const createNatsTransport = transportFactory(natsTransportDriver, NatsTransport, 'createNatsTransport');
  */
 export function transportFactory<Schema extends z.ZodObject, Context extends EventTransportContext>(
   driver: EventTransportDriver<string, Schema, Context>,
+  Transport: TransportClass<Schema, Context>,
   name: string,
 ): (options?: TransportOptionsOf<Schema>, context?: Context) => EventTransport {
   const subject = `${name}(options)`;
   return (options = {} as TransportOptionsOf<Schema>, context = {} as Context) =>
-    driver.create(parseTransportOptions(driver, options, subject), context) as EventTransport;
+    new Transport(parseTransportOptions(driver, options, subject), context);
 }

@@ -6,7 +6,7 @@ import { byteSizeSchema, durationSchema } from '@blueprint/core/plugin';
 import { z } from 'zod';
 import { parseStoreOptions, type StoreOptions } from '../../transport/driver.js';
 import { redisStoreShape } from '../redis/options.js';
-import { tieredStoreSchema } from '../tiered/tiered-store.js';
+import { tieredStoreSchema } from '../tiered/options.js';
 
 const serverSchema = z
   .string()

@@ -5,11 +5,11 @@
  * @example
  * "cache": { "type": "redis", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "commandTimeout": "50ms" }
  */
-import { sharedStoreDriver } from '../../transport/driver.js';
-import { type RedisStoreOptions, redisStoreSchema } from './options.js';
+import type { RedisStoreOptions } from './options.js';
 import { RedisStore } from './redis-store.js';
 
 export type { BreakerState } from '../../internal/breaker.js';
+export { redisStoreDriver } from './driver.js';
 export {
   type RedisBreakerOptions,
   type RedisClientOption,
@@ -18,12 +18,6 @@ export {
   redisStoreSchema,
 } from './options.js';
 export { RedisStore } from './redis-store.js';
-
-/**
- * The `redis` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
- * auth on its entries are signed.
- */
-export const redisStoreDriver = sharedStoreDriver('redis', redisStoreSchema, RedisStore);
 
 /**
  * Creates a `redis` store. Nothing connects until `connect()` (the plugin calls it on start). Throws

@@ -6,8 +6,9 @@
  * @example
  * "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "l1": { "maxEntries": 5000 } }
  */
-import { sharedStoreDriver } from '../../transport/driver.js';
-import { TieredStore, type TieredStoreOptions, tieredStoreSchema } from './tiered-store.js';
+import { TieredStore, type TieredStoreOptions } from './tiered-store.js';
+
+export { tieredStoreDriver } from './driver.js';
 
 export {
   type L1ClearReason,
@@ -17,12 +18,6 @@ export {
   type TieredStoreStats,
   tieredStoreSchema,
 } from './tiered-store.js';
-
-/**
- * The `tiered` store's descriptor. In an app the key prefix defaults to `"<app name>:cache:"`, and with
- * auth on its L2 entries and invalidation messages are signed.
- */
-export const tieredStoreDriver = sharedStoreDriver('tiered', tieredStoreSchema, TieredStore);
 
 /**
  * Creates a `tiered` store (L1 memory + L2 Redis + invalidation channel). Nothing connects until

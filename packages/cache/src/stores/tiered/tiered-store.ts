@@ -14,14 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HealthCheckResult } from '@blueprint/core';
-import { durationSchema, type MessageSigner } from '@blueprint/core/plugin';
+import type { MessageSigner } from '@blueprint/core/plugin';
 import { closeClient, settleWithin } from '@blueprint/core/redis';
 import { jsonCodec, parseJsonSafely } from '@blueprint/core/transport';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { cloneValue } from '../../internal/clone.js';
 import { signText, verifiedText } from '../../internal/signed-text.js';
-import { encodeCacheValue, type StoreOptions } from '../../transport/driver.js';
+import { encodeCacheValue } from '../../transport/driver.js';
 import type {
   CacheEntry,
   CacheStore,
@@ -29,42 +28,13 @@ import type {
   MaybePromise,
   StoreSetOptions,
 } from '../../transport/store.js';
-import { MemoryStore, memoryBoundsShape } from '../memory/memory-store.js';
-import { parseRedisOptions, type RedisClientOption, redisStoreShape } from '../redis/options.js';
+import { MemoryStore } from '../memory/memory-store.js';
+import { parseRedisOptions } from '../redis/options.js';
 import { RedisStore } from '../redis/redis-store.js';
 import type { TieredL2, TieredRawEntry } from './l2.js';
+import { type TieredStoreOptions, tieredStoreSchema } from './options.js';
 
-/** `l1`: the memory tier of each process. */
-const l1Schema = z.strictObject({
-  ...memoryBoundsShape,
-  /** Longest time an L1 copy is kept, whatever the entry's TTL. Default: the entry's own TTL. */
-  ttl: durationSchema.optional(),
-});
-
-/**
- * Options of the `tiered` store: those of the `redis` store (its L2), plus `l1`, `channel` and
- * `heartbeat`. The topology section `{ "type": "tiered", "url": ... }`, and `tieredStore(options)`
- * without `type`.
- */
-export const tieredStoreSchema = z.strictObject({
-  type: z.literal('tiered'),
-  ...redisStoreShape,
-  /** The L1 memory tier. Default: `{ "maxEntries": 10000 }`. */
-  l1: l1Schema.optional().default({ maxEntries: 10_000 }),
-  /** Pub/sub channel of invalidation messages. Default: `"<prefix>invalidate"`. */
-  channel: z.string().min(1).optional(),
-  /**
-   * How often the subscriber connection is pinged; a ping that fails reconnects it, which clears L1.
-   * Default: `"2s"`.
-   */
-  heartbeat: durationSchema.optional().default(2_000),
-});
-
-/** Options of the L1 tier. */
-export type TieredL1Options = z.input<typeof l1Schema>;
-
-/** Options of `tieredStore(options)`. */
-export type TieredStoreOptions = Omit<StoreOptions<typeof tieredStoreSchema>, 'url'> & RedisClientOption;
+export { type TieredL1Options, type TieredStoreOptions, tieredStoreSchema } from './options.js';
 
 /** Counters of a tiered store. */
 export interface TieredStoreStats {

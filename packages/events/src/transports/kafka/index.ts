@@ -7,14 +7,12 @@
  * @example
  * "events": { "type": "kafka", "brokers": "${KAFKA_BROKERS:-127.0.0.1:9092}", "partitions": 6 }
  */
-import { transportDriver, transportFactory } from '../../transport/driver.js';
-import { kafkaTransportSchema } from './options.js';
+import { transportFactory } from '../../transport/driver.js';
+import { kafkaTransportDriver } from './driver.js';
 import { KafkaTransport } from './transport.js';
 
+export { kafkaTransportDriver } from './driver.js';
 export { type KafkaTransportContext, type KafkaTransportOptions, kafkaTransportSchema } from './options.js';
-
-/** The `kafka` transport's descriptor. In an app, topics and groups are prefixed `"bp.<app name>"`. */
-export const kafkaTransportDriver = transportDriver('kafka', kafkaTransportSchema, KafkaTransport);
 
 /**
  * Creates the `kafka` transport. Nothing connects until the bus connects. Throws `EVENTS_CONFIG_INVALID`
@@ -25,4 +23,8 @@ export const kafkaTransportDriver = transportDriver('kafka', kafkaTransportSchem
  *   transport: createKafkaTransport({ brokers: ['127.0.0.1:9092'], prefix: 'bp.shop' }),
  * });
  */
-export const createKafkaTransport = transportFactory(kafkaTransportDriver, 'createKafkaTransport');
+export const createKafkaTransport = transportFactory(
+  kafkaTransportDriver,
+  KafkaTransport,
+  'createKafkaTransport',
+);

@@ -7,14 +7,12 @@
  * @example
  * "events": { "type": "nats", "url": "${NATS_URL:-nats://127.0.0.1:4222}", "ackWait": "30s" }
  */
-import { transportDriver, transportFactory } from '../../transport/driver.js';
-import { natsTransportSchema } from './options.js';
+import { transportFactory } from '../../transport/driver.js';
+import { natsTransportDriver } from './driver.js';
 import { NatsTransport } from './transport.js';
 
+export { natsTransportDriver } from './driver.js';
 export { type NatsTransportContext, type NatsTransportOptions, natsTransportSchema } from './options.js';
-
-/** The `nats` transport's descriptor. In an app the stream defaults to `"bp_<app name>"`. */
-export const natsTransportDriver = transportDriver('nats', natsTransportSchema, NatsTransport);
 
 /**
  * Creates the `nats` transport (NATS JetStream). Nothing connects until the bus connects. Throws
@@ -25,4 +23,8 @@ export const natsTransportDriver = transportDriver('nats', natsTransportSchema, 
  *   transport: createNatsTransport({ url: 'nats://127.0.0.1:4222', stream: 'bp_shop', ackWait: '30s' }),
  * });
  */
-export const createNatsTransport = transportFactory(natsTransportDriver, 'createNatsTransport');
+export const createNatsTransport = transportFactory(
+  natsTransportDriver,
+  NatsTransport,
+  'createNatsTransport',
+);

@@ -6,22 +6,16 @@
  * @example
  * "events": { "type": "redis-streams", "url": "${EVENTS_REDIS_URL:-redis://127.0.0.1:6379}" }
  */
-import { transportDriver, transportFactory } from '../../transport/driver.js';
-import { redisStreamsTransportSchema } from './options.js';
+import { transportFactory } from '../../transport/driver.js';
+import { redisStreamsTransportDriver } from './driver.js';
 import { RedisStreamsTransport } from './transport.js';
 
+export { redisStreamsTransportDriver } from './driver.js';
 export {
   type RedisStreamsTransportContext,
   type RedisStreamsTransportOptions,
   redisStreamsTransportSchema,
 } from './options.js';
-
-/** The `redis-streams` transport's descriptor. In an app the key prefix defaults to `"bp:<app name>"`. */
-export const redisStreamsTransportDriver = transportDriver(
-  'redis-streams',
-  redisStreamsTransportSchema,
-  RedisStreamsTransport,
-);
 
 /**
  * Creates the `redis-streams` transport. Nothing connects until the bus connects. Throws
@@ -34,5 +28,6 @@ export const redisStreamsTransportDriver = transportDriver(
  */
 export const createRedisStreamsTransport = transportFactory(
   redisStreamsTransportDriver,
+  RedisStreamsTransport,
   'createRedisStreamsTransport',
 );
