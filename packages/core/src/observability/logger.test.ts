@@ -107,3 +107,45 @@ describe('telemetry', () => {
     expect(CORE_VERSION).toBe(manifest.version);
   });
 });
+
+describe('standard output', () => {
+  it('writes buffered lines within the flush interval without asking the system to sync the file', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, openSync, closeSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'bp-log-'));
+    const file = path.join(dir, 'out.log');
+    const fd = openSync(file, 'w');
+    const logger = new URL('./logger.ts', import.meta.url).href;
+    // The child counts fsync calls, logs one line, and reports once the line is in the file.
+    const script = `
+      import fs from 'node:fs';
+      let syncs = 0;
+      const fsyncSync = fs.fsyncSync;
+      fs.fsyncSync = (...args) => { syncs++; return fsyncSync(...args); };
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      createLogger({ app: 'probe', process: 'main', level: 'info' }).info('first line');
+      const started = Date.now();
+      while (fs.readFileSync(${JSON.stringify(file)}, 'utf8') === '' && Date.now() - started < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      process.stderr.write(JSON.stringify({ written: fs.readFileSync(${JSON.stringify(file)}, 'utf8'), syncs }));
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    closeSync(fd);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const report = JSON.parse(stderr) as { written: string; syncs: number };
+    expect(JSON.parse(report.written)).toMatchObject({ msg: 'first line', level: 30 });
+    expect(report.syncs).toBe(0);
+    // The exit handler flushes and syncs; the file still holds the one line.
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+});
