@@ -68,6 +68,25 @@ describe('jsonCodec round trips', () => {
     expect(Number.isNaN(back.bad.getTime())).toBe(true);
   });
 
+  it('copies a Date as the text round trip gives it back: a new Date of the same time', () => {
+    const at = new Date('2024-02-29T12:00:00.123Z');
+    const value = { at, far: new Date(8.64e15), bad: new Date(Number.NaN), list: [at] };
+    const back = roundTrip(value);
+    expect(back).toEqual(jsonCodec.decode(jsonCodec.encode(value)));
+    expect(back.at).not.toBe(at);
+    expect(back.list[0]).not.toBe(at);
+    expect(back.far.getTime()).toBe(8.64e15);
+  });
+
+  it('gives a Date subclass or a Date with its own toJSON what its text gives', () => {
+    class Stamp extends Date {}
+    const custom = Object.assign(new Date(5), { toJSON: () => 'five' });
+    const back = roundTrip({ stamp: new Stamp(7), custom });
+    expect(back.stamp).toEqual(new Date(7));
+    expect(Object.getPrototypeOf(back.stamp)).toBe(Date.prototype);
+    expect(back.custom).toBe('five');
+  });
+
   it('keeps a string that looks like a date as a string', () => {
     expect(roundTrip({ text: '2024-02-29T12:00:00.123Z' })).toEqual({ text: '2024-02-29T12:00:00.123Z' });
   });
