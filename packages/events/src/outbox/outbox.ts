@@ -125,6 +125,8 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
   private readonly timers = new TimerSet();
   private running: Promise<void> | undefined;
   private again = false;
+  /** A wake-up round is scheduled: the writes that follow it in the same turn are delivered by it. */
+  private waking = false;
   private started = false;
   private detach: (() => void) | undefined;
   private counters = { written: 0, delivered: 0, failedRounds: 0, parked: 0, failing: 0 };
@@ -224,6 +226,12 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
     this.timers.after(0, () => void this.flush());
   }
 
+  /** Clears the relay's timers, the scheduled wake-up included. */
+  private clearTimers(): void {
+    this.timers.clear();
+    this.waking = false;
+  }
+
   flush(): Promise<void> {
     if (this.running !== undefined) {
       this.again = true;
@@ -243,7 +251,7 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
     this.started = false;
     this.detach?.();
     this.detach = undefined;
-    this.timers.clear();
+    this.clearTimers();
     await this.running;
   }
 
@@ -257,7 +265,16 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
     // A round in progress may have claimed before this write committed, and its end clears the timers:
     // join it now (flush asks a running round for one more) instead of scheduling a timer it would cancel.
     if (this.running !== undefined) void this.flush();
-    else this.timers.after(0, () => void this.flush());
+    else if (this.store.mode !== 'sync') this.timers.after(0, () => void this.flush());
+    else if (!this.waking) {
+      // A synchronous store's write has committed before any timer runs: one timer serves every write
+      // made until it fires, and the round it starts claims them all.
+      this.waking = true;
+      this.timers.after(0, () => {
+        this.waking = false;
+        void this.flush();
+      });
+    }
   }
 
   /** Delivers rows until none is due or a delivery fails; then waits the interval or the backoff. */
@@ -288,7 +305,7 @@ class TransactionalOutbox<Tx, Mode extends StoreMode> implements Outbox<Tx, Mode
       this.counters.failing = 0;
     }
     if (!this.started) return;
-    this.timers.clear();
+    this.clearTimers();
     const delay = failed ? this.backoff(this.counters.failing) : this.interval;
     this.timers.after(delay, () => void this.flush());
   }

@@ -54,6 +54,43 @@ describe('createSqliteOutboxStore', () => {
 });
 
 describe('outbox relay on sqlite', () => {
+  it('wakes once for the writes of one turn, and again for a write after that round', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const turns = async (until: () => boolean) => {
+      for (let i = 0; i < 1_000 && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const Tick = defineEvent('relay.tick', z.object({ n: z.number() }));
+    const bus = createEventBus({ transport: createMemoryTransport(), drainTimeout: 1_000 });
+    const db = new Database(':memory:');
+    const outbox = createOutbox({ bus, store: createSqliteOutboxStore(db), events: [Tick], interval: '1h' });
+    const seen: number[] = [];
+    const write = (n: number) =>
+      db.transaction(() => {
+        outbox.within(db, () => void bus.publish(Tick, { n }));
+      })();
+    try {
+      await bus.subscribe(Tick, ({ n }) => void seen.push(n), { group: 'g' });
+      await outbox.start();
+      await outbox.flush();
+      const waiting = vi.getTimerCount();
+      for (let n = 1; n <= 5; n++) write(n);
+      expect(vi.getTimerCount()).toBe(waiting + 1);
+      vi.advanceTimersByTime(0);
+      await turns(() => seen.length === 5);
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+      expect(outbox.stats()).toMatchObject({ written: 5, delivered: 5 });
+      await turns(() => vi.getTimerCount() === waiting);
+      write(6);
+      vi.advanceTimersByTime(0);
+      await turns(() => seen.length === 6);
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      vi.useRealTimers();
+      await bus.stop();
+      db.close();
+    }
+  });
+
   it('delivers a write committed while a round is ending, without waiting for the next poll', async () => {
     // Only the relay's timers are faked: a write must not depend on a timer that the round's end clears.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -54,10 +54,7 @@ class SqliteStore implements SqliteOutboxStore {
   }
 
   async markSent(seqs: readonly number[]): Promise<void> {
-    const remove = this.prepared().remove;
-    this.db.transaction(() => {
-      for (const seq of seqs) remove.run(seq);
-    })();
+    this.prepared().removeAll(seqs);
   }
 
   async recordAttempt(seq: number, error: string): Promise<void> {
@@ -126,10 +123,14 @@ class SqliteStore implements SqliteOutboxStore {
   private prepare() {
     const { db, sql } = this;
     const { outbox, inbox } = sql;
+    const remove = db.prepare(`DELETE FROM ${outbox} WHERE seq = ?`);
     return {
       insert: db.prepare(`INSERT INTO ${outbox} (id, name, envelope, created_at) VALUES (?, ?, ?, ?)`),
       due: db.prepare(sql.due),
-      remove: db.prepare(`DELETE FROM ${outbox} WHERE seq = ?`),
+      /** Deletes delivered rows in one transaction (made once: better-sqlite3 builds a wrapper per call). */
+      removeAll: db.transaction((seqs: readonly number[]) => {
+        for (const seq of seqs) remove.run(seq);
+      }),
       attempt: db.prepare(sql.attempt),
       park: db.prepare(sql.park),
       counts: db.prepare(
