@@ -48,17 +48,20 @@ export class PaymentsRepository {
    */
   chargeOnce(orderId: string, amountCents: number): { payment: Payment; charged: boolean } {
     const declined = amountCents > PAYMENT_LIMIT_CENTS;
+    const row: PaymentRow = {
+      id: randomUUID(),
+      order_id: orderId,
+      amount_cents: amountCents,
+      status: declined ? 'failed' : 'succeeded',
+      reason: declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
+      created_at: Date.now(),
+    };
     const inserted = this.sql(
       'INSERT OR IGNORE INTO payments (id, order_id, amount_cents, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      randomUUID(),
-      orderId,
-      amountCents,
-      declined ? 'failed' : 'succeeded',
-      declined ? `amount ${amountCents} is over the limit of ${PAYMENT_LIMIT_CENTS} cents` : null,
-      Date.now(),
-    );
-    return { payment: this.forOrder(orderId)!, charged: inserted.changes === 1 };
+    ).run(row.id, row.order_id, row.amount_cents, row.status, row.reason, row.created_at);
+    // The row just inserted is the one stored; an order charged before reads its own.
+    if (inserted.changes === 1) return { payment: toPayment(row), charged: true };
+    return { payment: this.forOrder(orderId)!, charged: false };
   }
 
   /** The payment of an order, or undefined. */

@@ -40,9 +40,15 @@ const toProduct = (row: ProductRow): Product => ({
 export class ProductsRepository {
   /** Statements prepared once per repository. */
   private readonly sql: ReturnType<typeof statementsOf>;
+  /** The reserve and release transactions, made once (better-sqlite3 builds a wrapper per `transaction` call). */
+  private readonly reserving: (orderId: string, productId: string, quantity: number) => ReserveOutcome;
+  private readonly releasing: (orderId: string) => { productId: string; stock: number } | undefined;
 
   constructor(private readonly db: ServiceDatabase) {
     this.sql = statementsOf(db);
+    // Immediate: the write lock is taken before the stock is read.
+    this.reserving = db.transaction(this.reserveNow.bind(this)).immediate;
+    this.releasing = db.transaction(this.releaseNow.bind(this)).immediate;
   }
 
   /** Creates the tables and seeds the catalog when it is empty (once, whichever replica comes first). */
@@ -79,42 +85,42 @@ export class ProductsRepository {
 
   /** Takes stock for an order, once: a second reservation for the same order changes nothing. */
   reserve(orderId: string, productId: string, quantity: number): ReserveOutcome {
-    return this.db
-      .transaction((): ReserveOutcome => {
-        const product = this.find(productId);
-        if (product === undefined) return { kind: 'unknown-product' };
-        const existing = this.sql('SELECT 1 FROM reservations WHERE order_id = ?').get(orderId);
-        if (existing !== undefined) return { kind: 'already', stock: product.stock };
-        if (product.stock < quantity) return { kind: 'short', available: product.stock };
-        this.sql('UPDATE products SET stock = stock - ? WHERE id = ?').run(quantity, productId);
-        this.sql('INSERT INTO reservations (order_id, product_id, quantity) VALUES (?, ?, ?)').run(
-          orderId,
-          productId,
-          quantity,
-        );
-        return { kind: 'reserved', stock: product.stock - quantity };
-      })
-      .immediate();
+    return this.reserving(orderId, productId, quantity);
   }
 
   /** Gives an order's stock back, once. Returns the product and its new stock, or undefined. */
   release(orderId: string): { productId: string; stock: number } | undefined {
-    return this.db
-      .transaction(() => {
-        const reservation = this.sql(
-          'SELECT product_id, quantity, released FROM reservations WHERE order_id = ?',
-        ).get(orderId) as { product_id: string; quantity: number; released: number } | undefined;
-        if (reservation === undefined) return undefined;
-        if (reservation.released === 0) {
-          this.sql('UPDATE products SET stock = stock + ? WHERE id = ?').run(
-            reservation.quantity,
-            reservation.product_id,
-          );
-          this.sql('UPDATE reservations SET released = 1 WHERE order_id = ?').run(orderId);
-        }
-        const product = this.find(reservation.product_id);
-        return { productId: reservation.product_id, stock: product?.stock ?? 0 };
-      })
-      .immediate();
+    return this.releasing(orderId);
+  }
+
+  private reserveNow(orderId: string, productId: string, quantity: number): ReserveOutcome {
+    const product = this.find(productId);
+    if (product === undefined) return { kind: 'unknown-product' };
+    const existing = this.sql('SELECT 1 FROM reservations WHERE order_id = ?').get(orderId);
+    if (existing !== undefined) return { kind: 'already', stock: product.stock };
+    if (product.stock < quantity) return { kind: 'short', available: product.stock };
+    this.sql('UPDATE products SET stock = stock - ? WHERE id = ?').run(quantity, productId);
+    this.sql('INSERT INTO reservations (order_id, product_id, quantity) VALUES (?, ?, ?)').run(
+      orderId,
+      productId,
+      quantity,
+    );
+    return { kind: 'reserved', stock: product.stock - quantity };
+  }
+
+  private releaseNow(orderId: string): { productId: string; stock: number } | undefined {
+    const reservation = this.sql(
+      'SELECT product_id, quantity, released FROM reservations WHERE order_id = ?',
+    ).get(orderId) as { product_id: string; quantity: number; released: number } | undefined;
+    if (reservation === undefined) return undefined;
+    if (reservation.released === 0) {
+      this.sql('UPDATE products SET stock = stock + ? WHERE id = ?').run(
+        reservation.quantity,
+        reservation.product_id,
+      );
+      this.sql('UPDATE reservations SET released = 1 WHERE order_id = ?').run(orderId);
+    }
+    const product = this.find(reservation.product_id);
+    return { productId: reservation.product_id, stock: product?.stock ?? 0 };
   }
 }
