@@ -138,7 +138,7 @@ describe('standard output', () => {
     });
     closeSync(fd);
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     await new Promise((resolve) => child.once('exit', resolve));
