@@ -19,9 +19,7 @@ import { topologyVariables } from '../deploy/variables.js';
 import { TopologyError } from '../errors.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
-import { EXPORT_TARGETS, ExitCode, type ExportTarget } from './usage.js';
-
-export { EXPORT_TARGETS, type ExportTarget };
+import { ExitCode, type ExportTarget } from './usage.js';
 
 /** The Node.js major version of the image when the app's `package.json` has no `engines.node`. */
 export const DEFAULT_NODE_VERSION = '22';

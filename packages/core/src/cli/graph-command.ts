@@ -10,9 +10,7 @@ import { renderMermaid, renderText } from './graph-render.js';
 import { loadApp, readRawTopology, validateRawTopology } from './load-app.js';
 import { formatError } from './report-error.js';
 import { standInSecrets } from './stand-in-secrets.js';
-import { ExitCode, GRAPH_FORMATS } from './usage.js';
-
-export { GRAPH_FORMATS };
+import { ExitCode, type GRAPH_FORMATS } from './usage.js';
 
 /** Options of {@link graphCommand}. */
 export interface GraphCommandOptions {

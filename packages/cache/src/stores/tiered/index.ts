@@ -6,18 +6,12 @@
  * @example
  * "cache": { "type": "tiered", "url": "${REDIS_URL:-redis://127.0.0.1:6379}", "l1": { "maxEntries": 5000 } }
  */
-import { TieredStore, type TieredStoreOptions } from './tiered-store.js';
+import type { TieredStoreOptions } from './options.js';
+import { TieredStore } from './tiered-store.js';
 
 export { tieredStoreDriver } from './driver.js';
-
-export {
-  type L1ClearReason,
-  type TieredL1Options,
-  TieredStore,
-  type TieredStoreOptions,
-  type TieredStoreStats,
-  tieredStoreSchema,
-} from './tiered-store.js';
+export { type TieredL1Options, type TieredStoreOptions, tieredStoreSchema } from './options.js';
+export { type L1ClearReason, TieredStore, type TieredStoreStats } from './tiered-store.js';
 
 /**
  * Creates a `tiered` store (L1 memory + L2 Redis + invalidation channel). Nothing connects until

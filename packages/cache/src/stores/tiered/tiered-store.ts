@@ -34,8 +34,6 @@ import { RedisStore } from '../redis/redis-store.js';
 import type { TieredL2, TieredRawEntry } from './l2.js';
 import { type TieredStoreOptions, tieredStoreSchema } from './options.js';
 
-export { type TieredL1Options, type TieredStoreOptions, tieredStoreSchema } from './options.js';
-
 /** Counters of a tiered store. */
 export interface TieredStoreStats {
   /** Times L1 was cleared because invalidations may have been missed. */

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ExportTarget, prepareExport, renderExport } from '../../../src/cli/export-command.js';
+import { prepareExport, renderExport } from '../../../src/cli/export-command.js';
+import type { ExportTarget } from '../../../src/cli/usage.js';
 import type { RenderedFiles } from '../../../src/deploy/render-dockerfile.js';
 
 /** The root of the repository. */
